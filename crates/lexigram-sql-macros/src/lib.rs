@@ -1,0 +1,1 @@
+//! `#[derive(Entity)]` for lexigram-sql.

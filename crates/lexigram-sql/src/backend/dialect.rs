@@ -1,0 +1,249 @@
+//! SQL dialects: every difference between the backends' SQL lives here, as default methods of
+//! one trait that the zero-sized backend types override.
+
+use std::fmt::Write as _;
+
+/// How a backend spells SQL. Implemented by the zero-sized [`Sqlite`], [`Postgres`] and
+/// [`MySql`]; generated SQL (repositories, migrations) goes through these methods only.
+///
+/// ```
+/// use lexigram_sql::backend::{Dialect, MySql, Postgres, Sqlite};
+/// assert_eq!(Postgres.quote_ident("user"), "\"user\"");
+/// assert_eq!(MySql.quote_ident("user"), "`user`");
+/// let mut sql = String::new();
+/// Postgres.push_placeholder(&mut sql, 3);
+/// Sqlite.push_placeholder(&mut sql, 3);
+/// assert_eq!(sql, "$3?");
+/// ```
+pub trait Dialect: Send + Sync + 'static {
+    /// Backend name: `sqlite`, `postgresql` or `mysql`.
+    fn name(&self) -> &'static str;
+
+    /// Quotes an identifier, doubling any embedded quote character, so that no identifier can
+    /// end the quoting early.
+    fn quote_ident(&self, ident: &str) -> String {
+        format!("\"{}\"", ident.replace('"', "\"\""))
+    }
+
+    /// Appends the placeholder for the `n`-th (1-based) bound parameter.
+    fn push_placeholder(&self, sql: &mut String, _n: usize) {
+        sql.push('?');
+    }
+
+    /// Largest number of bound parameters in one statement.
+    fn max_params(&self) -> usize {
+        32_766
+    }
+
+    /// Whether `INSERT … RETURNING` is available.
+    fn supports_returning(&self) -> bool {
+        true
+    }
+
+    /// The clause that turns an insert into an upsert on `conflict` columns, updating `update`.
+    fn upsert_clause(&self, conflict: &[&str], update: &[&str]) -> String {
+        let cols: Vec<String> = conflict.iter().map(|c| self.quote_ident(c)).collect();
+        let mut out = format!(" ON CONFLICT ({}) DO ", cols.join(", "));
+        if update.is_empty() {
+            out.push_str("NOTHING");
+        } else {
+            out.push_str("UPDATE SET ");
+            for (i, c) in update.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                let q = self.quote_ident(c);
+                let _ = write!(out, "{q} = excluded.{q}");
+            }
+        }
+        out
+    }
+
+    /// `LIMIT`/`OFFSET` clause (with a leading space), or nothing.
+    fn limit_offset(&self, limit: Option<u64>, offset: Option<u64>) -> String {
+        match (limit, offset) {
+            (None, None) => String::new(),
+            (Some(l), None) => format!(" LIMIT {l}"),
+            (Some(l), Some(o)) => format!(" LIMIT {l} OFFSET {o}"),
+            (None, Some(o)) => format!(" LIMIT -1 OFFSET {o}"),
+        }
+    }
+
+    /// Statement that opens a write transaction, with an optional isolation level.
+    fn begin_sql(&self, isolation: Option<Isolation>) -> String {
+        match isolation {
+            Some(level) => format!("BEGIN ISOLATION LEVEL {}", level.as_sql()),
+            None => "BEGIN".to_string(),
+        }
+    }
+
+    /// Statement that creates a savepoint.
+    fn savepoint_sql(&self, name: &str) -> String {
+        format!("SAVEPOINT {}", self.quote_ident(name))
+    }
+
+    /// Statement that rolls back to a savepoint (keeping the savepoint).
+    fn rollback_to_savepoint_sql(&self, name: &str) -> String {
+        format!("ROLLBACK TO SAVEPOINT {}", self.quote_ident(name))
+    }
+
+    /// Statement that releases a savepoint.
+    fn release_savepoint_sql(&self, name: &str) -> String {
+        format!("RELEASE SAVEPOINT {}", self.quote_ident(name))
+    }
+}
+
+/// Transaction isolation levels (SQLite transactions are always serializable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// READ COMMITTED.
+    ReadCommitted,
+    /// REPEATABLE READ.
+    RepeatableRead,
+    /// SERIALIZABLE.
+    Serializable,
+}
+
+impl Isolation {
+    /// The SQL words for this level.
+    pub fn as_sql(self) -> &'static str {
+        match self {
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+/// SQLite's dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn name(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn begin_sql(&self, _isolation: Option<Isolation>) -> String {
+        // Take the write lock at BEGIN so a writer waits for it up front (busy timeout)
+        // instead of failing with `database is locked` halfway through the transaction.
+        "BEGIN IMMEDIATE".to_string()
+    }
+}
+
+/// PostgreSQL's dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Postgres;
+
+impl Dialect for Postgres {
+    fn name(&self) -> &'static str {
+        "postgresql"
+    }
+
+    fn push_placeholder(&self, sql: &mut String, n: usize) {
+        let _ = write!(sql, "${n}");
+    }
+
+    fn max_params(&self) -> usize {
+        65_535
+    }
+
+    fn limit_offset(&self, limit: Option<u64>, offset: Option<u64>) -> String {
+        let mut out = String::new();
+        if let Some(l) = limit {
+            let _ = write!(out, " LIMIT {l}");
+        }
+        if let Some(o) = offset {
+            let _ = write!(out, " OFFSET {o}");
+        }
+        out
+    }
+}
+
+/// MySQL's and MariaDB's dialect.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MySql;
+
+impl Dialect for MySql {
+    fn name(&self) -> &'static str {
+        "mysql"
+    }
+
+    fn quote_ident(&self, ident: &str) -> String {
+        format!("`{}`", ident.replace('`', "``"))
+    }
+
+    fn max_params(&self) -> usize {
+        65_535
+    }
+
+    fn upsert_clause(&self, conflict: &[&str], update: &[&str]) -> String {
+        // MySQL resolves conflicts on every unique key; the conflict target cannot be named.
+        // With nothing to update, assigning a key column to itself makes the insert a no-op.
+        let mut out = String::from(" ON DUPLICATE KEY UPDATE ");
+        let targets = if update.is_empty() { conflict } else { update };
+        for (i, c) in targets.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            let q = self.quote_ident(c);
+            if update.is_empty() {
+                let _ = write!(out, "{q} = {q}");
+            } else {
+                let _ = write!(out, "{q} = VALUES({q})");
+            }
+        }
+        out
+    }
+
+    fn limit_offset(&self, limit: Option<u64>, offset: Option<u64>) -> String {
+        match (limit, offset) {
+            (None, Some(o)) => format!(" LIMIT 18446744073709551615 OFFSET {o}"),
+            (l, o) => Postgres.limit_offset(l, o),
+        }
+    }
+
+    fn begin_sql(&self, isolation: Option<Isolation>) -> String {
+        match isolation {
+            // MySQL sets the level for the next transaction before starting it.
+            Some(level) => {
+                format!("SET TRANSACTION ISOLATION LEVEL {}; START TRANSACTION", level.as_sql())
+            }
+            None => "START TRANSACTION".to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting_doubles_embedded_quotes() {
+        assert_eq!(Sqlite.quote_ident("a\"b"), "\"a\"\"b\"");
+        assert_eq!(MySql.quote_ident("a`b"), "`a``b`");
+        assert_eq!(
+            Postgres.quote_ident("name; DROP TABLE users--"),
+            "\"name; DROP TABLE users--\""
+        );
+    }
+
+    #[test]
+    fn upsert_per_dialect() {
+        assert_eq!(
+            Sqlite.upsert_clause(&["id"], &["name"]),
+            " ON CONFLICT (\"id\") DO UPDATE SET \"name\" = excluded.\"name\""
+        );
+        assert_eq!(
+            MySql.upsert_clause(&["id"], &["name", "n"]),
+            " ON DUPLICATE KEY UPDATE `name` = VALUES(`name`), `n` = VALUES(`n`)"
+        );
+    }
+
+    #[test]
+    fn limit_offset_per_dialect() {
+        assert_eq!(Sqlite.limit_offset(None, Some(5)), " LIMIT -1 OFFSET 5");
+        assert_eq!(Postgres.limit_offset(None, Some(5)), " OFFSET 5");
+        assert_eq!(MySql.limit_offset(Some(2), Some(5)), " LIMIT 2 OFFSET 5");
+    }
+}

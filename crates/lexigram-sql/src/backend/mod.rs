@@ -1,0 +1,57 @@
+//! Backends: the dialect trait, one module per native driver, and the runtime choice between
+//! them — written once here, in [`AnyPool`] and [`AnyConn`] and the `dispatch!` macro.
+
+mod dialect;
+mod pool;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "mysql")]
+pub(crate) mod mysql;
+
+pub use dialect::{Dialect, Isolation, MySql, Postgres, Sqlite};
+pub(crate) use pool::{AnyConn, AnyPool};
+
+use std::pin::Pin;
+
+use futures_util::Stream;
+
+use crate::config::BackendKind;
+use crate::error::Result;
+use crate::value::{Row, Value};
+
+/// A stream of rows that owns its connection.
+pub type RowStream = Pin<Box<dyn Stream<Item = Result<Row>> + Send + 'static>>;
+
+/// What every driver's connection does. Implemented by one type per backend; called through
+/// [`AnyConn`] only.
+pub(crate) trait BackendConn: Send {
+    /// Runs a statement, returning the number of rows affected.
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
+    /// Runs a query, returning all rows.
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs one or more statements without parameters (migrations, transaction control).
+    async fn batch(&mut self, sql: &str) -> Result<()>;
+    /// Opens a transaction.
+    async fn begin(&mut self, isolation: Option<Isolation>) -> Result<()>;
+    /// Commits (`true`) or rolls back (`false`) the open transaction.
+    async fn finish(&mut self, commit: bool) -> Result<()>;
+    /// Marks the connection so the pool discards it instead of reusing it.
+    fn mark_broken(&mut self);
+}
+
+/// The dialect of a backend kind.
+///
+/// ```
+/// use lexigram_sql::backend::dialect_of;
+/// use lexigram_sql::config::BackendKind;
+/// assert_eq!(dialect_of(BackendKind::Postgres).name(), "postgresql");
+/// ```
+pub fn dialect_of(kind: BackendKind) -> &'static dyn Dialect {
+    match kind {
+        BackendKind::Sqlite => &Sqlite,
+        BackendKind::Postgres => &Postgres,
+        BackendKind::MySql => &MySql,
+    }
+}

@@ -1,0 +1,371 @@
+//! PostgreSQL through `tokio-postgres`.
+//!
+//! `operations.statement_timeout` is set as the session's `statement_timeout`, so the server
+//! itself cancels a long statement (SQLSTATE 57014) and the connection stays usable.
+//! Statements are prepared once per connection and cached by their SQL text.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::BytesMut;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use futures_util::StreamExt;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
+use tokio_postgres::{Client, NoTls, Statement};
+
+use super::{BackendConn, Isolation, RowStream, Dialect, Postgres};
+use crate::config::DatabaseUrl;
+use crate::error::{
+    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result,
+};
+use crate::value::{Row, Value};
+
+/// Connections not used for this long are pinged before being handed out.
+const VALIDATE_AFTER: Duration = Duration::from_millis(500);
+const STATEMENT_CACHE: usize = 512;
+
+/// Opens PostgreSQL connections for one `Database`.
+pub(crate) struct Manager {
+    config: tokio_postgres::Config,
+    target: String,
+    statement_timeout: Duration,
+}
+
+impl Manager {
+    pub(crate) fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Result<Self> {
+        let raw = url.expose();
+        let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
+        let target = url.host_port().unwrap_or_else(|| "localhost:5432".into());
+        let mut config: tokio_postgres::Config =
+            format!("postgresql://{rest}").parse().map_err(|e: tokio_postgres::Error| {
+                Error::Connect(ConnectError::new(
+                    ConnectErrorKind::Other,
+                    "postgresql",
+                    target.clone(),
+                    format!("invalid URL: {e}"),
+                ))
+            })?;
+        config.application_name("lexigram");
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        if !statement_timeout.is_zero() {
+            // Keep options given in the URL (`?options=-c search_path=app`).
+            let mut options = config.get_options().unwrap_or_default().to_string();
+            if !options.is_empty() {
+                options.push(' ');
+            }
+            options.push_str(&format!("-c statement_timeout={}", statement_timeout.as_millis()));
+            config.options(options);
+        }
+        Ok(Manager { config, target, statement_timeout })
+    }
+}
+
+impl bb8::ManageConnection for Manager {
+    type Connection = PgConn;
+    type Error = Error;
+
+    async fn connect(&self) -> Result<PgConn> {
+        let (client, connection) = self
+            .config
+            .connect(NoTls)
+            .await
+            .map_err(|e| connect_error(&e, &self.target))?;
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "postgresql connection closed");
+            }
+        });
+        Ok(PgConn {
+            client,
+            statements: HashMap::new(),
+            last_used: Instant::now(),
+            in_flight: false,
+            broken: false,
+            timeout: self.statement_timeout,
+        })
+    }
+
+    async fn is_valid(&self, conn: &mut PgConn) -> Result<()> {
+        if conn.last_used.elapsed() < VALIDATE_AFTER {
+            return Ok(());
+        }
+        conn.client.simple_query("").await.map_err(|e| classify(&e, conn.timeout))?;
+        conn.last_used = Instant::now();
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut PgConn) -> bool {
+        conn.broken || conn.in_flight || conn.client.is_closed()
+    }
+}
+
+fn connect_error(e: &tokio_postgres::Error, target: &str) -> Error {
+    let kind = match e.code() {
+        Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+            ConnectErrorKind::Authentication
+        }
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => ConnectErrorKind::DatabaseMissing,
+        Some(_) => ConnectErrorKind::Other,
+        None => ConnectErrorKind::Unreachable,
+    };
+    let reason = match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => e.source().map_or_else(|| e.to_string(), ToString::to_string),
+    };
+    Error::Connect(ConnectError::new(kind, "postgresql", target, reason))
+}
+
+/// One PostgreSQL connection with its prepared-statement cache.
+pub(crate) struct PgConn {
+    client: Client,
+    statements: HashMap<String, Statement>,
+    last_used: Instant,
+    in_flight: bool,
+    broken: bool,
+    timeout: Duration,
+}
+
+/// Binds a [`Value`] to whatever type the server inferred for the parameter.
+#[derive(Debug)]
+struct Param<'a>(&'a Value);
+
+type BoxError = Box<dyn StdError + Sync + Send>;
+
+impl ToSql for Param<'_> {
+    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
+        match (self.0, ty) {
+            (Value::Null, _) => Ok(IsNull::Yes),
+            (Value::Bool(b), &Type::BOOL) => b.to_sql(ty, out),
+            (Value::Bool(b), _) => Param(&Value::Int(i64::from(*b))).to_sql(ty, out),
+            (Value::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
+            (Value::Int(i), &Type::OID) => u32::try_from(*i)?.to_sql(ty, out),
+            #[allow(clippy::cast_precision_loss)]
+            (Value::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
+            #[allow(clippy::cast_precision_loss)]
+            (Value::Int(i), &Type::FLOAT4) => (*i as f32).to_sql(ty, out),
+            (Value::Int(i), &Type::BOOL) => (*i != 0).to_sql(ty, out),
+            (Value::Int(i), t) if is_text(t) => i.to_string().to_sql(ty, out),
+            (Value::Int(i), _) => i.to_sql(ty, out),
+            #[allow(clippy::cast_possible_truncation)]
+            (Value::Float(f), &Type::FLOAT4) => (*f as f32).to_sql(ty, out),
+            (Value::Float(f), _) => f.to_sql(ty, out),
+            (Value::Text(s), &Type::JSON | &Type::JSONB) => {
+                serde_json::from_str::<serde_json::Value>(s)?.to_sql(ty, out)
+            }
+            (Value::Text(s), &Type::UUID) => uuid::Uuid::parse_str(s)?.to_sql(ty, out),
+            (Value::Text(s), _) => s.as_str().to_sql(ty, out),
+            (Value::Bytes(b), _) => b.as_slice().to_sql(ty, out),
+            (Value::Json(j), t) if is_text(t) => j.to_string().to_sql(ty, out),
+            (Value::Json(j), _) => j.to_sql(ty, out),
+            (Value::Uuid(u), t) if is_text(t) => u.to_string().to_sql(ty, out),
+            (Value::Uuid(u), _) => u.to_sql(ty, out),
+            (Value::Timestamp(t), &Type::TIMESTAMP) => t.naive_utc().to_sql(ty, out),
+            (Value::Timestamp(t), _) => t.to_sql(ty, out),
+            (Value::DateTime(t), &Type::TIMESTAMPTZ) => t.and_utc().to_sql(ty, out),
+            (Value::DateTime(t), _) => t.to_sql(ty, out),
+            (Value::Date(d), _) => d.to_sql(ty, out),
+        }
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+
+    to_sql_checked!();
+}
+
+fn is_text(t: &Type) -> bool {
+    matches!(*t, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN)
+}
+
+/// Reads any supported column type into a [`Value`].
+struct Cell(Value);
+
+impl<'a> FromSql<'a> for Cell {
+    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
+        let v = match *ty {
+            Type::BOOL => Value::Bool(bool::from_sql(ty, raw)?),
+            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
+            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
+            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            Type::OID => Value::Int(i64::from(u32::from_sql(ty, raw)?)),
+            Type::FLOAT4 => Value::Float(f64::from(f32::from_sql(ty, raw)?)),
+            Type::FLOAT8 => Value::Float(f64::from_sql(ty, raw)?),
+            Type::BYTEA => Value::Bytes(Vec::<u8>::from_sql(ty, raw)?),
+            Type::JSON | Type::JSONB => Value::Json(serde_json::Value::from_sql(ty, raw)?),
+            Type::UUID => Value::Uuid(uuid::Uuid::from_sql(ty, raw)?),
+            Type::TIMESTAMPTZ => Value::Timestamp(DateTime::<Utc>::from_sql(ty, raw)?),
+            Type::TIMESTAMP => Value::DateTime(NaiveDateTime::from_sql(ty, raw)?),
+            Type::DATE => Value::Date(NaiveDate::from_sql(ty, raw)?),
+            ref t if is_text(t) || <&str as FromSql>::accepts(t) => {
+                Value::Text(<&str>::from_sql(ty, raw)?.to_string())
+            }
+            ref t => {
+                return Err(format!(
+                    "column type {t} is not supported; cast it in SQL (e.g. `::text` or `::float8`)"
+                )
+                .into());
+            }
+        };
+        Ok(Cell(v))
+    }
+
+    fn from_sql_null(_ty: &Type) -> std::result::Result<Self, BoxError> {
+        Ok(Cell(Value::Null))
+    }
+
+    fn accepts(_ty: &Type) -> bool {
+        true
+    }
+}
+
+fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row> {
+    let mut values = Vec::with_capacity(columns.len());
+    for i in 0..columns.len() {
+        let cell: Cell = row.try_get(i).map_err(|e| Error::Decode {
+            column: columns[i].clone(),
+            detail: e.source().map_or_else(|| e.to_string(), ToString::to_string),
+        })?;
+        values.push(cell.0);
+    }
+    Ok(Row::new(Arc::clone(columns), values))
+}
+
+fn column_names(stmt: &Statement) -> Arc<[String]> {
+    stmt.columns().iter().map(|c| c.name().to_string()).collect()
+}
+
+impl PgConn {
+    async fn statement(&mut self, sql: &str) -> Result<Statement> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let stmt = self.client.prepare(sql).await.map_err(|e| classify(&e, self.timeout))?;
+        if self.statements.len() >= STATEMENT_CACHE {
+            self.statements.clear();
+        }
+        self.statements.insert(sql.to_string(), stmt.clone());
+        Ok(stmt)
+    }
+
+    /// Runs `op` with the in-flight flag set: a future dropped mid-statement leaves the flag
+    /// up, and the pool then discards the connection instead of reusing it.
+    fn done<T>(&mut self, result: std::result::Result<T, tokio_postgres::Error>) -> Result<T> {
+        self.in_flight = false;
+        self.last_used = Instant::now();
+        result.map_err(|e| {
+            let err = classify(&e, self.timeout);
+            if err.breaks_connection() {
+                self.broken = true;
+            }
+            err
+        })
+    }
+
+    pub(crate) fn stream(
+        mut conn: bb8::PooledConnection<'static, Manager>,
+        sql: String,
+        params: Vec<Value>,
+    ) -> RowStream {
+        Box::pin(async_stream::try_stream! {
+            let stmt = conn.statement(&sql).await?;
+            let columns = column_names(&stmt);
+            let timeout = conn.timeout;
+            conn.in_flight = true;
+            let binds: Vec<Param<'_>> = params.iter().map(Param).collect();
+            let rows = conn
+                .client
+                .query_raw(&stmt, binds.iter().map(|p| p as &(dyn ToSql + Sync)))
+                .await
+                .map_err(|e| classify(&e, timeout))?;
+            futures_util::pin_mut!(rows);
+            while let Some(row) = rows.next().await {
+                let row = row.map_err(|e| classify(&e, timeout))?;
+                yield convert_row(&row, &columns)?;
+            }
+            conn.in_flight = false;
+        })
+    }
+}
+
+impl BackendConn for PgConn {
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let stmt = self.statement(sql).await?;
+        let binds: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|p| p as _).collect();
+        self.in_flight = true;
+        let result = self.client.execute(&stmt, &refs).await;
+        self.done(result)
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let stmt = self.statement(sql).await?;
+        let columns = column_names(&stmt);
+        let binds: Vec<Param<'_>> = params.iter().map(Param).collect();
+        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|p| p as _).collect();
+        self.in_flight = true;
+        let result = self.client.query(&stmt, &refs).await;
+        let rows = self.done(result)?;
+        rows.iter().map(|r| convert_row(r, &columns)).collect()
+    }
+
+    async fn batch(&mut self, sql: &str) -> Result<()> {
+        self.in_flight = true;
+        let result = self.client.batch_execute(sql).await;
+        self.done(result)
+    }
+
+    async fn begin(&mut self, isolation: Option<Isolation>) -> Result<()> {
+        self.batch(&Postgres.begin_sql(isolation)).await
+    }
+
+    async fn finish(&mut self, commit: bool) -> Result<()> {
+        self.batch(if commit { "COMMIT" } else { "ROLLBACK" }).await
+    }
+
+    fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+}
+
+/// Classifies a tokio-postgres error from its SQLSTATE.
+pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
+    let Some(db) = e.as_db_error() else {
+        if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
+            return Error::ConnectionLost { detail: e.to_string() };
+        }
+        return Error::Driver { backend: "postgresql", code: None, message: e.to_string() };
+    };
+    let message = db.message().to_string();
+    let code = db.code();
+    let constraint = |kind| Error::Constraint {
+        kind,
+        constraint: db.constraint().or(db.column()).map(str::to_string),
+        detail: message.clone(),
+    };
+    match code.code() {
+        "23505" => constraint(ConstraintKind::Unique),
+        "23503" => constraint(ConstraintKind::ForeignKey),
+        "23502" => constraint(ConstraintKind::NotNull),
+        "23514" => constraint(ConstraintKind::Check),
+        "42P01" => Error::TableMissing {
+            table: message
+                .split('"')
+                .nth(1)
+                .map_or_else(|| message.clone(), str::to_string),
+        },
+        "40001" => Error::Conflict { kind: ConflictKind::Serialization, detail: message },
+        "40P01" => Error::Conflict { kind: ConflictKind::Deadlock, detail: message },
+        "57014" => Error::Timeout { timeout },
+        c if c.starts_with("08") || c == "57P01" || c == "57P02" || c == "57P03" => {
+            Error::ConnectionLost { detail: message }
+        }
+        c => Error::Driver { backend: "postgresql", code: Some(c.to_string()), message },
+    }
+}

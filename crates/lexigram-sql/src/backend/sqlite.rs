@@ -1,0 +1,369 @@
+//! SQLite through `rusqlite`.
+//!
+//! **How SQLite runs under async.** Statements run on the calling task while it holds the
+//! pooled connection: no thread hop, so a primary-key select costs about what raw rusqlite
+//! costs (see `benches/`). A thread hop per statement is what makes sqlx's SQLite driver 10–50×
+//! slower. The price is that a statement blocks its worker thread while it runs; long work is
+//! bounded by `operations.statement_timeout` (a progress handler interrupts it) and streaming
+//! reads ([`crate::Database::fetch_stream`]) run on a blocking thread.
+//!
+//! **Writers wait asynchronously.** SQLite allows one writer at a time. Every `Database` over
+//! SQLite has one async write gate: transactions take it at `BEGIN IMMEDIATE` and hold it until
+//! they end, and autocommit writes take it for their statement. A second writer therefore
+//! waits on the gate (yielding its thread) instead of blocking a worker thread in SQLite's busy
+//! handler — which on a single-threaded runtime could never be released. Readers never wait
+//! (WAL). Other processes writing the same file are covered by the busy timeout.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{ErrorCode, OpenFlags};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+
+use super::{BackendConn, Isolation};
+use crate::config::SqliteTarget;
+use crate::error::{
+    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result,
+};
+use crate::value::{Row, Value};
+
+/// Where the connections of one `Database` open, and the state they share.
+pub(crate) struct Manager {
+    path: String,
+    display: String,
+    flags: OpenFlags,
+    statement_timeout: Duration,
+    gate: Arc<AsyncMutex<()>>,
+    /// Keeps an in-memory database alive while its pool has no connection open.
+    keeper: std::sync::Mutex<Option<rusqlite::Connection>>,
+}
+
+impl Manager {
+    pub(crate) fn new(target: &SqliteTarget, statement_timeout: Duration) -> Result<Self> {
+        let base = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_CREATE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let (path, display) = match target {
+            // `memdb` with a name starting with `/` is shared by the connections of this
+            // process that open the same name; the UUID keeps each `Database` isolated.
+            SqliteTarget::Memory => {
+                (format!("file:/lexigram-{}?vfs=memdb", uuid::Uuid::new_v4()), ":memory:".into())
+            }
+            SqliteTarget::File(p) => (file_uri(p), p.display().to_string()),
+        };
+        let manager = Manager {
+            path,
+            display,
+            flags: base,
+            statement_timeout,
+            gate: Arc::new(AsyncMutex::new(())),
+            keeper: std::sync::Mutex::new(None),
+        };
+        if matches!(target, SqliteTarget::Memory) {
+            let keeper = manager.open()?;
+            if let Ok(mut slot) = manager.keeper.lock() {
+                *slot = Some(keeper.conn);
+            }
+        }
+        Ok(manager)
+    }
+
+    fn open(&self) -> Result<SqliteConn> {
+        let conn = rusqlite::Connection::open_with_flags(&self.path, self.flags).map_err(|e| {
+            Error::Connect(ConnectError::new(
+                ConnectErrorKind::File,
+                "sqlite",
+                self.display.clone(),
+                e.to_string(),
+            ))
+        })?;
+        let in_memory = self.path.contains("vfs=memdb");
+        let journal = if in_memory { "MEMORY" } else { "WAL" };
+        let busy_ms = self.statement_timeout.as_millis().max(1000);
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode = {journal}; PRAGMA synchronous = NORMAL; \
+             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
+        ))
+        .map_err(|e| classify(&e))?;
+        conn.set_prepared_statement_cache_capacity(256);
+        let deadline = Arc::new(AtomicU64::new(0));
+        let epoch = Instant::now();
+        let handler_deadline = Arc::clone(&deadline);
+        // Checked every 1000 VM steps: an interrupted statement fails with SQLITE_INTERRUPT.
+        conn.progress_handler(
+            1000,
+            Some(move || {
+                let d = handler_deadline.load(Ordering::Relaxed);
+                d != 0 && epoch.elapsed().as_micros() as u64 > d
+            }),
+        );
+        Ok(SqliteConn {
+            conn,
+            epoch,
+            deadline,
+            timeout: self.statement_timeout,
+            gate: Arc::clone(&self.gate),
+            held: None,
+            broken: false,
+        })
+    }
+}
+
+/// Builds the `file:` URI for a path, escaping the characters URIs reserve.
+fn file_uri(path: &std::path::Path) -> String {
+    let raw = path.to_string_lossy();
+    let escaped = raw.replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    format!("file:{escaped}")
+}
+
+impl bb8::ManageConnection for Manager {
+    type Connection = SqliteConn;
+    type Error = Error;
+
+    async fn connect(&self) -> Result<SqliteConn> {
+        if let Some(parent) = std::path::Path::new(&self.display).parent() {
+            if !self.path.contains("vfs=memdb") && !parent.as_os_str().is_empty() && !parent.exists() {
+                return Err(Error::Connect(ConnectError::new(
+                    ConnectErrorKind::File,
+                    "sqlite",
+                    self.display.clone(),
+                    format!("directory {} does not exist", PathBuf::from(parent).display()),
+                )));
+            }
+        }
+        self.open()
+    }
+
+    async fn is_valid(&self, _conn: &mut SqliteConn) -> Result<()> {
+        Ok(())
+    }
+
+    fn has_broken(&self, conn: &mut SqliteConn) -> bool {
+        // A connection returned mid-transaction (its owner vanished) must not be reused.
+        conn.broken || !conn.conn.is_autocommit()
+    }
+}
+
+/// One SQLite connection with its statement deadline and its share of the write gate.
+pub(crate) struct SqliteConn {
+    conn: rusqlite::Connection,
+    epoch: Instant,
+    deadline: Arc<AtomicU64>,
+    timeout: Duration,
+    gate: Arc<AsyncMutex<()>>,
+    held: Option<OwnedMutexGuard<()>>,
+    broken: bool,
+}
+
+/// Binds a [`Value`] without copying text or bytes.
+struct Param<'a>(&'a Value);
+
+impl rusqlite::ToSql for Param<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Bool(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*b))),
+            Value::Int(i) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*i)),
+            Value::Float(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*f)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
+            other => ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                other.as_storage_text().unwrap_or_default(),
+            )),
+        })
+    }
+}
+
+fn read_value(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Float(f),
+        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
+    }
+}
+
+impl SqliteConn {
+    fn arm(&self) {
+        let limit = self.epoch.elapsed() + self.timeout;
+        self.deadline.store(limit.as_micros() as u64, Ordering::Relaxed);
+    }
+
+    fn disarm(&self) {
+        self.deadline.store(0, Ordering::Relaxed);
+    }
+
+    /// Takes the write gate for an autocommit write; `None` for reads or inside a transaction.
+    async fn gate_for(&mut self, sql: &str) -> Result<Option<OwnedMutexGuard<()>>> {
+        if self.held.is_some() {
+            return Ok(None);
+        }
+        let readonly = self.conn.prepare_cached(sql).map_err(|e| self.fail(&e))?.readonly();
+        if readonly {
+            return Ok(None);
+        }
+        Ok(Some(Arc::clone(&self.gate).lock_owned().await))
+    }
+
+    fn fail(&self, e: &rusqlite::Error) -> Error {
+        let err = classify(e);
+        if matches!(err, Error::Timeout { .. }) {
+            Error::Timeout { timeout: self.timeout }
+        } else {
+            err
+        }
+    }
+
+    fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.arm();
+        let result = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params.iter().map(Param))));
+        self.disarm();
+        result.map(|n| n as u64).map_err(|e| self.fail(&e))
+    }
+
+    fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        self.arm();
+        let result = (|| {
+            let mut stmt = self.conn.prepare_cached(sql)?;
+            let columns: Arc<[String]> =
+                stmt.column_names().into_iter().map(str::to_string).collect();
+            let width = columns.len();
+            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
+            let mut out = Vec::new();
+            while let Some(r) = rows.next()? {
+                let mut values = Vec::with_capacity(width);
+                for i in 0..width {
+                    values.push(read_value(r.get_ref(i)?));
+                }
+                out.push(Row::new(Arc::clone(&columns), values));
+            }
+            Ok(out)
+        })();
+        self.disarm();
+        result.map_err(|e: rusqlite::Error| self.fail(&e))
+    }
+
+    /// Streams a query's rows from a blocking thread through a bounded channel, so memory
+    /// stays constant however many rows there are.
+    pub(crate) fn stream(
+        mut conn: bb8::PooledConnection<'static, Manager>,
+        sql: String,
+        params: Vec<Value>,
+    ) -> super::RowStream {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Result<Row>>(256);
+        tokio::task::spawn_blocking(move || {
+            let c: &mut SqliteConn = &mut conn;
+            let result = (|| -> rusqlite::Result<()> {
+                let mut stmt = c.conn.prepare_cached(&sql)?;
+                let columns: Arc<[String]> =
+                    stmt.column_names().into_iter().map(str::to_string).collect();
+                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
+                while let Some(r) = rows.next()? {
+                    let mut values = Vec::with_capacity(columns.len());
+                    for i in 0..columns.len() {
+                        values.push(read_value(r.get_ref(i)?));
+                    }
+                    if tx.blocking_send(Ok(Row::new(Arc::clone(&columns), values))).is_err() {
+                        break; // the consumer dropped the stream
+                    }
+                }
+                Ok(())
+            })();
+            if let Err(e) = result {
+                let _ = tx.blocking_send(Err(classify(&e)));
+            }
+        });
+        Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+            rx.recv().await.map(|item| (item, rx))
+        }))
+    }
+}
+
+impl BackendConn for SqliteConn {
+    async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        let _gate = self.gate_for(sql).await?;
+        self.run_execute(sql, params)
+    }
+
+    async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let _gate = self.gate_for(sql).await?;
+        self.run_query(sql, params)
+    }
+
+    async fn batch(&mut self, sql: &str) -> Result<()> {
+        let _gate = if self.held.is_none() {
+            Some(Arc::clone(&self.gate).lock_owned().await)
+        } else {
+            None
+        };
+        self.arm();
+        let result = self.conn.execute_batch(sql);
+        self.disarm();
+        result.map_err(|e| self.fail(&e))
+    }
+
+    async fn begin(&mut self, _isolation: Option<Isolation>) -> Result<()> {
+        let guard = Arc::clone(&self.gate).lock_owned().await;
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.fail(&e))?;
+        self.held = Some(guard);
+        Ok(())
+    }
+
+    async fn finish(&mut self, commit: bool) -> Result<()> {
+        let sql = if commit { "COMMIT" } else { "ROLLBACK" };
+        let result = self.conn.execute_batch(sql).map_err(|e| self.fail(&e));
+        if result.is_err() && !self.conn.is_autocommit() {
+            // COMMIT failed (e.g. a deferred constraint): leave nothing half-open.
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+        self.held = None;
+        result
+    }
+
+    fn mark_broken(&mut self) {
+        self.broken = true;
+    }
+}
+
+/// Classifies a rusqlite error from its extended result code.
+pub(crate) fn classify(e: &rusqlite::Error) -> Error {
+    let rusqlite::Error::SqliteFailure(code, msg) = e else {
+        return Error::Driver { backend: "sqlite", code: None, message: e.to_string() };
+    };
+    let message = msg.clone().unwrap_or_else(|| code.to_string());
+    let after_colon =
+        || message.split_once(": ").map(|(_, rest)| rest.trim().to_string());
+    match code.extended_code {
+        // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+        2067 | 1555 => constraint(ConstraintKind::Unique, after_colon(), message),
+        787 => constraint(ConstraintKind::ForeignKey, None, message),
+        1299 => constraint(ConstraintKind::NotNull, after_colon(), message),
+        275 => constraint(ConstraintKind::Check, after_colon(), message),
+        _ => match code.code {
+            ErrorCode::OperationInterrupted => Error::Timeout { timeout: Duration::ZERO },
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
+                Error::Conflict { kind: ConflictKind::Deadlock, detail: message }
+            }
+            _ if message.starts_with("no such table: ") => Error::TableMissing {
+                table: message.trim_start_matches("no such table: ").to_string(),
+            },
+            _ => Error::Driver {
+                backend: "sqlite",
+                code: Some(code.extended_code.to_string()),
+                message,
+            },
+        },
+    }
+}
+
+fn constraint(kind: ConstraintKind, constraint: Option<String>, detail: String) -> Error {
+    Error::Constraint { kind, constraint, detail }
+}

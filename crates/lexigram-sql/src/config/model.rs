@@ -1,0 +1,404 @@
+//! The `sql` config section as Rust types, with the defaults of the configuration table.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::duration;
+use super::url::DatabaseUrl;
+
+/// The whole `sql` section: one backend (`backend`, `pool`, …) or several (`backends`).
+///
+/// Built from defaults → `application.yaml` → `LEX_SQL__*` env → code, and validated before
+/// any connection; see [`DatabaseConfig::from_app_config`] and [`DatabaseConfig::from_url`].
+/// `Debug` never shows the URL's password.
+///
+/// ```
+/// use std::time::Duration;
+/// use lexigram_sql::config::DatabaseConfig;
+///
+/// let config = DatabaseConfig::default();
+/// assert!(config.enabled);
+/// assert_eq!(config.backend.url.expose(), "sqlite:///data.db");
+/// assert_eq!((config.pool.min_size, config.pool.max_size), (1, 10));
+/// assert_eq!(config.pool.timeout, Duration::from_secs(30));
+/// assert_eq!(config.operations.statement_timeout, Duration::from_secs(60));
+/// assert_eq!(config.migrations.table, "schema_migrations");
+/// assert!(config.backends.is_empty());
+/// ```
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// Whether the data layer starts at all (`sql.enabled`, default `true`).
+    pub enabled: bool,
+    /// The single backend's connection (`sql.backend`), used when `backends` is empty.
+    pub backend: BackendConfig,
+    /// Pool settings (`sql.pool`), inherited by named backends without their own.
+    pub pool: PoolConfig,
+    /// Statement settings (`sql.operations`), inherited by named backends without their own.
+    pub operations: OperationsConfig,
+    /// Migration settings (`sql.migrations`), inherited by named backends without their own.
+    pub migrations: MigrationsConfig,
+    /// Named backends (`sql.backends`); when non-empty they replace `backend`.
+    #[serde(deserialize_with = "deserialize_backends")]
+    pub backends: Vec<NamedBackendConfig>,
+    /// Where each value came from, keyed by dotted key relative to `sql`.
+    #[serde(skip)]
+    pub(crate) origins: Origins,
+    /// `LEX_ENV` as captured when the config was built.
+    #[serde(skip)]
+    pub(crate) environment: Option<String>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            enabled: true,
+            backend: BackendConfig::default(),
+            pool: PoolConfig::default(),
+            operations: OperationsConfig::default(),
+            migrations: MigrationsConfig::default(),
+            backends: Vec::new(),
+            origins: Origins::default(),
+            environment: None,
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("enabled", &self.enabled)
+            .field("backend", &self.backend)
+            .field("pool", &self.pool)
+            .field("operations", &self.operations)
+            .field("migrations", &self.migrations)
+            .field("backends", &self.backends)
+            .field("environment", &self.environment)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PartialEq for DatabaseConfig {
+    /// Compares the settings; where they came from does not matter.
+    fn eq(&self, other: &Self) -> bool {
+        self.enabled == other.enabled
+            && self.backend == other.backend
+            && self.pool == other.pool
+            && self.operations == other.operations
+            && self.migrations == other.migrations
+            && self.backends == other.backends
+    }
+}
+
+/// A backend's connection (`sql.backend`).
+///
+/// ```
+/// let backend = lexigram_sql::config::BackendConfig::default();
+/// assert_eq!(backend.url.to_string(), "sqlite:///data.db");
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BackendConfig {
+    /// The database URL (`backend.url`, default `sqlite:///data.db`). Secret: shown redacted.
+    pub url: DatabaseUrl,
+}
+
+/// Connection pool settings (`sql.pool`).
+///
+/// ```
+/// use std::time::Duration;
+/// let pool = lexigram_sql::config::PoolConfig { max_size: 20, ..Default::default() };
+/// assert_eq!(pool.min_size, 1);
+/// assert_eq!(pool.idle_timeout, Duration::from_secs(300));
+/// assert_eq!(pool.max_lifetime, Duration::from_secs(3600));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PoolConfig {
+    /// Connections kept open when idle (`pool.min_size`, default 1).
+    pub min_size: u32,
+    /// Most connections open at once (`pool.max_size`, default 10; must be ≥ 1 and ≥ `min_size`).
+    pub max_size: u32,
+    /// Longest wait for a free connection (`pool.timeout`, default 30s).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub timeout: Duration,
+    /// Idle connections above `min_size` are closed after this (`pool.idle_timeout`, default 5m).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub idle_timeout: Duration,
+    /// Connections are replaced after this age (`pool.max_lifetime`, default 1h).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub max_lifetime: Duration,
+}
+
+impl Default for PoolConfig {
+    fn default() -> Self {
+        PoolConfig {
+            min_size: 1,
+            max_size: 10,
+            timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(5 * 60),
+            max_lifetime: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// Statement settings (`sql.operations`).
+///
+/// ```
+/// use std::time::Duration;
+/// let ops = lexigram_sql::config::OperationsConfig::default();
+/// assert!(!ops.echo);
+/// assert_eq!(ops.slow_query_threshold, Duration::from_secs(1));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OperationsConfig {
+    /// Log every statement with its duration and row count (`operations.echo`, default false).
+    pub echo: bool,
+    /// Statements running longer are cancelled (`operations.statement_timeout`, default 60s).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub statement_timeout: Duration,
+    /// Statements slower than this log at WARN (`operations.slow_query_threshold`, default 1s).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub slow_query_threshold: Duration,
+}
+
+impl Default for OperationsConfig {
+    fn default() -> Self {
+        OperationsConfig {
+            echo: false,
+            statement_timeout: Duration::from_secs(60),
+            slow_query_threshold: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Migration settings (`sql.migrations`).
+///
+/// ```
+/// let m = lexigram_sql::config::MigrationsConfig::default();
+/// assert_eq!(m.dir, std::path::PathBuf::from("migrations"));
+/// assert_eq!(m.lock_timeout, std::time::Duration::from_secs(30));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MigrationsConfig {
+    /// Directory of migration files (`migrations.dir`, default `migrations`).
+    pub dir: PathBuf,
+    /// Table recording applied migrations (`migrations.table`, default `schema_migrations`).
+    pub table: String,
+    /// Longest wait for the migration lock (`migrations.lock_timeout`, default 30s).
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub lock_timeout: Duration,
+}
+
+impl Default for MigrationsConfig {
+    fn default() -> Self {
+        MigrationsConfig {
+            dir: PathBuf::from("migrations"),
+            table: "schema_migrations".to_string(),
+            lock_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One entry of `sql.backends`. Sections it leaves out (`pool`, `operations`, `migrations`)
+/// are inherited whole from the top level; a section it gives replaces the top-level one,
+/// its missing keys taking the built-in defaults.
+///
+/// ```yaml
+/// sql:
+///   backends:
+///     - name: main
+///       primary: true
+///       backend: { url: "postgresql://app:${DB_PASSWORD}@db/shop" }
+///     - name: reports
+///       backend: { url: "sqlite:///reports.db" }
+///       pool: { max_size: 2 }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NamedBackendConfig {
+    /// Unique name, used to resolve this backend.
+    pub name: String,
+    /// Whether this is the primary backend (at most one).
+    #[serde(default)]
+    pub primary: bool,
+    /// The connection.
+    pub backend: BackendConfig,
+    /// Own pool settings, else the top-level `pool`.
+    #[serde(default)]
+    pub pool: Option<PoolConfig>,
+    /// Own statement settings, else the top-level `operations`.
+    #[serde(default)]
+    pub operations: Option<OperationsConfig>,
+    /// Own migration settings, else the top-level `migrations`.
+    #[serde(default)]
+    pub migrations: Option<MigrationsConfig>,
+}
+
+/// One fully resolved backend: what the Database is built from.
+///
+/// ```
+/// let settings = lexigram_sql::config::DatabaseConfig::from_url("sqlite://")?.backends()?;
+/// assert_eq!(settings.len(), 1);
+/// assert_eq!(settings[0].name, "default");
+/// assert!(settings[0].primary);
+/// # Ok::<(), lexigram_sql::Error>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackendSettings {
+    /// The backend's name (`default` for the single-backend form).
+    pub name: String,
+    /// Whether it is the primary backend.
+    pub primary: bool,
+    /// Its URL.
+    pub url: DatabaseUrl,
+    /// Its pool settings.
+    pub pool: PoolConfig,
+    /// Its statement settings.
+    pub operations: OperationsConfig,
+    /// Its migration settings.
+    pub migrations: MigrationsConfig,
+}
+
+/// Where config values came from, for error messages: dotted key (relative to `sql`) →
+/// `application.yaml key sql.pool.max_size`, `env LEX_SQL__POOL__MAX_SIZE`, `code (…)`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Origins {
+    by_key: BTreeMap<String, String>,
+}
+
+impl Origins {
+    /// What a key without a recorded origin comes from.
+    pub(crate) const DEFAULT: &'static str = "built-in default";
+
+    /// The origin of `key`, or of its nearest recorded parent, else the built-in default.
+    pub(crate) fn of(&self, key: &str) -> String {
+        let mut key = key;
+        loop {
+            if let Some(origin) = self.by_key.get(key) {
+                return origin.clone();
+            }
+            match key.rfind('.') {
+                Some(dot) => key = &key[..dot],
+                None => return Self::DEFAULT.to_string(),
+            }
+        }
+    }
+
+    /// Records that `key` and everything below it now come from `origin`.
+    pub(crate) fn set(&mut self, key: &str, origin: impl Into<String>) {
+        let below = format!("{key}.");
+        self.by_key
+            .retain(|k, _| k != key && !k.starts_with(&below));
+        self.by_key.insert(key.to_string(), origin.into());
+    }
+}
+
+/// `backends` as a list, or as a map of list indices (how `LEX_SQL__BACKENDS__0__…` arrive).
+fn deserialize_backends<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<NamedBackendConfig>, D::Error> {
+    struct Backends;
+
+    impl<'de> Visitor<'de> for Backends {
+        type Value = Vec<NamedBackendConfig>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list of named backends")
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(Vec::new())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(backend) = seq.next_element()? {
+                out.push(backend);
+            }
+            Ok(out)
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut items: Vec<(usize, NamedBackendConfig)> = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let index = key.parse::<usize>().map_err(|_| {
+                    de::Error::custom(format!(
+                        "`{key}` is not a list index: backends are a list (0, 1, …)"
+                    ))
+                })?;
+                items.push((index, map.next_value()?));
+            }
+            items.sort_by_key(|(index, _)| *index);
+            Ok(items.into_iter().map(|(_, backend)| backend).collect())
+        }
+    }
+
+    deserializer.deserialize_any(Backends)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_fall_back_to_parents_then_default() {
+        let mut origins = Origins::default();
+        assert_eq!(origins.of("pool.max_size"), "built-in default");
+        origins.set("pool.max_size", "env LEX_SQL__POOL__MAX_SIZE");
+        assert_eq!(origins.of("pool.max_size"), "env LEX_SQL__POOL__MAX_SIZE");
+        assert_eq!(origins.of("pool.min_size"), "built-in default");
+        origins.set("pool", "code");
+        assert_eq!(origins.of("pool.max_size"), "code");
+        assert_eq!(origins.of("pool.min_size"), "code");
+    }
+
+    #[test]
+    fn debug_redacts_every_type() {
+        let url = DatabaseUrl::parse("postgresql://app:hunter2@db/shop").unwrap();
+        let backend = BackendConfig { url: url.clone() };
+        let named = NamedBackendConfig {
+            name: "main".into(),
+            primary: true,
+            backend: backend.clone(),
+            pool: None,
+            operations: None,
+            migrations: None,
+        };
+        let config = DatabaseConfig {
+            backend: backend.clone(),
+            backends: vec![named.clone()],
+            ..DatabaseConfig::default()
+        };
+        let settings = BackendSettings {
+            name: "main".into(),
+            primary: true,
+            url,
+            pool: PoolConfig::default(),
+            operations: OperationsConfig::default(),
+            migrations: MigrationsConfig::default(),
+        };
+        for text in [
+            format!("{backend:?}"),
+            format!("{named:?}"),
+            format!("{config:?}"),
+            format!("{config:#?}"),
+            format!("{settings:?}"),
+            settings.url.to_string(),
+        ] {
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains("app:***@db"), "{text}");
+        }
+    }
+}

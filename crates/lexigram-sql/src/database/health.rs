@@ -1,0 +1,125 @@
+//! Health reports: per backend status, latency and pool figures; serialisable to JSON.
+
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::Database;
+
+/// Up or down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HealthStatus {
+    /// The backend answered.
+    Up,
+    /// The backend did not answer; see `error`.
+    Down,
+}
+
+/// Pool figures at the time of the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PoolStats {
+    /// Connections open.
+    pub size: u32,
+    /// Connections open and idle.
+    pub idle: u32,
+    /// Connections checked out.
+    pub in_use: u32,
+    /// `pool.max_size`.
+    pub max: u32,
+}
+
+/// One backend's health.
+#[derive(Debug, Clone, Serialize)]
+pub struct BackendHealth {
+    /// Backend name.
+    pub name: String,
+    /// `sqlite`, `postgresql` or `mysql`.
+    pub backend: &'static str,
+    /// Up or down.
+    pub status: HealthStatus,
+    /// Round-trip time of `SELECT 1`, in milliseconds.
+    pub latency_ms: f64,
+    /// Pool figures.
+    pub pool: PoolStats,
+    /// Why it is down (no secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl BackendHealth {
+    /// True when the backend is up.
+    pub fn is_up(&self) -> bool {
+        self.status == HealthStatus::Up
+    }
+}
+
+/// The health of several backends, e.g. an application's.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+/// let report = lexigram_sql::HealthReport::new(vec![db.health_check().await]);
+/// assert!(report.is_healthy());
+/// assert!(report.to_json().contains("\"status\":\"up\""));
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct HealthReport {
+    /// One entry per backend.
+    pub backends: Vec<BackendHealth>,
+}
+
+impl HealthReport {
+    /// Wraps backend entries.
+    pub fn new(backends: Vec<BackendHealth>) -> Self {
+        HealthReport { backends }
+    }
+
+    /// True when every backend is up.
+    pub fn is_healthy(&self) -> bool {
+        self.backends.iter().all(BackendHealth::is_up)
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for HealthReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{:<12} {:<10} {:<6} {:>10}  pool (in use/idle/max)", "backend", "kind", "status", "latency")?;
+        for b in &self.backends {
+            let status = if b.is_up() { "up" } else { "down" };
+            writeln!(
+                f,
+                "{:<12} {:<10} {:<6} {:>8.2}ms  {}/{}/{}",
+                b.name, b.backend, status, b.latency_ms, b.pool.in_use, b.pool.idle, b.pool.max
+            )?;
+            if let Some(e) = &b.error {
+                writeln!(f, "  error: {e}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) async fn check(db: &Database) -> BackendHealth {
+    let started = Instant::now();
+    let result = db.fetch_all("SELECT 1", &[]).await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if result.is_ok() {
+        tracing::debug!(backend = %db.name(), latency_ms, "health check: up");
+    } else {
+        tracing::debug!(backend = %db.name(), "health check: down");
+    }
+    BackendHealth {
+        name: db.name().to_string(),
+        backend: db.kind().name(),
+        status: if result.is_ok() { HealthStatus::Up } else { HealthStatus::Down },
+        latency_ms,
+        pool: db.pool_stats(),
+        error: result.err().map(|e| e.to_string()),
+    }
+}

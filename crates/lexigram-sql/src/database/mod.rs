@@ -1,0 +1,289 @@
+//! The [`Database`] handle: one backend's pool, raw SQL with bound parameters, transactions,
+//! health and close.
+
+mod executor;
+mod health;
+mod instrument;
+mod transaction;
+
+pub use executor::Executor;
+pub use health::{BackendHealth, HealthReport, HealthStatus, PoolStats};
+pub use transaction::{Savepoint, Transaction};
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, RwLock};
+
+use futures_util::FutureExt;
+
+use crate::backend::{AnyConn, AnyPool, Dialect, Isolation, RowStream, dialect_of};
+use crate::config::{BackendKind, BackendSettings, DatabaseConfig};
+use crate::error::{Error, Result};
+use crate::value::{Row, Value};
+
+/// A handle on one database backend: its connection pool and settings. Cheap to clone; all
+/// clones share the pool.
+///
+/// Raw SQL uses the backend's own placeholders — `?` on SQLite and MySQL, `$1` on PostgreSQL —
+/// and every parameter is bound, never spliced into the SQL text.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// use lexigram_sql::Database;
+/// let db = Database::connect_url("sqlite:///:memory:").await?;
+/// db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", &[]).await?;
+/// db.execute("INSERT INTO notes (body) VALUES (?)", &["hello".into()]).await?;
+/// let body: String = db.fetch_one("SELECT body FROM notes", &[]).await?.get("body")?;
+/// assert_eq!(body, "hello");
+/// db.close().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Database {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    settings: BackendSettings,
+    pool: RwLock<Option<AnyPool>>,
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Database")
+            .field("name", &self.inner.settings.name)
+            .field("url", &self.inner.settings.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Database {
+    /// Opens the pool for one resolved backend and its first `pool.min_size` connections.
+    ///
+    /// Fails with [`Error::Connect`] (unreachable, authentication, missing database),
+    /// [`Error::DriverMissing`], or [`Error::PoolExhausted`] if connecting takes longer than
+    /// `pool.timeout`.
+    pub async fn connect(settings: BackendSettings) -> Result<Database> {
+        let pool = AnyPool::open(&settings).await?;
+        let (open, _) = pool.state();
+        tracing::debug!(
+            backend = %settings.name,
+            url = %settings.url,
+            connections = open,
+            max_size = settings.pool.max_size,
+            "pool opened"
+        );
+        Ok(Database { inner: Arc::new(Inner { settings, pool: RwLock::new(Some(pool)) }) })
+    }
+
+    /// Connects the primary (or only) backend of a configuration.
+    pub async fn from_config(config: &DatabaseConfig) -> Result<Database> {
+        let backends = config.backends()?;
+        let count = backends.len();
+        let primary = backends
+            .into_iter()
+            .find(|b| b.primary || count == 1)
+            .ok_or_else(|| Error::NoPrimaryBackend {
+                detail: format!(
+                    "{count} backends are configured and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or resolve a backend by name"
+                ),
+            })?;
+        Database::connect(primary).await
+    }
+
+    /// Connects to a URL with every other setting at its default.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// assert_eq!(db.kind(), lexigram_sql::config::BackendKind::Sqlite);
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_url(url: &str) -> Result<Database> {
+        Database::from_config(&DatabaseConfig::from_url(url)?).await
+    }
+
+    /// The backend's name (`default` for a single-backend configuration).
+    pub fn name(&self) -> &str {
+        &self.inner.settings.name
+    }
+
+    /// Which backend this is.
+    pub fn kind(&self) -> BackendKind {
+        self.inner.settings.url.kind()
+    }
+
+    /// The backend's SQL dialect, for building SQL that works on every backend.
+    pub fn dialect(&self) -> &'static dyn Dialect {
+        dialect_of(self.kind())
+    }
+
+    /// The settings this handle was built from.
+    pub fn settings(&self) -> &BackendSettings {
+        &self.inner.settings
+    }
+
+    fn pool(&self) -> Result<AnyPool> {
+        self.inner
+            .pool
+            .read()
+            .ok()
+            .and_then(|p| p.clone())
+            .ok_or_else(|| Error::Closed { name: self.inner.settings.name.clone() })
+    }
+
+    /// Checks a connection out of the pool (within `pool.timeout`).
+    pub(crate) async fn acquire(&self) -> Result<AnyConn> {
+        self.pool()?.get(&self.inner.settings.pool).await
+    }
+
+    /// Runs a statement and returns the number of rows it affected.
+    pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        let mut conn = self.acquire().await?;
+        instrument::execute(&self.inner.settings, &mut conn, sql, params).await
+    }
+
+    /// Runs a query and returns every row.
+    pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        let mut conn = self.acquire().await?;
+        instrument::query(&self.inner.settings, &mut conn, sql, params).await
+    }
+
+    /// Runs a query and returns its first row, or [`Error::NotFound`] when there is none.
+    pub async fn fetch_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
+        self.fetch_optional(sql, params).await?.ok_or_else(|| not_found(sql))
+    }
+
+    /// Runs a query and returns its first row, if any.
+    pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+    }
+
+    /// Streams a query's rows in constant memory; the stream holds one pooled connection
+    /// until it ends or is dropped.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// use futures_util::TryStreamExt;
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// let rows: Vec<_> = db
+    ///     .fetch_stream("WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5) SELECT x FROM n", &[])
+    ///     .await?
+    ///     .try_collect()
+    ///     .await?;
+    /// assert_eq!(rows.len(), 5);
+    /// # Ok(()) }
+    /// ```
+    pub async fn fetch_stream(&self, sql: &str, params: &[Value]) -> Result<RowStream> {
+        let conn = self.acquire().await?;
+        Ok(conn.stream(sql.to_string(), params.to_vec()))
+    }
+
+    /// Runs several statements without parameters (DDL scripts); each statement is checked.
+    pub async fn execute_batch(&self, sql: &str) -> Result<()> {
+        let mut conn = self.acquire().await?;
+        instrument::batch(&self.inner.settings, &mut conn, sql).await
+    }
+
+    /// Begins a transaction. Prefer [`Database::transaction`], which always ends it; a
+    /// [`Transaction`] dropped without `commit()` is rolled back.
+    pub async fn begin(&self) -> Result<Transaction> {
+        self.begin_with(None, "transaction").await
+    }
+
+    /// Begins a transaction at an isolation level (ignored by SQLite, whose transactions are
+    /// serializable).
+    pub async fn begin_isolated(&self, isolation: Isolation) -> Result<Transaction> {
+        self.begin_with(Some(isolation), "transaction").await
+    }
+
+    pub(crate) async fn begin_with(
+        &self,
+        isolation: Option<Isolation>,
+        label: &'static str,
+    ) -> Result<Transaction> {
+        let mut conn = self.acquire().await?;
+        conn.begin(isolation).await?;
+        Ok(Transaction::new(self.clone(), conn, label))
+    }
+
+    /// Runs `f` inside a transaction: commits when it returns `Ok`, rolls back when it returns
+    /// `Err` or panics (the panic is then resumed).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// db.execute("CREATE TABLE t (n INTEGER)", &[]).await?;
+    /// let failed: lexigram_sql::Result<()> = db
+    ///     .transaction(|tx| async move {
+    ///         tx.execute("INSERT INTO t VALUES (1)", &[]).await?;
+    ///         Err(lexigram_sql::Error::UnitOfWork { detail: "changed my mind".into() })
+    ///     })
+    ///     .await;
+    /// assert!(failed.is_err());
+    /// let n: i64 = db.fetch_one("SELECT COUNT(*) AS n FROM t", &[]).await?.get("n")?;
+    /// assert_eq!(n, 0);
+    /// # Ok(()) }
+    /// ```
+    pub async fn transaction<T, E, F, Fut>(&self, f: F) -> std::result::Result<T, E>
+    where
+        F: FnOnce(Transaction) -> Fut,
+        Fut: Future<Output = std::result::Result<T, E>>,
+        E: From<Error>,
+    {
+        let tx = self.begin().await?;
+        match AssertUnwindSafe(f(tx.clone())).catch_unwind().await {
+            Ok(Ok(value)) => {
+                tx.commit().await?;
+                Ok(value)
+            }
+            Ok(Err(e)) => {
+                if let Err(rollback) = tx.rollback().await {
+                    tracing::warn!(error = %rollback, "rollback after a failed transaction failed");
+                }
+                Err(e)
+            }
+            Err(panic) => {
+                let _ = tx.rollback().await;
+                std::panic::resume_unwind(panic)
+            }
+        }
+    }
+
+    /// Pings the backend and reports its status, latency and pool figures. Never fails: a
+    /// backend that cannot be reached is reported `down` with the error.
+    pub async fn health_check(&self) -> BackendHealth {
+        health::check(self).await
+    }
+
+    /// Current pool figures.
+    pub fn pool_stats(&self) -> PoolStats {
+        let max = self.inner.settings.pool.max_size;
+        match self.pool() {
+            Ok(p) => {
+                let (size, idle) = p.state();
+                PoolStats { size, idle, in_use: size.saturating_sub(idle), max }
+            }
+            Err(_) => PoolStats { size: 0, idle: 0, in_use: 0, max },
+        }
+    }
+
+    /// Closes the pool: new calls fail with [`Error::Closed`]; idle connections close now and
+    /// connections in use close when they are returned. Idempotent.
+    pub async fn close(&self) {
+        let pool = self.inner.pool.write().ok().and_then(|mut p| p.take());
+        if pool.is_some() {
+            drop(pool);
+            tracing::debug!(backend = %self.inner.settings.name, "pool closed");
+        }
+    }
+
+    /// True once [`Database::close`] was called.
+    pub fn is_closed(&self) -> bool {
+        self.inner.pool.read().map(|p| p.is_none()).unwrap_or(true)
+    }
+}
+
+pub(crate) fn not_found(sql: &str) -> Error {
+    Error::NotFound { entity: "row".into(), key: format!("query `{sql}`") }
+}

@@ -1,0 +1,444 @@
+//! The one error type of `lexigram-sql`.
+//!
+//! Every variant has a stable [`Error::code`] (`LEX_ERR_SQL_NNN`) and a message that starts with
+//! the words of the troubleshooting page where the page names the error, says which object and
+//! which phase failed, and ends with the fix. Driver errors are classified from native codes
+//! (SQLSTATE, MySQL error numbers, SQLite extended codes) by each backend module.
+
+use std::time::Duration;
+
+/// Shorthand for `Result<T, lexigram_sql::Error>`.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Hint appended to every "table does not exist" error, as the troubleshooting page gives it.
+pub const MIGRATE_HINT: &str =
+    "run `lexigram db upgrade` or enable migrations with `DatabaseModule::configure(..).enable_migrations(dir)`";
+
+/// Everything that can go wrong in `lexigram-sql`.
+///
+/// ```
+/// use lexigram_sql::Error;
+/// let err = Error::TableMissing { table: "users".into() };
+/// assert_eq!(err.code(), "LEX_ERR_SQL_010");
+/// assert!(err.to_string().starts_with("RepositoryError: Table 'users' does not exist"));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The configuration is invalid; raised when the config is built, before any connection.
+    #[error("{0}")]
+    Configuration(#[from] ConfigError),
+
+    /// A connection to the database server could not be opened.
+    #[error("{0}")]
+    Connect(#[from] ConnectError),
+
+    /// The driver for a URL scheme is not compiled in (the Rust form of the page's `ImportError`).
+    #[error(
+        "ConfigurationError: the {backend} driver is not compiled in (url `{url}`). Fix: enable the cargo feature: lexigram-sql = {{ features = [\"{feature}\"] }}"
+    )]
+    DriverMissing {
+        /// Backend the URL names.
+        backend: &'static str,
+        /// The cargo feature that compiles the driver in.
+        feature: &'static str,
+        /// The URL, password redacted.
+        url: String,
+    },
+
+    /// No backend is configured but a `DatabaseProvider` was registered, or no primary exists.
+    #[error("NoPrimaryBackendError: {detail}")]
+    NoPrimaryBackend {
+        /// What is missing and how to fix it.
+        detail: String,
+    },
+
+    /// A statement referenced a table that does not exist.
+    #[error("RepositoryError: Table '{table}' does not exist. Fix: {MIGRATE_HINT}")]
+    TableMissing {
+        /// The table name as the driver reported it.
+        table: String,
+    },
+
+    /// A row looked up by key or filter was not there.
+    #[error("RepositoryError: {entity} with {key} not found")]
+    NotFound {
+        /// Entity or table name.
+        entity: String,
+        /// The key or filter used, rendered for people (never SQL text).
+        key: String,
+    },
+
+    /// A column name given by the caller is not a column of the entity.
+    #[error(
+        "RepositoryError: unknown column '{column}' for {entity}; known columns: {known}. Fix: use one of the entity's column names"
+    )]
+    UnknownColumn {
+        /// The rejected name, exactly as given.
+        column: String,
+        /// The entity or table.
+        entity: String,
+        /// The entity's columns, comma separated.
+        known: String,
+    },
+
+    /// A constraint of the schema rejected the write.
+    #[error("RepositoryError: {kind} violation{}: {detail}", constraint.as_ref().map(|c| format!(" on '{c}'")).unwrap_or_default())]
+    Constraint {
+        /// Which kind of constraint.
+        kind: ConstraintKind,
+        /// Constraint or column name when the driver says it.
+        constraint: Option<String>,
+        /// The driver's message.
+        detail: String,
+    },
+
+    /// An update or delete of a versioned entity matched no row: someone else changed it first.
+    #[error(
+        "OptimisticLockError: Version mismatch for {entity} {key}: expected version {expected_version} but the row changed since it was read. Fix: re-fetch the entity and retry the operation"
+    )]
+    OptimisticLock {
+        /// Entity name.
+        entity: String,
+        /// Primary key, rendered.
+        key: String,
+        /// The version the caller read.
+        expected_version: i64,
+    },
+
+    /// The database aborted the transaction because of a concurrent one (retry it).
+    #[error("DatabaseError: transaction {kind}: {detail}. Fix: retry the transaction (see `Database::retry_transaction`)")]
+    Conflict {
+        /// Serialization failure or deadlock.
+        kind: ConflictKind,
+        /// The driver's message.
+        detail: String,
+    },
+
+    /// A statement ran longer than `operations.statement_timeout` and was cancelled.
+    #[error(
+        "TimeoutError: statement cancelled after {timeout:?} (operations.statement_timeout). Fix: raise `sql.operations.statement_timeout` or make the statement faster"
+    )]
+    Timeout {
+        /// The limit that was exceeded.
+        timeout: Duration,
+    },
+
+    /// No connection became free within `pool.timeout`.
+    #[error(
+        "PoolExhaustedError: no connection free within {timeout:?}; the pool has {max_size} connections, all in use. Fix: raise `sql.pool.max_size` or `sql.pool.timeout`, or hold connections for less time"
+    )]
+    PoolExhausted {
+        /// `pool.max_size`.
+        max_size: u32,
+        /// `pool.timeout`.
+        timeout: Duration,
+    },
+
+    /// The connection broke while in use (server restart, network, killed session).
+    #[error("DatabaseError: connection lost: {detail}. Fix: retry; the broken connection was discarded")]
+    ConnectionLost {
+        /// The driver's message.
+        detail: String,
+    },
+
+    /// A migration could not be applied, reverted, or checked.
+    #[error("{0}")]
+    Migration(#[from] MigrationError),
+
+    /// A unit of work or transaction was misused (used after commit, for example).
+    #[error("UnitOfWorkError: {detail}")]
+    UnitOfWork {
+        /// What happened and the fix.
+        detail: String,
+    },
+
+    /// Committing failed and the rollback that followed failed too; both causes are kept.
+    #[error("UnitOfWorkError: commit failed ({commit}) and the rollback failed too ({rollback})")]
+    CommitAndRollback {
+        /// Why commit failed.
+        commit: Box<Error>,
+        /// Why rollback failed.
+        rollback: Box<Error>,
+    },
+
+    /// A value read from the database could not be converted to the requested Rust type.
+    #[error("DecodeError: column '{column}': {detail}")]
+    Decode {
+        /// Column name or index.
+        column: String,
+        /// What was expected and what was found.
+        detail: String,
+    },
+
+    /// The `Database` was closed (`Database::close`, application shutdown) and cannot be used.
+    #[error("DatabaseError: database '{name}' is closed. Fix: resolve a live `Database` from the application, or reconnect")]
+    Closed {
+        /// Backend name.
+        name: String,
+    },
+
+    /// Any other error the driver reported, with its native code.
+    #[error("DatabaseError: {backend} error{}: {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Driver {
+        /// `sqlite`, `postgresql` or `mysql`.
+        backend: &'static str,
+        /// SQLSTATE, MySQL error number or SQLite extended code.
+        code: Option<String>,
+        /// The driver's message.
+        message: String,
+    },
+
+    /// A table or column name given at runtime is not a plain SQL identifier.
+    #[error(
+        "RepositoryError: invalid {what} name '{name}'. Fix: use a plain identifier: a letter or '_' followed by letters, digits or '_' (at most 63 characters)"
+    )]
+    InvalidIdentifier {
+        /// `table` or `column`.
+        what: &'static str,
+        /// The rejected name, exactly as given.
+        name: String,
+    },
+
+    /// A repository call that the entity or its arguments cannot support (no soft-delete
+    /// column, a cursor from another query, ...).
+    #[error("RepositoryError: {entity}: {detail}")]
+    InvalidRequest {
+        /// Entity or table name.
+        entity: String,
+        /// What was wrong and the fix.
+        detail: String,
+    },
+
+    /// A `Database` bound by `DatabaseProvider` was resolved before the application booted
+    /// (pools are opened at boot), or after a failed boot.
+    #[error(
+        "DatabaseError: database '{name}' is not connected yet: DatabaseProvider opens its pools when the application boots. Fix: resolve it from the application returned by `boot().await`"
+    )]
+    NotConnected {
+        /// Backend name.
+        name: String,
+    },
+}
+
+impl Error {
+    /// Stable code of this error, `LEX_ERR_SQL_NNN`; safe to match on and to document.
+    ///
+    /// ```
+    /// use lexigram_sql::Error;
+    /// let e = Error::Timeout { timeout: std::time::Duration::from_secs(1) };
+    /// assert_eq!(e.code(), "LEX_ERR_SQL_007");
+    /// ```
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Configuration(_) => "LEX_ERR_SQL_001",
+            Error::Connect(_) => "LEX_ERR_SQL_002",
+            Error::DriverMissing { .. } => "LEX_ERR_SQL_003",
+            Error::NoPrimaryBackend { .. } => "LEX_ERR_SQL_004",
+            Error::OptimisticLock { .. } => "LEX_ERR_SQL_005",
+            Error::Conflict { .. } => "LEX_ERR_SQL_006",
+            Error::Timeout { .. } => "LEX_ERR_SQL_007",
+            Error::PoolExhausted { .. } => "LEX_ERR_SQL_008",
+            Error::ConnectionLost { .. } => "LEX_ERR_SQL_009",
+            Error::TableMissing { .. } => "LEX_ERR_SQL_010",
+            Error::NotFound { .. } => "LEX_ERR_SQL_011",
+            Error::UnknownColumn { .. } => "LEX_ERR_SQL_012",
+            Error::Constraint { .. } => "LEX_ERR_SQL_013",
+            Error::Migration(_) => "LEX_ERR_SQL_014",
+            Error::UnitOfWork { .. } => "LEX_ERR_SQL_015",
+            Error::CommitAndRollback { .. } => "LEX_ERR_SQL_016",
+            Error::Decode { .. } => "LEX_ERR_SQL_017",
+            Error::Driver { .. } => "LEX_ERR_SQL_018",
+            Error::Closed { .. } => "LEX_ERR_SQL_019",
+            Error::InvalidIdentifier { .. } => "LEX_ERR_SQL_020",
+            Error::InvalidRequest { .. } => "LEX_ERR_SQL_021",
+            Error::NotConnected { .. } => "LEX_ERR_SQL_022",
+        }
+    }
+
+    /// True for errors that a retry of the whole transaction can cure: optimistic-lock
+    /// conflicts, serialization failures and deadlocks.
+    ///
+    /// ```
+    /// use lexigram_sql::{ConflictKind, Error};
+    /// let e = Error::Conflict { kind: ConflictKind::Deadlock, detail: "x".into() };
+    /// assert!(e.is_retryable());
+    /// ```
+    pub fn is_retryable(&self) -> bool {
+        matches!(self, Error::OptimisticLock { .. } | Error::Conflict { .. })
+    }
+
+    /// True when the connection that produced this error must not be reused.
+    pub(crate) fn breaks_connection(&self) -> bool {
+        matches!(self, Error::ConnectionLost { .. })
+    }
+}
+
+/// Kinds of schema constraints the drivers report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConstraintKind {
+    /// UNIQUE or PRIMARY KEY.
+    Unique,
+    /// FOREIGN KEY.
+    ForeignKey,
+    /// NOT NULL.
+    NotNull,
+    /// CHECK.
+    Check,
+}
+
+impl std::fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "unique constraint",
+            ConstraintKind::ForeignKey => "foreign key constraint",
+            ConstraintKind::NotNull => "not-null constraint",
+            ConstraintKind::Check => "check constraint",
+        })
+    }
+}
+
+/// Why the database aborted a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConflictKind {
+    /// SQLSTATE 40001 and friends.
+    Serialization,
+    /// SQLSTATE 40P01, MySQL 1213, a busy SQLite database.
+    Deadlock,
+}
+
+impl std::fmt::Display for ConflictKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConflictKind::Serialization => "serialization failure",
+            ConflictKind::Deadlock => "deadlock",
+        })
+    }
+}
+
+/// What kind of configuration problem was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigErrorKind {
+    /// The URL scheme is not one we know.
+    InvalidUrlPrefix,
+    /// `pool.max_size < pool.min_size`.
+    PoolBounds,
+    /// A value has the wrong type, an unknown key, a bad duration, or is out of range.
+    InvalidValue,
+    /// A default password was found with `LEX_ENV=production`.
+    DefaultPassword,
+    /// Named backends are inconsistent (two primaries, duplicate names).
+    Backends,
+    /// The config file could not be read or parsed.
+    Source,
+}
+
+/// A configuration problem: what, which value, where it came from, and the fix.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("ConfigurationError: {headline}: {detail}{}. Fix: {fix}", source_name.as_ref().map(|s| format!(" (from {s})")).unwrap_or_default())]
+pub struct ConfigError {
+    /// Kind of problem, for matching.
+    pub kind: ConfigErrorKind,
+    /// The seed's words for this problem, e.g. `Invalid database URL prefix`.
+    pub headline: String,
+    /// The offending value (secrets redacted) and context.
+    pub detail: String,
+    /// Where the value came from: `application.yaml key sql.backend.url` or `env LEX_SQL__BACKEND__URL`.
+    pub source_name: Option<String>,
+    /// How to fix it.
+    pub fix: String,
+}
+
+/// How a connection attempt failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConnectErrorKind {
+    /// Nothing answered at host:port (refused, unreachable, DNS, timeout).
+    Unreachable,
+    /// The server answered but rejected the credentials.
+    Authentication,
+    /// The server answered but the database does not exist.
+    DatabaseMissing,
+    /// The SQLite file could not be opened.
+    File,
+    /// Anything else during connect.
+    Other,
+}
+
+/// A failed connection attempt.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("DatabaseError: could not connect to server {target} ({backend}): {reason}. Fix: {fix}")]
+pub struct ConnectError {
+    /// What went wrong.
+    pub kind: ConnectErrorKind,
+    /// `sqlite`, `postgresql` or `mysql`.
+    pub backend: &'static str,
+    /// `host:port` or the SQLite path; never contains the password.
+    pub target: String,
+    /// The driver's reason.
+    pub reason: String,
+    /// How to fix it.
+    pub fix: String,
+}
+
+impl ConnectError {
+    /// Builds a connect error with the standard fix text for its kind.
+    pub(crate) fn new(
+        kind: ConnectErrorKind,
+        backend: &'static str,
+        target: impl Into<String>,
+        reason: impl Into<String>,
+    ) -> Self {
+        let fix = match kind {
+            ConnectErrorKind::Unreachable => {
+                "check that the server is running and reachable at that address, and the URL in `sql.backend.url` / LEX_SQL__BACKEND__URL"
+            }
+            ConnectErrorKind::Authentication => "check the user name and password in the URL",
+            ConnectErrorKind::DatabaseMissing => {
+                "create the database on the server or fix the database name in the URL"
+            }
+            ConnectErrorKind::File => "check that the directory exists and is writable",
+            ConnectErrorKind::Other => "check the URL and the server's log",
+        };
+        ConnectError {
+            kind,
+            backend,
+            target: target.into(),
+            reason: reason.into(),
+            fix: fix.to_string(),
+        }
+    }
+}
+
+/// What kind of migration problem happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MigrationErrorKind {
+    /// An applied migration's file has changed since it was applied.
+    ChecksumMismatch,
+    /// An applied version has no file any more.
+    MissingFile,
+    /// The migration lock was not obtained within `migrations.lock_timeout`.
+    LockTimeout,
+    /// A migration statement failed.
+    Failed,
+    /// A previous run left a version dirty (MySQL/MariaDB: no transactional DDL).
+    Dirty,
+    /// Files are malformed or the request is inconsistent.
+    Invalid,
+}
+
+/// A migration problem, naming the version and file.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("MigrationError: {message}")]
+pub struct MigrationError {
+    /// Kind of problem, for matching.
+    pub kind: MigrationErrorKind,
+    /// Version concerned, if any.
+    pub version: Option<i64>,
+    /// Full message with the fix.
+    pub message: String,
+}

@@ -1,0 +1,31 @@
+//! # lexigram-sql
+//!
+//! The SQL data layer of the lexigram application framework: layered configuration, pooled
+//! native drivers (SQLite by default, PostgreSQL and MySQL/MariaDB as cargo features), a
+//! cheap-to-clone [`Database`] handle, transactions, typed errors and health reports.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+//! use lexigram_sql::{Database, DatabaseConfig};
+//! let db = Database::from_config(&DatabaseConfig::from_url("sqlite:///:memory:")?).await?;
+//! let row = db.fetch_one("SELECT 1 + 1 AS two", &[]).await?;
+//! assert_eq!(row.get::<i64>("two")?, 2);
+//! # Ok(()) }
+//! ```
+
+pub mod backend;
+pub mod config;
+pub mod database;
+pub mod error;
+pub mod value;
+
+pub use config::DatabaseConfig;
+pub use database::{
+    BackendHealth, Database, Executor, HealthReport, HealthStatus, PoolStats, Savepoint,
+    Transaction,
+};
+pub use error::{
+    ConfigError, ConfigErrorKind, ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind,
+    Error, MigrationError, MigrationErrorKind, Result,
+};
+pub use value::{FromValue, Row, ToValue, Value};

@@ -1,0 +1,153 @@
+//! The [`Entity`] trait that `#[derive(Entity)]` implements, and the table metadata it carries.
+
+use std::sync::OnceLock;
+
+use super::sql::EntitySql;
+use crate::config::BackendKind;
+use crate::error::{Error, Result};
+use crate::value::{FromValue, Row, Value};
+
+/// A Rust struct stored as one row of one table. Implement it with `#[derive(Entity)]`; the
+/// methods are the glue the [`Repository`](super::Repository) calls and are rarely called
+/// directly.
+///
+/// Column order is the struct's field order (skipped fields left out); every method that takes
+/// or returns a column index means a position in [`EntityMeta::columns`].
+///
+/// ```
+/// use lexigram_sql::{Entity, repository::Entity as _};
+///
+/// #[derive(Debug, Clone, Entity)]
+/// struct OrderLine {
+///     #[entity(key, generated)]
+///     id: i64,
+///     #[entity(rename = "qty")]
+///     quantity: i32,
+///     #[entity(version)]
+///     version: i64,
+/// }
+///
+/// let meta = OrderLine::meta();
+/// assert_eq!(meta.table, "order_lines"); // snake_case of the struct name + "s"
+/// assert_eq!(meta.column_names().collect::<Vec<_>>(), ["id", "qty", "version"]);
+/// assert_eq!(meta.key_column().name, "id");
+/// ```
+pub trait Entity: Sized + Send + Sync + 'static {
+    /// The table, columns, key, version and soft-delete columns, and the per-backend SQL cache.
+    fn meta() -> &'static EntityMeta;
+
+    /// Every column's value, in column order (clones the fields).
+    fn to_values(&self) -> Vec<Value>;
+
+    /// Every column's value, in column order, consuming the entity (no clones).
+    fn into_values(self) -> Vec<Value>;
+
+    /// Builds the entity from a row whose columns are the entity's columns in column order
+    /// (what the repository's `SELECT` and `RETURNING` lists produce). Skipped fields get
+    /// `Default::default()`.
+    fn from_row(row: &Row) -> Result<Self>;
+
+    /// One column's value by position (`Value::Null` for an index out of range).
+    fn get_column(&self, index: usize) -> Value;
+
+    /// Sets one column's field from a value by position; an index out of range is ignored.
+    fn set_column(&mut self, index: usize, value: &Value) -> Result<()>;
+}
+
+/// One column of an entity.
+#[derive(Debug)]
+pub struct ColumnMeta {
+    /// Column name in the database.
+    pub name: &'static str,
+    /// Field name in the struct.
+    pub field: &'static str,
+}
+
+/// What `#[derive(Entity)]` knows about a struct's table. Built as a `static` by the derive.
+#[derive(Debug)]
+pub struct EntityMeta {
+    /// The struct's name, used in error messages.
+    pub name: &'static str,
+    /// The table name.
+    pub table: &'static str,
+    /// The stored columns, in field order.
+    pub columns: &'static [ColumnMeta],
+    /// Position of the primary-key column.
+    pub key: usize,
+    /// True when the database generates the key (left out of `INSERT`, read back by
+    /// `RETURNING`).
+    pub key_generated: bool,
+    /// Position of the optimistic-locking version column, if any.
+    pub version: Option<usize>,
+    /// Position of the soft-delete timestamp column, if any.
+    pub soft_delete: Option<usize>,
+    /// Generated SQL, built once per backend on first use.
+    #[doc(hidden)]
+    pub cache: SqlCache,
+}
+
+impl EntityMeta {
+    /// The key column.
+    pub fn key_column(&self) -> &'static ColumnMeta {
+        &self.columns[self.key]
+    }
+
+    /// Column names in order.
+    pub fn column_names(&self) -> impl Iterator<Item = &'static str> + use<> {
+        self.columns.iter().map(|c| c.name)
+    }
+
+    /// Position of a column, found by column name or, failing that, by field name.
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.name == name)
+            .or_else(|| self.columns.iter().position(|c| c.field == name))
+    }
+
+    /// Resolves a caller-supplied column name to the entity's column, or
+    /// [`Error::UnknownColumn`] naming the column and the entity.
+    pub fn resolve(&self, name: &str) -> Result<usize> {
+        self.index_of(name).ok_or_else(|| Error::UnknownColumn {
+            column: name.to_string(),
+            entity: self.name.to_string(),
+            known: self.column_names().collect::<Vec<_>>().join(", "),
+        })
+    }
+
+    /// The SQL for this entity on one backend, generated on first use and cached.
+    pub(crate) fn sql(&'static self, kind: BackendKind) -> &'static EntitySql {
+        let slot = match kind {
+            BackendKind::Sqlite => &self.cache.slots[0],
+            BackendKind::Postgres => &self.cache.slots[1],
+            BackendKind::MySql => &self.cache.slots[2],
+        };
+        slot.get_or_init(|| EntitySql::build(self, crate::backend::dialect_of(kind)))
+    }
+}
+
+/// Per-backend cache of an entity's generated SQL (one slot per backend kind).
+#[doc(hidden)]
+#[derive(Debug)]
+pub struct SqlCache {
+    slots: [OnceLock<EntitySql>; 3],
+}
+
+impl SqlCache {
+    /// An empty cache, usable in a `static`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        SqlCache { slots: [OnceLock::new(), OnceLock::new(), OnceLock::new()] }
+    }
+}
+
+/// Helpers the derive's generated code calls. Not a stable API.
+#[doc(hidden)]
+pub mod __private {
+    use super::*;
+
+    /// Converts a column value into a field, naming the column on failure.
+    pub fn decode<T: FromValue>(value: &Value, column: &str) -> Result<T> {
+        T::from_value(value).map_err(|detail| Error::Decode { column: column.to_string(), detail })
+    }
+}

@@ -1,0 +1,347 @@
+//! SQL generation. Fixed-shape statements of an entity ([`EntitySql`]) are generated once per
+//! entity and backend and cached in the entity's `static` metadata; filtered queries are built
+//! per call by [`SqlBuf`], which quotes every identifier through the dialect and binds every
+//! value.
+
+use super::entity::EntityMeta;
+use super::filter::Node;
+use super::query::{Order, Query};
+use crate::backend::Dialect;
+use crate::error::{Error, Result};
+use crate::value::Value;
+
+/// The fixed-shape statements of one entity on one backend.
+#[derive(Debug)]
+pub(crate) struct EntitySql {
+    /// `"a", "b", …` — every column, in column order.
+    pub(crate) columns: String,
+    /// `SELECT <columns> FROM "table"`.
+    pub(crate) select: String,
+    /// Select by key, excluding soft-deleted rows.
+    pub(crate) find_key: String,
+    /// `SELECT 1 … WHERE key = ?` (soft-deleted rows included).
+    pub(crate) exists_key: String,
+    /// Insert of [`EntitySql::insert_cols`] with `RETURNING <columns>`.
+    pub(crate) insert: String,
+    /// Columns bound by `insert`, in order (the generated key left out).
+    pub(crate) insert_cols: Vec<usize>,
+    /// Update of every non-key column; versioned: checks and bumps the version.
+    pub(crate) update: String,
+    /// Columns bound by `update`'s SET list, in order; then the key (and version) follow.
+    pub(crate) update_cols: Vec<usize>,
+    /// Delete by key (and version).
+    pub(crate) delete: String,
+    /// Sets the soft-delete column by key (and version, bumping it), if the entity has one.
+    pub(crate) set_deleted: Option<String>,
+    /// Upsert on the key with `RETURNING <columns>`; binds every column in order.
+    pub(crate) upsert_key: String,
+}
+
+impl EntitySql {
+    pub(crate) fn build(meta: &EntityMeta, d: &dyn Dialect) -> EntitySql {
+        let q = |i: usize| d.quote_ident(meta.columns[i].name);
+        let table = d.quote_ident(meta.table);
+        let all: Vec<usize> = (0..meta.columns.len()).collect();
+        let columns = list(d, meta, &all);
+        let select = format!("SELECT {columns} FROM {table}");
+        let key = q(meta.key);
+        let live = meta.soft_delete.map(|i| format!(" AND {} IS NULL", q(i))).unwrap_or_default();
+
+        let mut find_key = format!("{select} WHERE {key} = ");
+        d.push_placeholder(&mut find_key, 1);
+        find_key.push_str(&live);
+
+        let mut exists_key = format!("SELECT 1 FROM {table} WHERE {key} = ");
+        d.push_placeholder(&mut exists_key, 1);
+
+        let insert_cols: Vec<usize> =
+            all.iter().copied().filter(|&i| !(meta.key_generated && i == meta.key)).collect();
+        let insert = format!(
+            "INSERT INTO {table} ({}) VALUES ({}){}",
+            list(d, meta, &insert_cols),
+            placeholders(d, 1, insert_cols.len()),
+            returning(d, &columns),
+        );
+
+        let update_cols: Vec<usize> =
+            all.iter().copied().filter(|&i| i != meta.key && Some(i) != meta.version).collect();
+        let mut set: Vec<String> = Vec::with_capacity(update_cols.len() + 1);
+        let mut n = 0;
+        for &i in &update_cols {
+            n += 1;
+            let mut s = format!("{} = ", q(i));
+            d.push_placeholder(&mut s, n);
+            set.push(s);
+        }
+        let bump = meta.version.map(|v| format!("{0} = {0} + 1", q(v)));
+        set.extend(bump.clone());
+        let (key_where, _) = key_version_where(d, meta, n + 1);
+        let update = format!("UPDATE {table} SET {} WHERE {key_where}", set.join(", "));
+
+        let (key_where, _) = key_version_where(d, meta, 1);
+        let delete = format!("DELETE FROM {table} WHERE {key_where}");
+
+        let set_deleted = meta.soft_delete.map(|sd| {
+            let mut s = format!("UPDATE {table} SET {} = ", q(sd));
+            d.push_placeholder(&mut s, 1);
+            if let Some(b) = &bump {
+                s.push_str(", ");
+                s.push_str(b);
+            }
+            let (key_where, _) = key_version_where(d, meta, 2);
+            format!("{s} WHERE {key_where}")
+        });
+
+        let upsert_key = upsert(d, meta, &[meta.key], &all, &columns);
+        EntitySql {
+            columns,
+            select,
+            find_key,
+            exists_key,
+            insert,
+            insert_cols,
+            update,
+            update_cols,
+            delete,
+            set_deleted,
+            upsert_key,
+        }
+    }
+}
+
+/// `"key" = ?n [AND "version" = ?n+1]` and the number of placeholders used.
+fn key_version_where(d: &dyn Dialect, meta: &EntityMeta, first: usize) -> (String, usize) {
+    let mut s = format!("{} = ", d.quote_ident(meta.key_column().name));
+    d.push_placeholder(&mut s, first);
+    match meta.version {
+        Some(v) => {
+            s.push_str(" AND ");
+            s.push_str(&d.quote_ident(meta.columns[v].name));
+            s.push_str(" = ");
+            d.push_placeholder(&mut s, first + 1);
+            (s, 2)
+        }
+        None => (s, 1),
+    }
+}
+
+/// Quoted column list of the given positions.
+pub(crate) fn list(d: &dyn Dialect, meta: &EntityMeta, cols: &[usize]) -> String {
+    cols.iter().map(|&i| d.quote_ident(meta.columns[i].name)).collect::<Vec<_>>().join(", ")
+}
+
+/// `?, ?, ?` (or `$first, …`) for `count` parameters.
+pub(crate) fn placeholders(d: &dyn Dialect, first: usize, count: usize) -> String {
+    let mut s = String::with_capacity(count * 4);
+    for n in 0..count {
+        if n > 0 {
+            s.push_str(", ");
+        }
+        d.push_placeholder(&mut s, first + n);
+    }
+    s
+}
+
+fn returning(d: &dyn Dialect, columns: &str) -> String {
+    if d.supports_returning() { format!(" RETURNING {columns}") } else { String::new() }
+}
+
+/// `INSERT … (cols) VALUES (…) ON CONFLICT … RETURNING …`: inserts `cols`, and on a conflict on
+/// `conflict` updates every other non-key column (bumping the version, if any).
+pub(crate) fn upsert(
+    d: &dyn Dialect,
+    meta: &EntityMeta,
+    conflict: &[usize],
+    cols: &[usize],
+    columns: &str,
+) -> String {
+    let table = d.quote_ident(meta.table);
+    let conflict_names: Vec<&str> = conflict.iter().map(|&i| meta.columns[i].name).collect();
+    let update: Vec<&str> = cols
+        .iter()
+        .copied()
+        .filter(|&i| i != meta.key && Some(i) != meta.version && !conflict.contains(&i))
+        .map(|i| meta.columns[i].name)
+        .collect();
+    let mut clause = d.upsert_clause(&conflict_names, &update);
+    if let (Some(v), false) = (meta.version, update.is_empty()) {
+        let qv = d.quote_ident(meta.columns[v].name);
+        clause.push_str(&format!(", {qv} = {table}.{qv} + 1"));
+    }
+    format!(
+        "INSERT INTO {table} ({}) VALUES ({}){clause}{}",
+        list(d, meta, cols),
+        placeholders(d, 1, cols.len()),
+        returning(d, columns),
+    )
+}
+
+/// How caller-supplied column names are checked.
+#[derive(Clone, Copy)]
+pub(crate) enum Columns<'a> {
+    /// Against an entity's columns (column or field names).
+    Entity(&'static EntityMeta),
+    /// Against the identifier rule, for a table without a struct (named for errors).
+    Table(&'a str),
+}
+
+impl Columns<'_> {
+    /// The column name to quote, or a typed error.
+    pub(crate) fn resolve<'n>(&self, name: &'n str) -> Result<&'n str> {
+        match self {
+            Columns::Entity(meta) => Ok(meta.columns[meta.resolve(name)?].name),
+            Columns::Table(_) => super::ident::check("column", name).map(|()| name),
+        }
+    }
+}
+
+/// A statement being built: SQL text plus its bound parameters.
+pub(crate) struct SqlBuf {
+    pub(crate) sql: String,
+    pub(crate) params: Vec<Value>,
+    dialect: &'static dyn Dialect,
+}
+
+impl SqlBuf {
+    pub(crate) fn new(dialect: &'static dyn Dialect, start: &str) -> SqlBuf {
+        let mut sql = String::with_capacity(start.len() + 64);
+        sql.push_str(start);
+        SqlBuf { sql, params: Vec::new(), dialect }
+    }
+
+    pub(crate) fn push(&mut self, s: &str) {
+        self.sql.push_str(s);
+    }
+
+    pub(crate) fn param(&mut self, v: Value) {
+        self.params.push(v);
+        self.dialect.push_placeholder(&mut self.sql, self.params.len());
+    }
+
+    pub(crate) fn ident(&mut self, name: &str) {
+        self.sql.push_str(&self.dialect.quote_ident(name));
+    }
+
+    /// ` WHERE …` for a query: its filter and, unless the query includes them, the exclusion of
+    /// soft-deleted rows. Nothing when every row matches.
+    pub(crate) fn where_clause(
+        &mut self,
+        filter: &Node,
+        soft_delete: Option<&str>,
+        cols: Columns<'_>,
+    ) -> Result<()> {
+        let all = matches!(filter, Node::All);
+        if all && soft_delete.is_none() {
+            return Ok(());
+        }
+        self.push(" WHERE ");
+        if let Some(sd) = soft_delete {
+            self.ident(sd);
+            self.push(" IS NULL");
+            if all {
+                return Ok(());
+            }
+            self.push(" AND ");
+        }
+        self.node(filter, cols)
+    }
+
+    /// Renders a filter.
+    pub(crate) fn node(&mut self, node: &Node, cols: Columns<'_>) -> Result<()> {
+        match node {
+            Node::All => self.push("1 = 1"),
+            Node::Compare { column, op, value } => {
+                self.ident(cols.resolve(column)?);
+                self.push(op.sql());
+                self.param(value.clone());
+            }
+            Node::In { column, values, negated } => {
+                let name = cols.resolve(column)?;
+                if values.is_empty() {
+                    self.push(if *negated { "1 = 1" } else { "1 = 0" });
+                } else {
+                    self.ident(name);
+                    self.push(if *negated { " NOT IN (" } else { " IN (" });
+                    for (i, v) in values.iter().enumerate() {
+                        if i > 0 {
+                            self.push(", ");
+                        }
+                        self.param(v.clone());
+                    }
+                    self.push(")");
+                }
+            }
+            Node::Between { column, low, high } => {
+                self.ident(cols.resolve(column)?);
+                self.push(" BETWEEN ");
+                self.param(low.clone());
+                self.push(" AND ");
+                self.param(high.clone());
+            }
+            Node::Null { column, negated } => {
+                self.ident(cols.resolve(column)?);
+                self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
+            }
+            Node::And(parts) | Node::Or(parts) => {
+                let and = matches!(node, Node::And(_));
+                if parts.is_empty() {
+                    self.push(if and { "1 = 1" } else { "1 = 0" });
+                    return Ok(());
+                }
+                self.push("(");
+                for (i, p) in parts.iter().enumerate() {
+                    if i > 0 {
+                        self.push(if and { " AND " } else { " OR " });
+                    }
+                    self.node(p, cols)?;
+                }
+                self.push(")");
+            }
+            Node::Not(inner) => {
+                self.push("NOT (");
+                self.node(inner, cols)?;
+                self.push(")");
+            }
+        }
+        Ok(())
+    }
+
+    /// ` ORDER BY …`, nothing for no terms.
+    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns<'_>) -> Result<()> {
+        for (i, o) in order.iter().enumerate() {
+            self.push(if i == 0 { " ORDER BY " } else { ", " });
+            self.ident(cols.resolve(&o.column)?);
+            if o.desc {
+                self.push(" DESC");
+            }
+        }
+        Ok(())
+    }
+
+    /// ` LIMIT … OFFSET …` (numbers, not parameters).
+    pub(crate) fn limit_offset(&mut self, limit: Option<u64>, offset: Option<u64>) {
+        let s = self.dialect.limit_offset(limit, offset);
+        self.push(&s);
+    }
+
+    /// A whole `SELECT` for a query, after `start` (`SELECT … FROM "t"`).
+    pub(crate) fn select(
+        dialect: &'static dyn Dialect,
+        start: &str,
+        query: &Query,
+        soft_delete: Option<&str>,
+        cols: Columns<'_>,
+    ) -> Result<SqlBuf> {
+        let mut buf = SqlBuf::new(dialect, start);
+        let sd = if query.with_deleted { None } else { soft_delete };
+        buf.where_clause(&query.filter.0, sd, cols)?;
+        buf.order_by(&query.order, cols)?;
+        buf.limit_offset(query.limit, query.offset);
+        Ok(buf)
+    }
+}
+
+/// Error for a query whose SQL could not be built.
+pub(crate) fn invalid(entity: &str, detail: impl Into<String>) -> Error {
+    Error::InvalidRequest { entity: entity.to_string(), detail: detail.into() }
+}

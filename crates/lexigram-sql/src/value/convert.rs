@@ -1,0 +1,303 @@
+//! Conversions between [`Value`] and Rust types.
+//!
+//! `From<T> for Value` covers parameters; [`FromValue`] reads columns back, accepting the
+//! representation each backend uses for the type (text UUIDs on SQLite, 0/1 booleans, ...).
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use uuid::Uuid;
+
+use super::Value;
+
+/// Converts a Rust value into a bound parameter. Implemented for everything `Value: From<T>`.
+///
+/// ```
+/// use lexigram_sql::{ToValue, Value};
+/// assert_eq!("ada".to_value(), Value::Text("ada".into()));
+/// ```
+pub trait ToValue {
+    /// The value to bind.
+    fn to_value(&self) -> Value;
+}
+
+impl<T: Clone + Into<Value>> ToValue for T {
+    fn to_value(&self) -> Value {
+        self.clone().into()
+    }
+}
+
+/// Reads a Rust value out of a column [`Value`].
+///
+/// ```
+/// use lexigram_sql::{FromValue, Value};
+/// assert_eq!(bool::from_value(&Value::Int(1)), Ok(true));
+/// assert_eq!(Option::<i64>::from_value(&Value::Null), Ok(None));
+/// ```
+pub trait FromValue: Sized {
+    /// Converts, or says what was expected and what was found.
+    fn from_value(value: &Value) -> Result<Self, String>;
+}
+
+fn mismatch(expected: &str, found: &Value) -> String {
+    format!("expected {expected}, found {}", found.type_name())
+}
+
+macro_rules! int_conversions {
+    ($($t:ty),*) => {$(
+        impl From<$t> for Value {
+            fn from(v: $t) -> Self { Value::Int(i64::from(v)) }
+        }
+        impl FromValue for $t {
+            fn from_value(value: &Value) -> Result<Self, String> {
+                match value {
+                    Value::Int(i) => <$t>::try_from(*i)
+                        .map_err(|_| format!("{i} does not fit in {}", stringify!($t))),
+                    Value::Bool(b) => Ok(<$t>::from(*b)),
+                    other => Err(mismatch(stringify!($t), other)),
+                }
+            }
+        }
+    )*};
+}
+int_conversions!(i8, i16, i32, i64, u8, u16, u32);
+
+impl From<u64> for Value {
+    /// Values above `i64::MAX` saturate; SQL integers are signed 64-bit.
+    fn from(v: u64) -> Self {
+        Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
+    }
+}
+
+impl FromValue for u64 {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        let i = i64::from_value(value)?;
+        u64::try_from(i).map_err(|_| format!("{i} does not fit in u64"))
+    }
+}
+
+impl From<f64> for Value {
+    fn from(v: f64) -> Self {
+        Value::Float(v)
+    }
+}
+impl From<f32> for Value {
+    fn from(v: f32) -> Self {
+        Value::Float(f64::from(v))
+    }
+}
+impl FromValue for f64 {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Float(f) => Ok(*f),
+            // Integers are exact in f64 up to 2^53; SQL aggregates often return integers.
+            #[allow(clippy::cast_precision_loss)]
+            Value::Int(i) => Ok(*i as f64),
+            Value::Text(s) => s.parse().map_err(|_| mismatch("float", value)),
+            other => Err(mismatch("f64", other)),
+        }
+    }
+}
+impl FromValue for f32 {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        #[allow(clippy::cast_possible_truncation)]
+        f64::from_value(value).map(|f| f as f32)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Bool(v)
+    }
+}
+impl FromValue for bool {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Bool(b) => Ok(*b),
+            Value::Int(0) => Ok(false),
+            Value::Int(1) => Ok(true),
+            other => Err(mismatch("bool", other)),
+        }
+    }
+}
+
+impl From<String> for Value {
+    fn from(v: String) -> Self {
+        Value::Text(v)
+    }
+}
+impl From<&str> for Value {
+    fn from(v: &str) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl From<&String> for Value {
+    fn from(v: &String) -> Self {
+        Value::Text(v.clone())
+    }
+}
+impl FromValue for String {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Text(s) => Ok(s.clone()),
+            Value::Bytes(b) => String::from_utf8(b.clone()).map_err(|_| "invalid UTF-8".into()),
+            other => other.as_storage_text().ok_or_else(|| mismatch("text", other)),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Value {
+    fn from(v: Vec<u8>) -> Self {
+        Value::Bytes(v)
+    }
+}
+impl From<&[u8]> for Value {
+    fn from(v: &[u8]) -> Self {
+        Value::Bytes(v.to_vec())
+    }
+}
+impl FromValue for Vec<u8> {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Bytes(b) => Ok(b.clone()),
+            Value::Text(s) => Ok(s.as_bytes().to_vec()),
+            other => Err(mismatch("bytes", other)),
+        }
+    }
+}
+
+impl From<serde_json::Value> for Value {
+    fn from(v: serde_json::Value) -> Self {
+        Value::Json(v)
+    }
+}
+impl FromValue for serde_json::Value {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Json(j) => Ok(j.clone()),
+            Value::Text(s) => serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}")),
+            Value::Bytes(b) => serde_json::from_slice(b).map_err(|e| format!("invalid JSON: {e}")),
+            other => Err(mismatch("json", other)),
+        }
+    }
+}
+
+impl From<Uuid> for Value {
+    fn from(v: Uuid) -> Self {
+        Value::Uuid(v)
+    }
+}
+impl FromValue for Uuid {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Uuid(u) => Ok(*u),
+            Value::Text(s) => Uuid::parse_str(s).map_err(|e| format!("invalid UUID: {e}")),
+            Value::Bytes(b) => Uuid::from_slice(b).map_err(|e| format!("invalid UUID: {e}")),
+            other => Err(mismatch("uuid", other)),
+        }
+    }
+}
+
+impl From<DateTime<Utc>> for Value {
+    fn from(v: DateTime<Utc>) -> Self {
+        Value::Timestamp(v)
+    }
+}
+impl FromValue for DateTime<Utc> {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Timestamp(t) => Ok(*t),
+            Value::DateTime(t) => Ok(t.and_utc()),
+            Value::Text(s) => DateTime::parse_from_rfc3339(s)
+                .map(|t| t.with_timezone(&Utc))
+                .or_else(|_| parse_naive(s).map(|t| t.and_utc()))
+                .map_err(|e| format!("invalid timestamp {s:?}: {e}")),
+            other => Err(mismatch("timestamp", other)),
+        }
+    }
+}
+
+fn parse_naive(s: &str) -> Result<NaiveDateTime, chrono::ParseError> {
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f"))
+}
+
+impl From<NaiveDateTime> for Value {
+    fn from(v: NaiveDateTime) -> Self {
+        Value::DateTime(v)
+    }
+}
+impl FromValue for NaiveDateTime {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::DateTime(t) => Ok(*t),
+            Value::Timestamp(t) => Ok(t.naive_utc()),
+            Value::Text(s) => parse_naive(s).map_err(|e| format!("invalid datetime {s:?}: {e}")),
+            other => Err(mismatch("datetime", other)),
+        }
+    }
+}
+
+impl From<NaiveDate> for Value {
+    fn from(v: NaiveDate) -> Self {
+        Value::Date(v)
+    }
+}
+impl FromValue for NaiveDate {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Date(d) => Ok(*d),
+            Value::Text(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                .map_err(|e| format!("invalid date {s:?}: {e}")),
+            other => Err(mismatch("date", other)),
+        }
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+impl<T: FromValue> FromValue for Option<T> {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_value(other).map(Some),
+        }
+    }
+}
+
+impl FromValue for Value {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        Ok(value.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_round_trip_and_reject_overflow() {
+        assert_eq!(i32::from_value(&Value::from(7i32)), Ok(7));
+        assert!(i8::from_value(&Value::Int(300)).unwrap_err().contains("does not fit"));
+        assert!(u32::from_value(&Value::Int(-1)).is_err());
+    }
+
+    #[test]
+    fn text_representations_are_read_back() {
+        let id = Uuid::new_v4();
+        assert_eq!(Uuid::from_value(&Value::Text(id.to_string())), Ok(id));
+        let t = Utc::now();
+        let stored = Value::Timestamp(t).as_storage_text().unwrap();
+        let back = DateTime::<Utc>::from_value(&Value::Text(stored)).unwrap();
+        assert_eq!(back.timestamp_micros(), t.timestamp_micros());
+        let j = serde_json::json!({"a": [1, 2]});
+        assert_eq!(serde_json::Value::from_value(&Value::Text(j.to_string())), Ok(j));
+    }
+
+    #[test]
+    fn mismatches_say_what_was_found() {
+        let err = bool::from_value(&Value::Text("yes".into())).unwrap_err();
+        assert_eq!(err, "expected bool, found text");
+    }
+}

@@ -1,0 +1,110 @@
+//! Shared test support: one isolated, real database per test on every compiled-in backend.
+//!
+//! SQLite: a fresh file in a temporary directory. PostgreSQL: a fresh schema on the server
+//! named by `LEX_TEST_POSTGRES_URL` (search_path set through the URL). MySQL/MariaDB: a fresh
+//! database on the server named by `LEX_TEST_MYSQL_URL`. `scripts/test.sh` starts both servers
+//! and sets `LEX_TEST_REQUIRE_SERVERS=1`, which turns a missing server into a test failure
+//! instead of a skip; plain `cargo test` runs the SQLite cases only.
+#![allow(dead_code, missing_docs)]
+
+use lexigram_sql::config::BackendKind;
+use lexigram_sql::{Database, DatabaseConfig};
+
+/// One isolated database for one test.
+pub struct TestDb {
+    pub kind: BackendKind,
+    /// URL with password, for drivers and CLI runs.
+    pub url: String,
+    /// Keeps the SQLite directory alive for the test.
+    pub dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// Connects with default settings.
+    pub async fn connect(&self) -> Database {
+        Database::connect_url(&self.url).await.unwrap_or_else(|e| panic!("connect {}: {e}", self.kind.name()))
+    }
+
+    /// A config for this database that tests can adjust before connecting.
+    pub fn config(&self) -> DatabaseConfig {
+        DatabaseConfig::from_url(&self.url).unwrap()
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.kind.name()
+    }
+}
+
+fn server_url(var: &str) -> Option<String> {
+    match std::env::var(var) {
+        Ok(v) if !v.is_empty() => Some(v),
+        _ => {
+            assert!(
+                std::env::var("LEX_TEST_REQUIRE_SERVERS").as_deref() != Ok("1"),
+                "{var} is not set but LEX_TEST_REQUIRE_SERVERS=1: run the tests through scripts/test.sh"
+            );
+            None
+        }
+    }
+}
+
+/// A unique lower-case identifier for a schema/database/table.
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", uuid::Uuid::new_v4().simple().to_string().get(..12).unwrap_or("x"))
+}
+
+/// An isolated SQLite file database.
+pub fn sqlite() -> TestDb {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("test.db");
+    TestDb { kind: BackendKind::Sqlite, url: format!("sqlite:///{}", path.display()), dir: Some(dir) }
+}
+
+/// An isolated PostgreSQL schema, if a server is configured.
+pub async fn postgres() -> Option<TestDb> {
+    if !cfg!(feature = "postgres") {
+        return None;
+    }
+    let base = server_url("LEX_TEST_POSTGRES_URL")?;
+    let schema = unique("t");
+    let admin = Database::connect_url(&base).await.expect("connect to LEX_TEST_POSTGRES_URL");
+    admin.execute(&format!("CREATE SCHEMA {schema}"), &[]).await.unwrap();
+    admin.close().await;
+    let sep = if base.contains('?') { '&' } else { '?' };
+    Some(TestDb {
+        kind: BackendKind::Postgres,
+        url: format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+        dir: None,
+    })
+}
+
+/// An isolated MySQL/MariaDB database, if a server is configured.
+pub async fn mysql() -> Option<TestDb> {
+    if !cfg!(feature = "mysql") {
+        return None;
+    }
+    let base = server_url("LEX_TEST_MYSQL_URL")?;
+    let name = unique("t");
+    let admin = Database::connect_url(&base).await.expect("connect to LEX_TEST_MYSQL_URL");
+    admin.execute(&format!("CREATE DATABASE {name}"), &[]).await.unwrap();
+    admin.close().await;
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    Some(TestDb { kind: BackendKind::MySql, url: format!("{prefix}/{name}"), dir: None })
+}
+
+/// One isolated database on every backend available to this run: SQLite always, PostgreSQL
+/// and MySQL/MariaDB when their features are on and their servers are configured.
+pub async fn all() -> Vec<TestDb> {
+    let mut out = vec![sqlite()];
+    out.extend(postgres().await);
+    out.extend(mysql().await);
+    out
+}
+
+/// Runs a shell command from an env var (server stop/start controls from scripts/test.sh).
+pub fn control(var: &str) -> bool {
+    let Ok(cmd) = std::env::var(var) else { return false };
+    let status = std::process::Command::new("sh").arg("-c").arg(&cmd).status().unwrap();
+    assert!(status.success(), "{var} ({cmd}) failed");
+    true
+}

@@ -1,0 +1,110 @@
+//! Errors of the application lifecycle.
+
+use std::fmt;
+
+use crate::config::AppConfigError;
+use crate::container::ResolveError;
+
+/// Any error a provider returns: boxed, thread-safe, message kept as the provider wrote it.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The lifecycle phase in which a provider failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// [`Provider::register`](crate::Provider::register).
+    Register,
+    /// [`Provider::boot`](crate::Provider::boot).
+    Boot,
+    /// [`Provider::shutdown`](crate::Provider::shutdown).
+    Shutdown,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Register => "register",
+            Phase::Boot => "boot",
+            Phase::Shutdown => "shutdown",
+        })
+    }
+}
+
+/// Why an application could not boot or shut down cleanly.
+///
+/// A provider's error keeps its message verbatim at the start of this error's message, so
+/// `NoPrimaryBackendError: …` reads the same here as where it was raised; the provider and
+/// phase follow in parentheses. [`AppError::downcast_ref`] recovers the provider's own type.
+///
+/// ```
+/// use lexigram::{AppError, Phase};
+/// let err = AppError::Provider {
+///     provider: "sql".into(),
+///     phase: Phase::Boot,
+///     source: "DatabaseError: could not connect".into(),
+/// };
+/// assert_eq!(
+///     err.to_string(),
+///     "DatabaseError: could not connect (provider `sql`, phase boot)"
+/// );
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppError {
+    /// The application configuration could not be loaded.
+    #[error("{0}")]
+    Config(#[from] AppConfigError),
+    /// A provider failed in one phase.
+    #[error("{source} (provider `{provider}`, phase {phase})")]
+    Provider {
+        /// The provider's name.
+        provider: String,
+        /// Where it failed.
+        phase: Phase,
+        /// Its error.
+        source: BoxError,
+    },
+    /// A binding could not be resolved.
+    #[error("{0}")]
+    Resolve(#[from] ResolveError),
+    /// Two providers or modules would be registered under the same name.
+    #[error(
+        "ApplicationError: two providers are named `{name}`. Fix: add each provider once, or give them distinct names"
+    )]
+    DuplicateProvider {
+        /// The name in conflict.
+        name: String,
+    },
+}
+
+impl AppError {
+    /// The provider's error as a concrete type, e.g. `lexigram_sql::Error`, to match on its
+    /// variant and code.
+    ///
+    /// ```
+    /// use lexigram::{AppError, Phase};
+    /// let err = AppError::Provider {
+    ///     provider: "x".into(),
+    ///     phase: Phase::Register,
+    ///     source: Box::new(std::fmt::Error),
+    /// };
+    /// assert!(err.downcast_ref::<std::fmt::Error>().is_some());
+    /// assert!(err.downcast_ref::<std::io::Error>().is_none());
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        match self {
+            AppError::Provider { source, .. } => source.downcast_ref::<E>(),
+            AppError::Resolve(e) => e.downcast_ref::<E>(),
+            _ => None,
+        }
+    }
+
+    /// The failing provider's name and phase, if a provider failed.
+    pub fn provider(&self) -> Option<(&str, Phase)> {
+        match self {
+            AppError::Provider {
+                provider, phase, ..
+            } => Some((provider, *phase)),
+            _ => None,
+        }
+    }
+}

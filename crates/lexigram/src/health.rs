@@ -1,0 +1,185 @@
+//! Application health: one entry per component a provider checks (a database backend, a
+//! cache, …), aggregated by [`Application::health_check`](crate::Application::health_check).
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Up or down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ComponentStatus {
+    /// The component answered.
+    Up,
+    /// The component did not answer; see the entry's `error`.
+    Down,
+}
+
+impl fmt::Display for ComponentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ComponentStatus::Up => "up",
+            ComponentStatus::Down => "down",
+        })
+    }
+}
+
+/// The health of one component.
+///
+/// ```
+/// use lexigram::{ComponentHealth, ComponentStatus};
+/// let entry = ComponentHealth::up("sql", "primary").with_latency_ms(0.4);
+/// assert_eq!(entry.status, ComponentStatus::Up);
+/// let down = ComponentHealth::down("sql", "analytics", "connection refused");
+/// assert_eq!(down.error.as_deref(), Some("connection refused"));
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct ComponentHealth {
+    /// The provider that checked it, e.g. `sql`.
+    pub provider: String,
+    /// The component's name within the provider, e.g. the backend name `analytics`.
+    pub name: String,
+    /// Up or down.
+    pub status: ComponentStatus,
+    /// Round-trip time of the check, in milliseconds, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<f64>,
+    /// Provider-specific figures (for a database: backend kind and pool size/idle/in use/max).
+    #[serde(skip_serializing_if = "serde_json::Value::is_null")]
+    pub details: serde_json::Value,
+    /// Why it is down (no secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl ComponentHealth {
+    /// An `up` entry with no details.
+    pub fn up(provider: impl Into<String>, name: impl Into<String>) -> Self {
+        ComponentHealth {
+            provider: provider.into(),
+            name: name.into(),
+            status: ComponentStatus::Up,
+            latency_ms: None,
+            details: serde_json::Value::Null,
+            error: None,
+        }
+    }
+
+    /// A `down` entry with its error.
+    pub fn down(
+        provider: impl Into<String>,
+        name: impl Into<String>,
+        error: impl Into<String>,
+    ) -> Self {
+        ComponentHealth {
+            status: ComponentStatus::Down,
+            error: Some(error.into()),
+            ..ComponentHealth::up(provider, name)
+        }
+    }
+
+    /// Sets the measured latency.
+    pub fn with_latency_ms(mut self, latency_ms: f64) -> Self {
+        self.latency_ms = Some(latency_ms);
+        self
+    }
+
+    /// Sets provider-specific details.
+    pub fn with_details(mut self, details: serde_json::Value) -> Self {
+        self.details = details;
+        self
+    }
+
+    /// True when up.
+    pub fn is_up(&self) -> bool {
+        self.status == ComponentStatus::Up
+    }
+}
+
+/// The health of a whole application: every provider's entries, in boot order.
+///
+/// `Display` prints a table for people; [`ApplicationHealth::to_json`] (or serde) gives JSON.
+///
+/// ```
+/// use lexigram::{ApplicationHealth, ComponentHealth};
+/// let report = ApplicationHealth {
+///     application: "shop".into(),
+///     components: vec![
+///         ComponentHealth::up("sql", "primary").with_latency_ms(0.2),
+///         ComponentHealth::down("sql", "analytics", "connection refused"),
+///     ],
+/// };
+/// assert!(!report.is_healthy());
+/// assert!(report.component("sql", "analytics").is_some_and(|c| !c.is_up()));
+/// let json = report.to_json();
+/// assert!(json.contains("\"status\":\"down\""));
+/// assert!(report.to_string().contains("connection refused"));
+/// ```
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplicationHealth {
+    /// The application's name.
+    pub application: String,
+    /// One entry per checked component.
+    pub components: Vec<ComponentHealth>,
+}
+
+impl ApplicationHealth {
+    /// True when every component is up (and vacuously when there are none).
+    pub fn is_healthy(&self) -> bool {
+        self.components.iter().all(ComponentHealth::is_up)
+    }
+
+    /// The entry of `provider`'s component `name`.
+    pub fn component(&self, provider: &str, name: &str) -> Option<&ComponentHealth> {
+        self.components
+            .iter()
+            .find(|c| c.provider == provider && c.name == name)
+    }
+
+    /// The report as one line of JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for ApplicationHealth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let overall = if self.is_healthy() { "up" } else { "down" };
+        writeln!(f, "application {}: {overall}", self.application)?;
+        for c in &self.components {
+            let latency = c
+                .latency_ms
+                .map(|ms| format!("{ms:.2}ms"))
+                .unwrap_or_else(|| "-".to_string());
+            write!(
+                f,
+                "  {:<10} {:<12} {:<5} {:>9}",
+                c.provider, c.name, c.status, latency
+            )?;
+            if let serde_json::Value::Object(map) = &c.details {
+                for (key, value) in map {
+                    write!(f, "  {key}={}", compact(value))?;
+                }
+            }
+            writeln!(f)?;
+            if let Some(error) = &c.error {
+                writeln!(f, "      error: {error}")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn compact(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Object(map) => {
+            let parts: Vec<String> = map
+                .iter()
+                .map(|(k, v)| format!("{k}:{}", compact(v)))
+                .collect();
+            parts.join("/")
+        }
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# The test command of lexigram-sql.
+#
+#   scripts/test.sh [CARGO TEST ARGS...]   e.g. scripts/test.sh -p lexigram-sql
+#   scripts/test.sh --servers-only         start the servers, print their
+#                                          `export ...` lines, wait for Ctrl-C
+#
+# Starts throwaway PostgreSQL and MariaDB servers on free ports of 127.0.0.1
+# (installing the Debian packages first if they are missing), exports
+#
+#   LEX_TEST_POSTGRES_URL, LEX_TEST_MYSQL_URL            connection URLs
+#   LEX_TEST_POSTGRES_STOP / _START, LEX_TEST_MYSQL_STOP / _START
+#                       shell commands (for `sh -c`) that stop / restart one
+#                       server and return once it is down / ready again
+#   LEX_TEST_REQUIRE_SERVERS=1
+#
+# runs `cargo test --workspace --all-features "$@"` and always stops the
+# servers and deletes their directory afterwards. Exits with cargo's status.
+#
+# LEX_TEST_CMD, if set, is run with `bash -c` (getting the arguments as "$@")
+# instead of cargo test; LEX_TEST_SERVER_TIMEOUT bounds server waits (60 s).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DBS="$ROOT/scripts/db-servers.sh"
+
+say() { printf 'test.sh: %s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+servers_only=0
+case ${1:-} in
+--servers-only)
+    servers_only=1
+    shift
+    ;;
+-h | --help)
+    sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'
+    exit 0
+    ;;
+esac
+
+if ((!servers_only)) && [[ -z ${LEX_TEST_CMD:-} ]] && ! command -v cargo >/dev/null; then
+    if [[ -x ${CARGO_HOME:-$HOME/.cargo}/bin/cargo ]]; then
+        PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+        export PATH
+    else
+        die "cargo not found: install Rust (https://rustup.rs) or put cargo on PATH"
+    fi
+fi
+
+# Short path (unix socket names are limited to ~100 bytes), and one the
+# postgres/mysql users can traverse when we run as root.
+base=/tmp
+if [[ $(id -u) != 0 && -n ${TMPDIR:-} && ${#TMPDIR} -lt 60 ]]; then
+    base=$TMPDIR
+fi
+WORK=$(mktemp -d "$base/lexigram-test.XXXXXX")
+SLEEP_PID=""
+
+# shellcheck disable=SC2317  # invoked by the trap
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    [[ -n $SLEEP_PID ]] && kill "$SLEEP_PID" 2>/dev/null
+    if [[ -d $WORK ]]; then
+        "$DBS" stop-all "$WORK" || say "warning: could not stop all servers in $WORK"
+        rm -rf "$WORK"
+    fi
+    exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
+"$DBS" init "$WORK"
+eval "$("$DBS" env "$WORK")"
+export LEX_TEST_REQUIRE_SERVERS=1
+export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+
+if ((servers_only)); then
+    "$DBS" env "$WORK"
+    echo "export LEX_TEST_REQUIRE_SERVERS=1"
+    say "servers are running; press Ctrl-C (or send SIGTERM to $$) to stop them"
+    while :; do
+        sleep 3600 &
+        SLEEP_PID=$!
+        wait "$SLEEP_PID" || true
+    done
+fi
+
+cd "$ROOT"
+set +e
+if [[ -n ${LEX_TEST_CMD:-} ]]; then
+    bash -c "$LEX_TEST_CMD" lex-test "$@"
+else
+    cargo test --workspace --all-features "$@"
+fi
+rc=$?
+set -e
+exit "$rc"
