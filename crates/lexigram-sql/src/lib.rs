@@ -17,9 +17,15 @@ pub mod backend;
 pub mod config;
 pub mod database;
 pub mod error;
+pub mod repository;
+pub mod migrate;
+pub mod provider;
 pub mod value;
 
-pub use config::DatabaseConfig;
+pub use config::{
+    BackendConfig, BackendKind, BackendSettings, DatabaseConfig, DatabaseUrl, MigrationsConfig,
+    NamedBackendConfig, OperationsConfig, PoolConfig, SqliteTarget,
+};
 pub use database::{
     BackendHealth, Database, Executor, HealthReport, HealthStatus, PoolStats, Savepoint,
     Transaction,
@@ -28,4 +34,8 @@ pub use error::{
     ConfigError, ConfigErrorKind, ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind,
     Error, MigrationError, MigrationErrorKind, Result,
 };
+pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};
+pub use provider::{DatabaseModule, DatabaseProvider, Databases};
 pub use value::{FromValue, Row, ToValue, Value};
+pub use lexigram_sql_macros::Entity;
+pub use repository::{Entity, Filter, Query, Record, Repository, Table};

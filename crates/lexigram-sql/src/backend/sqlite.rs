@@ -37,8 +37,8 @@ pub(crate) struct Manager {
     flags: OpenFlags,
     statement_timeout: Duration,
     gate: Arc<AsyncMutex<()>>,
-    /// Keeps an in-memory database alive while its pool has no connection open.
-    keeper: std::sync::Mutex<Option<rusqlite::Connection>>,
+    /// For `:memory:`: the private directory holding the database, removed on drop.
+    _scratch: Option<tempfile::TempDir>,
 }
 
 impl Manager {
@@ -47,13 +47,13 @@ impl Manager {
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let (path, display) = match target {
-            // `memdb` with a name starting with `/` is shared by the connections of this
-            // process that open the same name; the UUID keeps each `Database` isolated.
+        let (path, display, scratch) = match target {
             SqliteTarget::Memory => {
-                (format!("file:/lexigram-{}?vfs=memdb", uuid::Uuid::new_v4()), ":memory:".into())
+                let dir = scratch_dir()?;
+                let file = dir.path().join("memory.sqlite");
+                (file_uri(&file), ":memory:".to_string(), Some(dir))
             }
-            SqliteTarget::File(p) => (file_uri(p), p.display().to_string()),
+            SqliteTarget::File(p) => (file_uri(p), p.display().to_string(), None),
         };
         let manager = Manager {
             path,
@@ -61,14 +61,11 @@ impl Manager {
             flags: base,
             statement_timeout,
             gate: Arc::new(AsyncMutex::new(())),
-            keeper: std::sync::Mutex::new(None),
+            _scratch: scratch,
         };
-        if matches!(target, SqliteTarget::Memory) {
-            let keeper = manager.open()?;
-            if let Ok(mut slot) = manager.keeper.lock() {
-                *slot = Some(keeper.conn);
-            }
-        }
+        // WAL is a property of the file: set once here, not on every new connection
+        // (changing the journal mode needs a lock another connection may hold).
+        manager.open()?.conn.execute_batch("PRAGMA journal_mode = WAL").map_err(|e| classify(&e))?;
         Ok(manager)
     }
 
@@ -81,12 +78,9 @@ impl Manager {
                 e.to_string(),
             ))
         })?;
-        let in_memory = self.path.contains("vfs=memdb");
-        let journal = if in_memory { "MEMORY" } else { "WAL" };
         let busy_ms = self.statement_timeout.as_millis().max(1000);
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode = {journal}; PRAGMA synchronous = NORMAL; \
-             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms};"
+            "PRAGMA busy_timeout = {busy_ms}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
         ))
         .map_err(|e| classify(&e))?;
         conn.set_prepared_statement_cache_capacity(256);
@@ -114,6 +108,26 @@ impl Manager {
 }
 
 /// Builds the `file:` URI for a path, escaping the characters URIs reserve.
+/// `:memory:` databases are private WAL files in a fresh directory on tmpfs (`/dev/shm`) where
+/// there is one, else in the temp dir, removed when the `Database` is dropped.
+///
+/// SQLite's own in-memory databases cannot serve a pool: `:memory:` is one database per
+/// connection, and the shared `memdb` VFS lets no reader in while a transaction holds the write
+/// lock. A tmpfs file gives every pooled connection the same database with WAL semantics
+/// (readers never wait for the writer), isolated from every other `Database`.
+fn scratch_dir() -> Result<tempfile::TempDir> {
+    let shm = std::path::Path::new("/dev/shm");
+    let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
+    tempfile::Builder::new().prefix("lexigram-mem-").tempdir_in(&base).map_err(|e| {
+        Error::Connect(ConnectError::new(
+            ConnectErrorKind::File,
+            "sqlite",
+            ":memory:",
+            format!("cannot create a scratch directory in {}: {e}", base.display()),
+        ))
+    })
+}
+
 fn file_uri(path: &std::path::Path) -> String {
     let raw = path.to_string_lossy();
     let escaped = raw.replace('%', "%25").replace('?', "%3f").replace('#', "%23");
@@ -126,7 +140,7 @@ impl bb8::ManageConnection for Manager {
 
     async fn connect(&self) -> Result<SqliteConn> {
         if let Some(parent) = std::path::Path::new(&self.display).parent() {
-            if !self.path.contains("vfs=memdb") && !parent.as_os_str().is_empty() && !parent.exists() {
+            if self._scratch.is_none() && !parent.as_os_str().is_empty() && !parent.exists() {
                 return Err(Error::Connect(ConnectError::new(
                     ConnectErrorKind::File,
                     "sqlite",

@@ -1,7 +1,7 @@
 //! Building a [`DatabaseConfig`] from the application config, a URL, or code; mapping
 //! extraction failures to [`ConfigError`]s that name the key and where its value came from.
 
-use figment::error::Kind;
+use figment::error::{Actual, Kind};
 use figment::value::Value;
 use lexigram::{AppConfig, AppConfigError};
 
@@ -81,7 +81,8 @@ impl DatabaseConfig {
     /// ```
     pub fn from_app_config(app: &AppConfig) -> Result<Self, Error> {
         let mut config = match app.find_value(SECTION) {
-            None => DatabaseConfig::default(),
+            // `sql:` with nothing under it
+            None | Some(Value::Empty(..)) => DatabaseConfig::default(),
             Some(Value::Dict(..)) => app
                 .section(SECTION)
                 .extract::<DatabaseConfig>()
@@ -291,6 +292,11 @@ fn extract_error(app: &AppConfig, error: figment::Error) -> Error {
             "Missing configuration key",
             format!("`{key}.{field}` is required"),
             format!("add `{field}` under `{key}`"),
+        ),
+        Kind::InvalidType(Actual::Option | Actual::Unit, _) => (
+            "Invalid configuration value",
+            format!("`{key}` is empty"),
+            format!("remove `{key}` or give it a value"),
         ),
         _ if message.contains(duration::EXPECTED) => (
             "Invalid configuration value",

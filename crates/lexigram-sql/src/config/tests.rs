@@ -122,6 +122,16 @@ fn precedence_yaml_then_env_then_code() {
 }
 
 #[test]
+fn empty_section_takes_defaults() {
+    let app = app("sql:\n", &[]);
+    assert!(DatabaseConfig::is_configured_in(&app));
+    assert_eq!(
+        DatabaseConfig::from_app_config(&app).unwrap(),
+        DatabaseConfig::default()
+    );
+}
+
+#[test]
 fn env_only_section() {
     let app = app("", &[("LEX_SQL__ENABLED", "false")]);
     assert!(DatabaseConfig::is_configured_in(&app));
@@ -214,6 +224,13 @@ fn unknown_keys_and_wrong_types() {
     assert_eq!(
         err.source_name.as_deref(),
         Some("application.yaml key sql.pool.max_size")
+    );
+
+    let err = config_error(load("sql:\n  pool:\n", &[]));
+    assert_eq!(err.detail, "`sql.pool` is empty");
+    assert_eq!(
+        err.source_name.as_deref(),
+        Some("application.yaml key sql.pool")
     );
 
     let err = config_error(load("sql: 5\n", &[]));

@@ -178,19 +178,19 @@ pub(crate) fn upsert(
 
 /// How caller-supplied column names are checked.
 #[derive(Clone, Copy)]
-pub(crate) enum Columns<'a> {
+pub(crate) enum Columns {
     /// Against an entity's columns (column or field names).
     Entity(&'static EntityMeta),
-    /// Against the identifier rule, for a table without a struct (named for errors).
-    Table(&'a str),
+    /// Against the identifier rule, for a table without a struct.
+    Table,
 }
 
-impl Columns<'_> {
+impl Columns {
     /// The column name to quote, or a typed error.
     pub(crate) fn resolve<'n>(&self, name: &'n str) -> Result<&'n str> {
         match self {
             Columns::Entity(meta) => Ok(meta.columns[meta.resolve(name)?].name),
-            Columns::Table(_) => super::ident::check("column", name).map(|()| name),
+            Columns::Table => super::ident::check("column", name).map(|()| name),
         }
     }
 }
@@ -228,7 +228,7 @@ impl SqlBuf {
         &mut self,
         filter: &Node,
         soft_delete: Option<&str>,
-        cols: Columns<'_>,
+        cols: Columns,
     ) -> Result<()> {
         let all = matches!(filter, Node::All);
         if all && soft_delete.is_none() {
@@ -247,7 +247,7 @@ impl SqlBuf {
     }
 
     /// Renders a filter.
-    pub(crate) fn node(&mut self, node: &Node, cols: Columns<'_>) -> Result<()> {
+    pub(crate) fn node(&mut self, node: &Node, cols: Columns) -> Result<()> {
         match node {
             Node::All => self.push("1 = 1"),
             Node::Compare { column, op, value } => {
@@ -307,7 +307,7 @@ impl SqlBuf {
     }
 
     /// ` ORDER BY …`, nothing for no terms.
-    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns<'_>) -> Result<()> {
+    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns) -> Result<()> {
         for (i, o) in order.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
             self.ident(cols.resolve(&o.column)?);
@@ -330,7 +330,7 @@ impl SqlBuf {
         start: &str,
         query: &Query,
         soft_delete: Option<&str>,
-        cols: Columns<'_>,
+        cols: Columns,
     ) -> Result<SqlBuf> {
         let mut buf = SqlBuf::new(dialect, start);
         let sd = if query.with_deleted { None } else { soft_delete };

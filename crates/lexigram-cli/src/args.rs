@@ -1,0 +1,121 @@
+//! The command line, as clap types. Every doc comment here is `--help` text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const CONFIG_HELP: &str = "\
+WHERE THE DATABASE URL COMES FROM (first match wins):
+  1. --url on the command line
+  2. LEX_SQL__BACKEND__URL and other LEX_SQL__* environment variables
+  3. the `sql:` section of application.yaml in the current directory
+     (or of the file named by LEX_CONFIG_FILE)
+  4. DATABASE_URL
+  5. the default: sqlite:///data.db (the file data.db in the current directory)
+
+URLs: sqlite:///data.db (relative file), sqlite:////var/app.db (absolute),
+      postgresql://user:pass@host:5432/db, mysql://user:pass@host:3306/db
+Passwords are never printed (shown as ***).";
+
+/// `lexigram`: the command line of the lexigram application framework.
+#[derive(Debug, Parser)]
+#[command(name = "lexigram", version, about, propagate_version = true, after_help = CONFIG_HELP)]
+pub struct Cli {
+    /// Options every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GlobalArgs {
+    /// Database URL; overrides application.yaml, LEX_SQL__* and DATABASE_URL.
+    #[arg(long, global = true, value_name = "URL")]
+    pub url: Option<String>,
+    /// Migrations directory [default: `sql.migrations.dir`, else `migrations`].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// Print machine-readable JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Database commands: migrations, health, schema.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `lexigram db …`
+#[derive(Debug, Subcommand)]
+#[command(after_help = CONFIG_HELP)]
+pub enum DbCommand {
+    /// Create the migrations directory (default `migrations`).
+    Init {
+        /// Directory to create [default: --dir, else `sql.migrations.dir`, else `migrations`].
+        dir: Option<PathBuf>,
+    },
+    /// Create a new, empty migration: <version>_<name>.up.sql and .down.sql.
+    ///
+    /// The version is the current UTC time as YYYYMMDDHHMMSS (e.g. 20261124130501), so
+    /// migrations made on different branches sort by creation time. Write the change in the
+    /// .up.sql file and how to undo it in the .down.sql file.
+    Create {
+        /// What the migration does, e.g. `add_users` (letters, digits, `_`).
+        name: String,
+    },
+    /// Apply pending migrations, oldest first, each in its own transaction where the
+    /// database allows.
+    Upgrade {
+        /// Stop after this version (inclusive) instead of applying everything.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i64>,
+        /// Only list what would be applied; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert applied migrations with their .down.sql scripts (default: the last one).
+    Downgrade {
+        /// Revert everything applied after VERSION (VERSION stays applied; 0 reverts all).
+        #[arg(value_name = "VERSION", conflicts_with = "steps")]
+        version: Option<i64>,
+        /// Revert the last N migrations.
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+    },
+    /// Show the current version and every migration: applied, pending, dirty, changed
+    /// since applied (drift) or missing its file.
+    Status,
+    /// List applied migrations, most recent first, with when and how long they took.
+    History {
+        /// Show at most N entries.
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
+    /// Check that applied migrations match their files (checksums) and that none is dirty
+    /// or missing; exits non-zero if not.
+    Validate,
+    /// After fixing the database by hand: clear dirty marks (the migration runs again on the
+    /// next upgrade) and accept edited files of applied migrations.
+    Repair,
+    /// Check that the database answers: status, latency and pool figures per backend.
+    Check,
+    /// List tables and their columns.
+    Inspect {
+        /// Only this table.
+        #[arg(long, value_name = "TABLE")]
+        table: Option<String>,
+    },
+    /// Revert every migration (drops what they created) and apply them all again.
+    /// Destroys data: refuses to run without --force.
+    Reset {
+        /// Yes, really: drop and recreate everything the migrations manage.
+        #[arg(long)]
+        force: bool,
+    },
+}

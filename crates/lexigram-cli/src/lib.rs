@@ -1,0 +1,87 @@
+//! The `lexigram` command line: `lexigram db upgrade`, `lexigram db status`, `lexigram db
+//! check`, … The binary's `main` only calls [`main`]; the commands live here so they can be
+//! read, reused and tested.
+//!
+//! Configuration is read like the application reads it — see [`settings`] for the
+//! precedence. Every failure prints `error: <the typed error's message>` on stderr and exits
+//! with status 1; passwords are never printed.
+
+pub mod args;
+mod commands;
+pub mod settings;
+pub mod table;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::{Cli, Command, DbCommand, GlobalArgs};
+
+/// Why a command failed.
+#[derive(Debug)]
+pub enum CliError {
+    /// A typed error from the data layer (configuration, connection, migration, …).
+    Sql(lexigram_sql::Error),
+    /// Anything else (files, arguments), with the fix in the text.
+    Message(String),
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Sql(e) => write!(f, "{e}"),
+            CliError::Message(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for CliError {}
+
+impl From<lexigram_sql::Error> for CliError {
+    fn from(e: lexigram_sql::Error) -> Self {
+        CliError::Sql(e)
+    }
+}
+
+impl CliError {
+    /// The stable error code, for typed errors.
+    pub fn code(&self) -> Option<&'static str> {
+        match self {
+            CliError::Sql(e) => Some(e.code()),
+            CliError::Message(_) => None,
+        }
+    }
+}
+
+/// Parses the process's arguments, runs the command, prints any error and returns the exit
+/// status (0 success, 1 failure, 2 bad arguments).
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let level = std::env::var("LEX_LOG_LEVEL").unwrap_or_else(|_| "warn".to_string());
+    let json_logs = std::env::var("LEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
+    lexigram::logging::init(Some(&level), json_logs);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let Some(code) = e.code() {
+                eprintln!("  code: {code}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Runs one parsed command line.
+pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
+    match cli.command {
+        Command::Db(command) => commands::db(&cli.global, command).await,
+    }
+}

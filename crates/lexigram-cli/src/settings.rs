@@ -1,0 +1,61 @@
+//! Resolving the database configuration with the documented precedence:
+//! `--url` > `LEX_SQL__*` env > application.yaml (`sql:`; `LEX_CONFIG_FILE`) > `DATABASE_URL`
+//! > the default `sqlite:///data.db`.
+
+use std::path::PathBuf;
+
+use lexigram::AppConfig;
+use lexigram_sql::config::BackendSettings;
+use lexigram_sql::{DatabaseConfig, Error};
+
+use crate::args::GlobalArgs;
+
+/// The environment variable used when nothing else names a URL.
+pub const DATABASE_URL: &str = "DATABASE_URL";
+
+/// Loads and validates the configuration, applying `--url` and the `DATABASE_URL` fallback.
+pub fn load(global: &GlobalArgs) -> Result<DatabaseConfig, Error> {
+    let app = AppConfig::load()?;
+    let mut config = DatabaseConfig::from_app_config(&app)?;
+    let configured = app.find_value("sql.backend.url").is_some() || app.find_value("sql.backends").is_some();
+    if let Some(url) = &global.url {
+        config = with_url(config, url, "command line --url")?;
+    } else if !configured {
+        if let Some(url) = app.env(DATABASE_URL).map(str::to_string).or_else(|| std::env::var(DATABASE_URL).ok()) {
+            if !url.trim().is_empty() {
+                config = with_url(config, &url, "env DATABASE_URL")?;
+            }
+        }
+    }
+    config.validate()?;
+    Ok(config)
+}
+
+fn with_url(config: DatabaseConfig, url: &str, origin: &str) -> Result<DatabaseConfig, Error> {
+    // `--url` replaces named backends too: the command then works on that one database.
+    let mut config = config;
+    config.backends.clear();
+    config.with_url(url).map_err(|e| match e {
+        Error::Configuration(mut c) => {
+            c.source_name = Some(origin.to_string());
+            Error::Configuration(c)
+        }
+        other => other,
+    })
+}
+
+/// The backend migration commands work on: the primary (or only) one.
+pub fn primary(config: &DatabaseConfig) -> Result<BackendSettings, Error> {
+    let backends = config.backends()?;
+    let count = backends.len();
+    backends.into_iter().find(|b| b.primary || count == 1).ok_or_else(|| Error::NoPrimaryBackend {
+        detail: format!(
+            "{count} backends are configured and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or pass --url"
+        ),
+    })
+}
+
+/// The migrations directory: `--dir`, else the backend's `migrations.dir`.
+pub fn migrations_dir(global: &GlobalArgs, backend: &BackendSettings) -> PathBuf {
+    global.dir.clone().unwrap_or_else(|| backend.migrations.dir.clone())
+}

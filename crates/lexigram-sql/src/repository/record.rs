@@ -1,0 +1,273 @@
+//! [`Record`] (an ordered column → [`Value`] map) and [`Table`], a repository over records for
+//! tables without a struct.
+
+use super::filter::Filter;
+use super::ident;
+use super::query::Query;
+use super::sql::{Columns, SqlBuf, invalid};
+use crate::database::Executor;
+use crate::error::{Error, Result};
+use crate::value::{FromValue, Row, Value};
+
+/// A row as an ordered map from column name to [`Value`]. Lookups match the exact name first,
+/// then ignoring ASCII case.
+///
+/// ```
+/// use lexigram_sql::repository::Record;
+/// let r = Record::new().set("name", "ada").set("age", 36);
+/// assert_eq!(r.get::<String>("name")?, "ada");
+/// assert_eq!(r.columns().collect::<Vec<_>>(), ["name", "age"]);
+/// # Ok::<(), lexigram_sql::Error>(())
+/// ```
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    columns: Vec<String>,
+    values: Vec<Value>,
+}
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Record {
+        Record::default()
+    }
+
+    /// Sets a column (replacing an earlier value), builder style.
+    pub fn set(mut self, column: impl Into<String>, value: impl Into<Value>) -> Record {
+        self.insert(column, value);
+        self
+    }
+
+    /// Sets a column, returning the value it replaces.
+    pub fn insert(&mut self, column: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
+        let column = column.into();
+        match self.columns.iter().position(|c| *c == column) {
+            Some(i) => Some(std::mem::replace(&mut self.values[i], value.into())),
+            None => {
+                self.columns.push(column);
+                self.values.push(value.into());
+                None
+            }
+        }
+    }
+
+    fn index_of(&self, column: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .or_else(|| self.columns.iter().position(|c| c.eq_ignore_ascii_case(column)))
+    }
+
+    /// The raw value of a column.
+    pub fn value(&self, column: &str) -> Option<&Value> {
+        self.index_of(column).map(|i| &self.values[i])
+    }
+
+    /// Reads a column and converts it; [`Error::Decode`] naming the column if it is missing or
+    /// of another type.
+    pub fn get<T: FromValue>(&self, column: &str) -> Result<T> {
+        let v = self.value(column).ok_or_else(|| Error::Decode {
+            column: column.to_string(),
+            detail: format!("no such column in the record (columns: {})", self.columns.join(", ")),
+        })?;
+        T::from_value(v).map_err(|detail| Error::Decode { column: column.to_string(), detail })
+    }
+
+    /// Removes a column, returning its value.
+    pub fn remove(&mut self, column: &str) -> Option<Value> {
+        let i = self.index_of(column)?;
+        self.columns.remove(i);
+        Some(self.values.remove(i))
+    }
+
+    /// Column names, in order.
+    pub fn columns(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(String::as_str)
+    }
+
+    /// `(column, value)` pairs, in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.columns.iter().map(String::as_str).zip(&self.values)
+    }
+
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        self.columns.len()
+    }
+
+    /// True when the record has no column.
+    pub fn is_empty(&self) -> bool {
+        self.columns.is_empty()
+    }
+}
+
+impl From<Row> for Record {
+    fn from(row: Row) -> Record {
+        let columns = row.columns().to_vec();
+        Record { columns, values: row.into_values() }
+    }
+}
+
+/// A repository over [`Record`]s of one table, for tables without a struct. Table and column
+/// names come at runtime, so each must be a plain identifier (`[A-Za-z_][A-Za-z0-9_]*`,
+/// otherwise [`Error::InvalidIdentifier`]) and is quoted as well. The key column is `id`
+/// unless [`Table::with_key`] says otherwise. Get one with [`Database::table`](crate::Database::table).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// use lexigram_sql::Database;
+/// use lexigram_sql::repository::{col, Record};
+/// let db = Database::connect_url("sqlite://").await?;
+/// db.execute_batch("CREATE TABLE tags (id INTEGER PRIMARY KEY, label TEXT NOT NULL)").await?;
+/// let tags = db.table("tags");
+/// let rust = tags.create(Record::new().set("label", "rust")).await?;
+/// let id: i64 = rust.get("id")?;
+/// tags.update(id, Record::new().set("label", "Rust")).await?;
+/// assert_eq!(tags.find_one(id).await?.get::<String>("label")?, "Rust");
+/// assert_eq!(tags.count(col("label").like("R%")).await?, 1);
+/// assert!(db.table("tags; DROP TABLE tags").find_one(1).await.is_err());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Table {
+    ex: Executor,
+    name: String,
+    key: String,
+}
+
+impl Table {
+    /// A table repository running on `ex`; names are checked when a statement is built.
+    pub fn new(ex: Executor, name: impl Into<String>) -> Table {
+        Table { ex, name: name.into(), key: "id".into() }
+    }
+
+    /// Uses `key` as the key column for `find_one`, `update` and `delete`.
+    pub fn with_key(mut self, key: impl Into<String>) -> Table {
+        self.key = key.into();
+        self
+    }
+
+    /// The table name as given.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn start(&self, head: &str) -> Result<SqlBuf> {
+        ident::check("table", &self.name)?;
+        ident::check("column", &self.key)?;
+        let table = self.ex.dialect().quote_ident(&self.name);
+        Ok(SqlBuf::new(self.ex.dialect(), &format!("{head}{table}")))
+    }
+
+    fn cols(&self) -> Columns {
+        Columns::Table
+    }
+
+    fn key_filter(&self, key: Value) -> Filter {
+        super::col(self.key.clone()).eq(key)
+    }
+
+    fn not_found(&self, key: &Value) -> Error {
+        Error::NotFound { entity: format!("table '{}' row", self.name), key: format!("{}={key}", self.key) }
+    }
+
+    /// Inserts a record and returns the stored row (with generated keys and defaults).
+    pub async fn create(&self, record: Record) -> Result<Record> {
+        if record.is_empty() {
+            return Err(invalid(&self.name, "cannot insert an empty record"));
+        }
+        let mut buf = self.start("INSERT INTO ")?;
+        buf.push(" (");
+        for (i, c) in record.columns.iter().enumerate() {
+            ident::check("column", c)?;
+            if i > 0 {
+                buf.push(", ");
+            }
+            buf.ident(c);
+        }
+        buf.push(") VALUES (");
+        for (i, v) in record.values.into_iter().enumerate() {
+            if i > 0 {
+                buf.push(", ");
+            }
+            buf.param(v);
+        }
+        buf.push(") RETURNING *");
+        self.ex.fetch_one(&buf.sql, &buf.params).await.map(Record::from)
+    }
+
+    /// The row with this key; [`Error::NotFound`] if there is none.
+    pub async fn find_one(&self, key: impl Into<Value>) -> Result<Record> {
+        let key = key.into();
+        match self.find_by(self.key_filter(key.clone())).await? {
+            Some(r) => Ok(r),
+            None => Err(self.not_found(&key)),
+        }
+    }
+
+    /// The first row matching a filter or query, if any.
+    pub async fn find_by(&self, query: impl Into<Query>) -> Result<Option<Record>> {
+        let buf = self.select(&query.into().limit(1))?;
+        Ok(self.ex.fetch_optional(&buf.sql, &buf.params).await?.map(Record::from))
+    }
+
+    /// Every row matching a filter or query.
+    pub async fn find_many(&self, query: impl Into<Query>) -> Result<Vec<Record>> {
+        let buf = self.select(&query.into())?;
+        Ok(self.ex.fetch_all(&buf.sql, &buf.params).await?.into_iter().map(Record::from).collect())
+    }
+
+    fn select(&self, query: &Query) -> Result<SqlBuf> {
+        let mut buf = self.start("SELECT * FROM ")?;
+        buf.where_clause(&query.filter.0, None, self.cols())?;
+        buf.order_by(&query.order, self.cols())?;
+        buf.limit_offset(query.limit, query.offset);
+        Ok(buf)
+    }
+
+    /// Number of rows matching.
+    pub async fn count(&self, query: impl Into<Query>) -> Result<u64> {
+        let mut buf = self.start("SELECT COUNT(*) FROM ")?;
+        buf.where_clause(&query.into().filter.0, None, self.cols())?;
+        self.ex.fetch_one(&buf.sql, &buf.params).await?.get_at::<u64>(0)
+    }
+
+    /// Sets the given columns of the row with this key; [`Error::NotFound`] if there is none.
+    pub async fn update(&self, key: impl Into<Value>, changes: Record) -> Result<()> {
+        if changes.is_empty() {
+            return Err(invalid(&self.name, "nothing to update: the record is empty"));
+        }
+        let key = key.into();
+        let mut buf = self.start("UPDATE ")?;
+        buf.push(" SET ");
+        for (i, (c, v)) in changes.columns.iter().zip(changes.values).enumerate() {
+            ident::check("column", c)?;
+            if i > 0 {
+                buf.push(", ");
+            }
+            buf.ident(c);
+            buf.push(" = ");
+            buf.param(v);
+        }
+        buf.where_clause(&self.key_filter(key.clone()).0, None, self.cols())?;
+        match self.ex.execute(&buf.sql, &buf.params).await? {
+            0 => Err(self.not_found(&key)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Deletes the row with this key; [`Error::NotFound`] if there is none.
+    pub async fn delete(&self, key: impl Into<Value>) -> Result<()> {
+        let key = key.into();
+        match self.delete_many(self.key_filter(key.clone())).await? {
+            0 => Err(self.not_found(&key)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Deletes every row matching the filter; returns how many.
+    pub async fn delete_many(&self, filter: Filter) -> Result<u64> {
+        let mut buf = self.start("DELETE FROM ")?;
+        buf.where_clause(&filter.0, None, self.cols())?;
+        self.ex.execute(&buf.sql, &buf.params).await
+    }
+}

@@ -1,0 +1,448 @@
+//! [`Repository`]: reads and writes of one [`Entity`] type through an [`Executor`].
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+
+use futures_util::{Stream, StreamExt};
+
+use super::entity::Entity;
+use super::filter::Filter;
+use super::query::{Query, asc};
+use super::sql::{Columns, EntitySql, SqlBuf, invalid, list, placeholders, upsert};
+use crate::database::Executor;
+use crate::error::{Error, Result};
+use crate::value::{FromValue, Value};
+
+/// A stream of entities that holds its connection until it ends or is dropped.
+pub type EntityStream<E> = Pin<Box<dyn Stream<Item = Result<E>> + Send + 'static>>;
+
+/// Rows read per statement when streaming inside a transaction (which cannot lend out its
+/// connection to a stream).
+const TX_STREAM_CHUNK: u64 = 1000;
+
+/// Reads and writes entities of type `E`. Get one with [`Database::repository`],
+/// [`Transaction::repository`] or [`Executor::repository`]: the same code runs on the pool or
+/// inside a transaction. Cheap to clone.
+///
+/// Fixed-shape statements (by key, insert, update, delete) are generated once per entity and
+/// backend and reused; each connection prepares them once.
+///
+/// [`Database::repository`]: crate::Database::repository
+/// [`Transaction::repository`]: crate::Transaction::repository
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// use lexigram_sql::{Database, Entity};
+/// use lexigram_sql::repository::{col, desc, Query};
+///
+/// #[derive(Debug, Clone, Entity)]
+/// struct User {
+///     #[entity(key, generated)]
+///     id: i64,
+///     name: String,
+///     #[entity(version)]
+///     version: i64,
+/// }
+///
+/// let db = Database::connect_url("sqlite://").await?;
+/// db.execute_batch("CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL)").await?;
+/// let users = db.repository::<User>();
+/// let mut ada = users.create(User { id: 0, name: "ada".into(), version: 0 }).await?;
+/// assert_eq!((ada.id, ada.version), (1, 1));
+/// ada.name = "Ada".into();
+/// users.update(&mut ada).await?;
+/// assert_eq!(ada.version, 2);
+/// let found = users.find_many(Query::new().filter(col("name").like("A%")).order_by(desc("id"))).await?;
+/// assert_eq!(found.len(), 1);
+/// # Ok(()) }
+/// ```
+pub struct Repository<E> {
+    ex: Executor,
+    sql: &'static EntitySql,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for Repository<E> {
+    fn clone(&self) -> Self {
+        Repository { ex: self.ex.clone(), sql: self.sql, _entity: PhantomData }
+    }
+}
+
+impl<E: Entity> std::fmt::Debug for Repository<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Repository").field("entity", &E::meta().name).finish_non_exhaustive()
+    }
+}
+
+impl<E: Entity> Repository<E> {
+    /// A repository running its statements on `ex`.
+    pub fn new(ex: Executor) -> Self {
+        let sql = E::meta().sql(ex.database().kind());
+        Repository { ex, sql, _entity: PhantomData }
+    }
+
+    /// Where the statements run.
+    pub fn executor(&self) -> &Executor {
+        &self.ex
+    }
+
+    pub(crate) fn cols() -> Columns {
+        Columns::Entity(E::meta())
+    }
+
+    pub(crate) fn soft_delete_column() -> Option<&'static str> {
+        let meta = E::meta();
+        meta.soft_delete.map(|i| meta.columns[i].name)
+    }
+
+    /// `SELECT <columns> FROM t WHERE … ORDER BY … LIMIT …` for a query.
+    pub(crate) fn select(&self, query: &Query) -> Result<SqlBuf> {
+        SqlBuf::select(
+            self.ex.dialect(),
+            &self.sql.select,
+            query,
+            Self::soft_delete_column(),
+            Self::cols(),
+        )
+    }
+
+    fn key_text(key: &Value) -> String {
+        format!("{}={key}", E::meta().key_column().name)
+    }
+
+    /// The entity with this key; [`Error::NotFound`] if there is none (or it is soft-deleted).
+    pub async fn find_one(&self, key: impl Into<Value>) -> Result<E> {
+        let key = key.into();
+        let params = [key];
+        match self.ex.fetch_optional(&self.sql.find_key, &params).await? {
+            Some(row) => E::from_row(&row),
+            None => Err(Error::NotFound {
+                entity: E::meta().name.to_string(),
+                key: Self::key_text(&params[0]),
+            }),
+        }
+    }
+
+    /// The first entity matching a filter or query, if any.
+    pub async fn find_by(&self, query: impl Into<Query>) -> Result<Option<E>> {
+        let buf = self.select(&query.into().limit(1))?;
+        self.ex.fetch_optional(&buf.sql, &buf.params).await?.map(|r| E::from_row(&r)).transpose()
+    }
+
+    /// Every entity matching a filter or query, in the query's order.
+    pub async fn find_many(&self, query: impl Into<Query>) -> Result<Vec<E>> {
+        let buf = self.select(&query.into())?;
+        let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
+        rows.iter().map(E::from_row).collect()
+    }
+
+    /// Number of entities matching a filter or query (limit and offset ignored).
+    pub async fn count(&self, query: impl Into<Query>) -> Result<u64> {
+        let query = query.into();
+        let table = self.ex.dialect().quote_ident(E::meta().table);
+        let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT COUNT(*) FROM {table}"));
+        let sd = if query.with_deleted { None } else { Self::soft_delete_column() };
+        buf.where_clause(&query.filter.0, sd, Self::cols())?;
+        let row = self.ex.fetch_one(&buf.sql, &buf.params).await?;
+        row.get_at::<u64>(0)
+    }
+
+    /// True if any entity matches.
+    pub async fn exists(&self, query: impl Into<Query>) -> Result<bool> {
+        let query = query.into();
+        let table = self.ex.dialect().quote_ident(E::meta().table);
+        let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT 1 FROM {table}"));
+        let sd = if query.with_deleted { None } else { Self::soft_delete_column() };
+        buf.where_clause(&query.filter.0, sd, Self::cols())?;
+        buf.limit_offset(Some(1), None);
+        Ok(self.ex.fetch_optional(&buf.sql, &buf.params).await?.is_some())
+    }
+
+    /// Streams the matching entities in constant memory. On the pool the stream holds one
+    /// connection until it ends or is dropped; inside a transaction it reads chunks of 1,000
+    /// rows (ordered by the query's terms, then the key).
+    pub async fn stream(&self, query: impl Into<Query>) -> Result<EntityStream<E>> {
+        let query = query.into();
+        match &self.ex {
+            Executor::Database(db) => {
+                let buf = self.select(&query)?;
+                let rows = db.fetch_stream(&buf.sql, &buf.params).await?;
+                Ok(Box::pin(rows.map(|r| r.and_then(|row| E::from_row(&row)))))
+            }
+            Executor::Transaction(_) => self.stream_chunked(query),
+        }
+    }
+
+    fn stream_chunked(&self, mut query: Query) -> Result<EntityStream<E>> {
+        let key = E::meta().key_column().name;
+        if !query.order.iter().any(|o| E::meta().index_of(&o.column) == Some(E::meta().key)) {
+            query.order.push(asc(key));
+        }
+        self.select(&query)?; // reject unknown columns now, not at the first poll
+        let repo = self.clone();
+        let start = query.offset.unwrap_or(0);
+        let limit = query.limit;
+        Ok(Box::pin(async_stream::try_stream! {
+            let mut read = 0u64;
+            loop {
+                let want = limit.map_or(TX_STREAM_CHUNK, |l| TX_STREAM_CHUNK.min(l - read));
+                if want == 0 { break; }
+                let q = Query { limit: Some(want), offset: Some(start + read), ..query.clone() };
+                let buf = repo.select(&q)?;
+                let rows = repo.ex.fetch_all(&buf.sql, &buf.params).await?;
+                let n = rows.len() as u64;
+                for row in &rows {
+                    yield E::from_row(row)?;
+                }
+                read += n;
+                if n < want { break; }
+            }
+        }))
+    }
+
+    /// Inserts an entity and returns it as stored: a generated key filled in, the version set
+    /// to 1, database defaults applied.
+    pub async fn create(&self, entity: E) -> Result<E> {
+        let meta = E::meta();
+        let mut values = entity.into_values();
+        if let Some(v) = meta.version {
+            values[v] = Value::Int(1);
+        }
+        let params: Vec<Value> = pick(values, &self.sql.insert_cols);
+        let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
+        E::from_row(&row)
+    }
+
+    /// Inserts many entities with multi-row `INSERT`s, each as large as the backend's parameter
+    /// limit allows; on the pool, all chunks run in one transaction. Generated keys are not
+    /// read back (use [`Repository::create`] for that). Returns the number of rows inserted.
+    pub async fn create_many(&self, entities: impl IntoIterator<Item = E>) -> Result<u64> {
+        let entities: Vec<E> = entities.into_iter().collect();
+        let width = self.sql.insert_cols.len().max(1);
+        let per_chunk = (self.ex.dialect().max_params() / width).max(1);
+        if entities.len() > per_chunk {
+            if let Executor::Database(db) = &self.ex {
+                let tx = db.begin().await?;
+                let inner = Repository::<E>::new(Executor::Transaction(tx.clone()));
+                let n = inner.insert_chunks(entities, per_chunk).await;
+                return match n {
+                    Ok(n) => tx.commit().await.map(|()| n),
+                    Err(e) => {
+                        let _ = tx.rollback().await;
+                        Err(e)
+                    }
+                };
+            }
+        }
+        self.insert_chunks(entities, per_chunk).await
+    }
+
+    async fn insert_chunks(&self, entities: Vec<E>, per_chunk: usize) -> Result<u64> {
+        let meta = E::meta();
+        let dialect = self.ex.dialect();
+        let cols = &self.sql.insert_cols;
+        let head = format!(
+            "INSERT INTO {} ({}) VALUES ",
+            dialect.quote_ident(meta.table),
+            list(dialect, meta, cols)
+        );
+        let mut full_sql: Option<String> = None;
+        let mut total = 0u64;
+        let mut iter = entities.into_iter().peekable();
+        while iter.peek().is_some() {
+            let mut params = Vec::with_capacity(per_chunk * cols.len());
+            let mut rows = 0usize;
+            for e in iter.by_ref().take(per_chunk) {
+                let mut values = e.into_values();
+                if let Some(v) = meta.version {
+                    values[v] = Value::Int(1);
+                }
+                params.extend(pick(values, cols));
+                rows += 1;
+            }
+            let build = |rows: usize| {
+                let mut sql = head.clone();
+                for r in 0..rows {
+                    if r > 0 {
+                        sql.push_str(", ");
+                    }
+                    sql.push('(');
+                    sql.push_str(&placeholders(dialect, r * cols.len() + 1, cols.len()));
+                    sql.push(')');
+                }
+                sql
+            };
+            let sql = if rows == per_chunk {
+                full_sql.get_or_insert_with(|| build(rows)).clone()
+            } else {
+                build(rows)
+            };
+            total += self.ex.execute(&sql, &params).await?;
+        }
+        Ok(total)
+    }
+
+    /// Writes every column of an entity by its key. A versioned entity is only written if the
+    /// row still has the version that was read; then the version is incremented in the row and
+    /// in `entity`. Zero rows matched → [`Error::OptimisticLock`] if the row exists,
+    /// [`Error::NotFound`] if not.
+    pub async fn update(&self, entity: &mut E) -> Result<()> {
+        let meta = E::meta();
+        let mut values = entity.to_values();
+        let key = std::mem::replace(&mut values[meta.key], Value::Null);
+        let version = meta.version.map(|v| std::mem::replace(&mut values[v], Value::Null));
+        let mut params = pick(values, &self.sql.update_cols);
+        params.push(key);
+        params.extend(version);
+        if self.ex.execute(&self.sql.update, &params).await? == 0 {
+            return Err(self.no_match(&params[self.sql.update_cols.len()], params.last()).await);
+        }
+        bump_version(entity)
+    }
+
+    /// Why a keyed write matched no row: optimistic lock if the row exists, not found if not.
+    async fn no_match(&self, key: &Value, version: Option<&Value>) -> Error {
+        let meta = E::meta();
+        let exists = self.ex.fetch_optional(&self.sql.exists_key, std::slice::from_ref(key)).await;
+        match (exists, meta.version) {
+            (Err(e), _) => e,
+            (Ok(Some(_)), Some(_)) => Error::OptimisticLock {
+                entity: meta.name.to_string(),
+                key: Self::key_text(key),
+                expected_version: version.and_then(|v| i64::from_value(v).ok()).unwrap_or(0),
+            },
+            _ => Error::NotFound { entity: meta.name.to_string(), key: Self::key_text(key) },
+        }
+    }
+
+    /// Inserts the entity, or updates every other column of the row with the same key. The
+    /// version of a versioned entity starts at 1 on insert and is incremented on update (no
+    /// version check: the caller's values win). Returns the stored row.
+    pub async fn upsert(&self, entity: E) -> Result<E> {
+        let conflict = [E::meta().key];
+        self.upsert_with(entity, &self.sql.upsert_key, &conflict).await
+    }
+
+    /// Like [`Repository::upsert`], with the conflict on a unique set of columns (which needs
+    /// a unique index on exactly those columns; MySQL resolves conflicts on any unique key).
+    /// A generated key is left out of the insert.
+    pub async fn upsert_on(&self, entity: E, columns: &[&str]) -> Result<E> {
+        let meta = E::meta();
+        let conflict: Vec<usize> = columns.iter().map(|c| meta.resolve(c)).collect::<Result<_>>()?;
+        if conflict.is_empty() {
+            return Err(invalid(meta.name, "upsert_on needs at least one conflict column"));
+        }
+        let cols: Vec<usize> = (0..meta.columns.len())
+            .filter(|&i| !(meta.key_generated && i == meta.key && !conflict.contains(&i)))
+            .collect();
+        let sql = upsert(self.ex.dialect(), meta, &conflict, &cols, &self.sql.columns);
+        let mut values = entity.into_values();
+        if let Some(v) = meta.version {
+            values[v] = Value::Int(1);
+        }
+        let params = pick(values, &cols);
+        self.run_upsert(&sql, params, &cols, &conflict).await
+    }
+
+    async fn upsert_with(&self, entity: E, sql: &str, conflict: &[usize]) -> Result<E> {
+        let meta = E::meta();
+        let mut values = entity.into_values();
+        if let Some(v) = meta.version {
+            values[v] = Value::Int(1);
+        }
+        let cols: Vec<usize> = (0..meta.columns.len()).collect();
+        self.run_upsert(sql, values, &cols, conflict).await
+    }
+
+    async fn run_upsert(
+        &self,
+        sql: &str,
+        params: Vec<Value>,
+        cols: &[usize],
+        conflict: &[usize],
+    ) -> Result<E> {
+        if let Some(row) = self.ex.fetch_optional(sql, &params).await? {
+            return E::from_row(&row);
+        }
+        // Nothing to update on conflict (PostgreSQL/SQLite `DO NOTHING` return no row): read it.
+        let meta = E::meta();
+        let mut filter = Filter::all();
+        for &c in conflict {
+            let pos = cols.iter().position(|&i| i == c).unwrap_or(0);
+            filter = filter.and(super::col(meta.columns[c].name).eq(params[pos].clone()));
+        }
+        self.find_by(Query::from(filter).with_deleted()).await?.ok_or_else(|| Error::NotFound {
+            entity: meta.name.to_string(),
+            key: "the upserted row".into(),
+        })
+    }
+
+    /// Deletes the entity's row by key (and, if versioned, only at the version read):
+    /// [`Error::OptimisticLock`] if the row changed since, [`Error::NotFound`] if it is gone.
+    pub async fn delete(&self, entity: &E) -> Result<()> {
+        let meta = E::meta();
+        let mut params = vec![entity.get_column(meta.key)];
+        params.extend(meta.version.map(|v| entity.get_column(v)));
+        if self.ex.execute(&self.sql.delete, &params).await? == 0 {
+            return Err(self.no_match(&params[0], params.get(1)).await);
+        }
+        Ok(())
+    }
+
+    /// Deletes every row matching the filter (soft-deleted rows included: this is a hard
+    /// delete); returns how many.
+    pub async fn delete_many(&self, filter: Filter) -> Result<u64> {
+        let table = self.ex.dialect().quote_ident(E::meta().table);
+        let mut buf = SqlBuf::new(self.ex.dialect(), &format!("DELETE FROM {table}"));
+        buf.where_clause(&filter.0, None, Self::cols())?;
+        self.ex.execute(&buf.sql, &buf.params).await
+    }
+
+    /// Marks the entity deleted (its `#[entity(soft_delete)]` column set to now, version
+    /// checked and bumped); finds skip it unless the query says [`Query::with_deleted`].
+    pub async fn soft_delete(&self, entity: &mut E) -> Result<()> {
+        let now = chrono::Utc::now();
+        let now = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
+        self.set_deleted(entity, Value::Timestamp(now)).await
+    }
+
+    /// Undoes [`Repository::soft_delete`].
+    pub async fn restore(&self, entity: &mut E) -> Result<()> {
+        self.set_deleted(entity, Value::Null).await
+    }
+
+    async fn set_deleted(&self, entity: &mut E, at: Value) -> Result<()> {
+        let meta = E::meta();
+        let (Some(sql), Some(col)) = (&self.sql.set_deleted, meta.soft_delete) else {
+            return Err(invalid(
+                meta.name,
+                "has no soft-delete column. Fix: mark an `Option<DateTime<Utc>>` field `#[entity(soft_delete)]`",
+            ));
+        };
+        let mut params = vec![at, entity.get_column(meta.key)];
+        params.extend(meta.version.map(|v| entity.get_column(v)));
+        if self.ex.execute(sql, &params).await? == 0 {
+            return Err(self.no_match(&params[1], params.get(2)).await);
+        }
+        entity.set_column(col, &params[0])?;
+        bump_version(entity)
+    }
+}
+
+/// Adds one to a versioned entity's version field.
+fn bump_version<E: Entity>(entity: &mut E) -> Result<()> {
+    if let Some(v) = E::meta().version {
+        let current = i64::from_value(&entity.get_column(v))
+            .map_err(|detail| Error::Decode { column: E::meta().columns[v].name.into(), detail })?;
+        entity.set_column(v, &Value::Int(current + 1))?;
+    }
+    Ok(())
+}
+
+/// Moves the values at `cols` (in that order) out of `values`.
+fn pick(mut values: Vec<Value>, cols: &[usize]) -> Vec<Value> {
+    if cols.len() == values.len() && cols.iter().enumerate().all(|(n, &i)| n == i) {
+        return values;
+    }
+    cols.iter().map(|&i| std::mem::replace(&mut values[i], Value::Null)).collect()
+}
