@@ -83,7 +83,7 @@ pub enum DbCommand {
     Downgrade {
         /// Revert everything applied after VERSION (VERSION stays applied; 0 reverts all).
         #[arg(value_name = "VERSION", conflicts_with = "steps")]
-        version: Option<i64>,
+        target: Option<i64>,
         /// Revert the last N migrations.
         #[arg(long, value_name = "N")]
         steps: Option<usize>,
@@ -118,4 +118,14 @@ pub enum DbCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

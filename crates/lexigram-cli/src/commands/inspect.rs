@@ -43,7 +43,7 @@ async fn sqlite_tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, 
         }
         let rows = db
             .fetch_all(
-                "SELECT name, type, \"notnull\" AS notnull, dflt_value FROM pragma_table_info(?) ORDER BY cid",
+                "SELECT name, type, \"notnull\" AS not_null, dflt_value FROM pragma_table_info(?) ORDER BY cid",
                 &[Value::Text(table.clone())],
             )
             .await?;
@@ -53,7 +53,7 @@ async fn sqlite_tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, 
                 Ok(Column {
                     name: r.get("name")?,
                     data_type: r.get("type")?,
-                    nullable: r.get::<i64>("notnull")? == 0,
+                    nullable: r.get::<i64>("not_null")? == 0,
                     default: r.get("dflt_value")?,
                 })
             })

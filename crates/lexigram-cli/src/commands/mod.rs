@@ -24,7 +24,7 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
         DbCommand::Check => check::run(global).await,
         DbCommand::Inspect { table } => inspect::run(global, table.as_deref()).await,
         DbCommand::Upgrade { to, dry_run } => migrate::upgrade(global, to, dry_run).await,
-        DbCommand::Downgrade { version, steps } => migrate::downgrade(global, version, steps).await,
+        DbCommand::Downgrade { target, steps } => migrate::downgrade(global, target, steps).await,
         DbCommand::Reset { force } => migrate::reset(global, force).await,
         DbCommand::Repair => migrate::repair(global).await,
         DbCommand::Status => show::status(global).await,
