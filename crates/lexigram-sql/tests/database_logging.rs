@@ -1,0 +1,66 @@
+//! `operations.echo` and the slow-statement warning, through the real `tracing` pipeline.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use lexigram::AppConfig;
+use lexigram_sql::{Database, DatabaseConfig};
+
+#[derive(Clone, Default)]
+struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+fn config(env: &[(&str, &str)]) -> DatabaseConfig {
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    DatabaseConfig::from_app_config(&AppConfig::load_from(None, env).unwrap()).unwrap()
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn echo_logs_statements_with_duration_and_rows_but_not_parameters() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(capture.clone()).with_max_level(tracing::Level::DEBUG).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let config = config(&[("LEX_SQL__BACKEND__URL", "sqlite://"), ("LEX_SQL__OPERATIONS__ECHO", "true")]);
+    assert!(config.operations.echo);
+    let db = Database::from_config(&config).await.unwrap();
+    db.execute("CREATE TABLE t (s TEXT)", &[]).await.unwrap();
+    db.execute("INSERT INTO t VALUES (?)", &["top-secret-param".into()]).await.unwrap();
+    db.fetch_all("SELECT s FROM t", &[]).await.unwrap();
+
+    let out = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(out.contains("pool opened"), "lifecycle at DEBUG: {out}");
+    assert!(out.contains("INSERT INTO t VALUES (?)"), "{out}");
+    assert!(out.contains("rows=1"), "{out}");
+    assert!(out.contains("elapsed_ms="), "{out}");
+    assert!(!out.contains("top-secret-param"), "parameters are redacted: {out}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn statements_over_the_threshold_warn_even_without_echo() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(capture.clone()).with_max_level(tracing::Level::WARN).finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let config = config(&[("LEX_SQL__BACKEND__URL", "sqlite://"), ("LEX_SQL__OPERATIONS__SLOW_QUERY_THRESHOLD", "0s")]);
+    let db = Database::from_config(&config).await.unwrap();
+    db.fetch_all("SELECT 42", &[]).await.unwrap();
+    let out = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(out.contains("WARN") && out.contains("slow statement") && out.contains("SELECT 42"), "{out}");
+}
