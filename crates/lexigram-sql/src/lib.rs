@@ -20,6 +20,7 @@ pub mod error;
 pub mod repository;
 pub mod migrate;
 pub mod provider;
+pub mod uow;
 pub mod value;
 
 pub use config::{
@@ -39,3 +40,4 @@ pub use provider::{DatabaseModule, DatabaseProvider, Databases};
 pub use value::{FromValue, Row, ToValue, Value};
 pub use lexigram_sql_macros::Entity;
 pub use repository::{Entity, Filter, Query, Record, Repository, Table};
+pub use uow::{Outbox, RetryPolicy, UnitOfWork};

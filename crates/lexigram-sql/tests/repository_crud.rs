@@ -329,3 +329,64 @@ async fn missing_tables_and_constraint_violations_are_typed_on_every_backend() {
         db.close().await;
     }
 }
+
+#[tokio::test]
+async fn records_through_tables_on_every_backend() {
+    use lexigram_sql::Record;
+    for t in common::all().await {
+        let db = t.connect().await;
+        setup(t.kind, &db).await;
+        let users = db.table("users");
+        let rec = |name: &str, age: i64| {
+            Record::new()
+                .set("name", name)
+                .set("email_address", format!("{name}@r.example"))
+                .set("age", age)
+                .set("active", true)
+                .set("version", 1)
+        };
+        let ada = users.create(rec("ada", 36)).await.unwrap();
+        let id: i64 = ada.get("id").unwrap();
+        assert!(id > 0);
+        assert_eq!(ada.get::<String>("name").unwrap(), "ada");
+        assert!(ada.get::<bool>("active").unwrap(), "{}", t.name());
+        users.create(rec("bob", 20)).await.unwrap();
+        users.create(rec("cat", 50)).await.unwrap();
+
+        users.update(id, Record::new().set("name", "Ada").set("age", 37)).await.unwrap();
+        let found = users.find_one(id).await.unwrap();
+        assert_eq!((found.get::<String>("name").unwrap(), found.get::<i64>("age").unwrap()), ("Ada".into(), 37));
+        let q = Query::from(col("age").gt(30)).order_by(desc("age"));
+        let names: Vec<String> =
+            users.find_many(q).await.unwrap().iter().map(|r| r.get("name").unwrap()).collect();
+        assert_eq!(names, ["cat", "Ada"]);
+        assert_eq!(users.count(col("name").like("%a%")).await.unwrap(), 2);
+        assert!(users.find_by(col("name").eq("zed")).await.unwrap().is_none());
+
+        users.delete(id).await.unwrap();
+        assert!(matches!(users.delete(id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(users.find_one(id).await, Err(Error::NotFound { .. })));
+        assert!(matches!(users.update(id, Record::new().set("age", 1)).await, Err(Error::NotFound { .. })));
+        assert_eq!(users.delete_many(col("age").lt(30)).await.unwrap(), 1);
+
+        // Runtime identifiers are validated (and quoted): hostile names are typed errors.
+        let err = db.table("users; DROP TABLE users--").find_many(Filter::all()).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidIdentifier { what: "table", .. }), "{err}");
+        assert_eq!(err.code(), "LEX_ERR_SQL_020");
+        let err = users.find_many(col("name; DROP TABLE users--").eq(1)).await.unwrap_err();
+        assert!(matches!(err, Error::InvalidIdentifier { what: "column", .. }), "{err}");
+        let err = users.create(Record::new().set("name\") VALUES ('x'); --", "x")).await.unwrap_err();
+        assert_eq!(err.code(), "LEX_ERR_SQL_020");
+        let err = users.clone().with_key("id = id OR 1").delete(1).await.unwrap_err();
+        assert_eq!(err.code(), "LEX_ERR_SQL_020");
+        assert_eq!(users.count(Filter::all()).await.unwrap(), 1, "{}: table intact", t.name());
+
+        // Inside a transaction, too.
+        let tx = db.begin().await.unwrap();
+        tx.table("users").create(rec("tmp", 1)).await.unwrap();
+        assert_eq!(tx.table("users").count(Filter::all()).await.unwrap(), 2);
+        tx.rollback().await.unwrap();
+        assert_eq!(users.count(Filter::all()).await.unwrap(), 1);
+        db.close().await;
+    }
+}

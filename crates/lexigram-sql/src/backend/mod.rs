@@ -39,6 +39,10 @@ pub(crate) trait BackendConn: Send {
     async fn finish(&mut self, commit: bool) -> Result<()>;
     /// Marks the connection so the pool discards it instead of reusing it.
     fn mark_broken(&mut self);
+    /// True while a statement's future was abandoned before the driver finished it.
+    fn in_flight(&self) -> bool {
+        false
+    }
 }
 
 /// The dialect of a backend kind.

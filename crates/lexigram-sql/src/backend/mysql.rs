@@ -275,6 +275,10 @@ impl BackendConn for MyConn {
     fn mark_broken(&mut self) {
         self.broken = true;
     }
+
+    fn in_flight(&self) -> bool {
+        self.in_flight
+    }
 }
 
 /// Classifies a mysql_async error from the server's error number.

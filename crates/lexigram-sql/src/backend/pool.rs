@@ -169,6 +169,11 @@ impl AnyConn {
         dispatch!(AnyConn, self, c => c.mark_broken())
     }
 
+    /// See [`BackendConn::in_flight`].
+    pub(crate) fn in_flight(&self) -> bool {
+        dispatch!(AnyConn, self, c => c.in_flight())
+    }
+
     /// Streams a query's rows; the stream owns the connection until it ends or is dropped.
     pub(crate) fn stream(self, sql: String, params: Vec<Value>) -> RowStream {
         match self {

@@ -332,6 +332,10 @@ impl BackendConn for PgConn {
     fn mark_broken(&mut self) {
         self.broken = true;
     }
+
+    fn in_flight(&self) -> bool {
+        self.in_flight
+    }
 }
 
 /// Classifies a tokio-postgres error from its SQLSTATE.

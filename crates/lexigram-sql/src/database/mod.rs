@@ -46,6 +46,8 @@ pub struct Database {
 struct Inner {
     settings: BackendSettings,
     pool: RwLock<Option<AnyPool>>,
+    /// Set once the unit-of-work outbox table is known to exist.
+    outbox_ready: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Database {
@@ -73,7 +75,13 @@ impl Database {
             max_size = settings.pool.max_size,
             "pool opened"
         );
-        Ok(Database { inner: Arc::new(Inner { settings, pool: RwLock::new(Some(pool)) }) })
+        Ok(Database {
+            inner: Arc::new(Inner {
+                settings,
+                pool: RwLock::new(Some(pool)),
+                outbox_ready: std::sync::atomic::AtomicBool::new(false),
+            }),
+        })
     }
 
     /// Connects the primary (or only) backend of a configuration.
@@ -276,6 +284,10 @@ impl Database {
             drop(pool);
             tracing::debug!(backend = %self.inner.settings.name, "pool closed");
         }
+    }
+
+    pub(crate) fn outbox_ready(&self) -> &std::sync::atomic::AtomicBool {
+        &self.inner.outbox_ready
     }
 
     /// True once [`Database::close`] was called.

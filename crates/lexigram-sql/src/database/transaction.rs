@@ -191,6 +191,12 @@ impl Drop for TxInner {
             return;
         };
         tracing::warn!(backend = %self.db.name(), "{} dropped without commit: rolled back", self.label);
+        if conn.in_flight() {
+            // Dropped mid-statement: the protocol state is unknown, so the connection is
+            // discarded and the server rolls the transaction back when it closes.
+            conn.mark_broken();
+            return;
+        }
         match tokio::runtime::Handle::try_current() {
             Ok(handle) => {
                 handle.spawn(async move {

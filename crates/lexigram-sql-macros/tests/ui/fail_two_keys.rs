@@ -1,0 +1,11 @@
+use lexigram_sql::Entity;
+
+#[derive(Entity)]
+struct Membership {
+    #[entity(key)]
+    user_id: i64,
+    #[entity(key)]
+    group_id: i64,
+}
+
+fn main() {}

@@ -1,0 +1,13 @@
+use lexigram_sql::Entity;
+
+#[derive(Entity)]
+struct User {
+    #[entity(key)]
+    id: i64,
+    #[entity(version)]
+    version: i64,
+    #[entity(version)]
+    revision: i64,
+}
+
+fn main() {}

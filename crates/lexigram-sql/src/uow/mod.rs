@@ -1,0 +1,16 @@
+//! Units of work: one transaction, repositories that act inside it, change tracking flushed in
+//! order on commit, domain events written to an outbox in the same transaction, and retry of
+//! whole transactions on conflicts.
+//!
+//! The troubleshooting page's contract: *"If commit() is not called, the transaction is rolled
+//! back on exit."* A [`UnitOfWork`] dropped without [`UnitOfWork::commit`] is rolled back and
+//! logs `unit of work dropped without commit: rolled back` at WARN.
+
+mod outbox;
+mod retry;
+mod tracking;
+mod unit;
+
+pub use outbox::{Outbox, OutboxEvent, OUTBOX_TABLE};
+pub use retry::RetryPolicy;
+pub use unit::UnitOfWork;

@@ -1,0 +1,160 @@
+//! The transactional outbox: domain events registered in a unit of work are stored in the same
+//! transaction as its writes, and published later by a relay that reads and marks them.
+
+use chrono::{DateTime, Utc};
+
+use crate::config::BackendKind;
+use crate::database::{Database, Executor};
+use crate::error::{Error, Result};
+use crate::value::{Row, Value};
+
+/// Name of the outbox table. It is created (`CREATE TABLE IF NOT EXISTS`) by the first
+/// [`Database::unit_of_work`] of each `Database`, outside the unit's transaction (MySQL would
+/// otherwise commit the unit at the DDL).
+pub const OUTBOX_TABLE: &str = "lexigram_outbox";
+
+/// One stored event.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutboxEvent {
+    /// Sequence number (insertion order).
+    pub id: i64,
+    /// The event's type name, as registered.
+    pub event_type: String,
+    /// The event, serialised.
+    pub payload: serde_json::Value,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+    /// When a relay marked it published; `None` while pending.
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+impl OutboxEvent {
+    fn from_row(row: &Row) -> Result<Self> {
+        Ok(OutboxEvent {
+            id: row.get("id")?,
+            event_type: row.get("event_type")?,
+            payload: row.get("payload")?,
+            created_at: row.get("created_at")?,
+            published_at: row.get("published_at")?,
+        })
+    }
+}
+
+fn create_sql(kind: BackendKind) -> String {
+    let id = match kind {
+        BackendKind::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
+        BackendKind::Postgres => "id BIGSERIAL PRIMARY KEY",
+        BackendKind::MySql => "id BIGINT AUTO_INCREMENT PRIMARY KEY",
+    };
+    let (text, time) = match kind {
+        BackendKind::Sqlite => ("TEXT", "TEXT"),
+        BackendKind::Postgres => ("TEXT", "TIMESTAMPTZ"),
+        BackendKind::MySql => ("LONGTEXT", "DATETIME(6)"),
+    };
+    format!(
+        "CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} ({id}, event_type VARCHAR(255) NOT NULL, payload {text} NOT NULL, created_at {time} NOT NULL, published_at {time} NULL)"
+    )
+}
+
+/// Creates the outbox table once per `Database`.
+pub(super) async fn ensure_table(db: &Database) -> Result<()> {
+    use std::sync::atomic::Ordering;
+    if db.outbox_ready().load(Ordering::Acquire) {
+        return Ok(());
+    }
+    db.execute(&create_sql(db.kind()), &[]).await?;
+    db.outbox_ready().store(true, Ordering::Release);
+    Ok(())
+}
+
+fn placeholders(ex: &Executor, from: usize, n: usize) -> String {
+    let mut s = String::new();
+    for i in 0..n {
+        if i > 0 {
+            s.push_str(", ");
+        }
+        ex.dialect().push_placeholder(&mut s, from + i);
+    }
+    s
+}
+
+/// Stores events inside the unit's transaction.
+pub(super) async fn store(ex: &Executor, events: Vec<(String, serde_json::Value)>) -> Result<()> {
+    let sql = format!(
+        "INSERT INTO {OUTBOX_TABLE} (event_type, payload, created_at) VALUES ({})",
+        placeholders(ex, 1, 3)
+    );
+    let now = Utc::now();
+    for (event_type, payload) in events {
+        ex.execute(&sql, &[event_type.into(), Value::Text(payload.to_string()), now.into()]).await?;
+    }
+    Ok(())
+}
+
+/// Reads pending events and marks them published: the relay side of the outbox.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+/// let mut uow = db.unit_of_work().await?;
+/// uow.register_event("UserCreated", &serde_json::json!({"id": 1}))?;
+/// uow.commit().await?;
+/// let outbox = lexigram_sql::uow::Outbox::new(&db);
+/// let pending = outbox.pending(10).await?;
+/// assert_eq!(pending.len(), 1);
+/// outbox.mark_published(&[pending[0].id]).await?;
+/// assert!(outbox.pending(10).await?.is_empty());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    db: Database,
+}
+
+impl Outbox {
+    /// The outbox of a database.
+    pub fn new(db: &Database) -> Self {
+        Outbox { db: db.clone() }
+    }
+
+    /// Up to `limit` unpublished events, oldest first.
+    pub async fn pending(&self, limit: u64) -> Result<Vec<OutboxEvent>> {
+        ensure_table(&self.db).await?;
+        let sql = format!(
+            "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} WHERE published_at IS NULL ORDER BY id{}",
+            self.db.dialect().limit_offset(Some(limit), None)
+        );
+        self.db.fetch_all(&sql, &[]).await?.iter().map(OutboxEvent::from_row).collect()
+    }
+
+    /// Every stored event, oldest first (published or not).
+    pub async fn all(&self) -> Result<Vec<OutboxEvent>> {
+        ensure_table(&self.db).await?;
+        let sql = format!(
+            "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} ORDER BY id"
+        );
+        self.db.fetch_all(&sql, &[]).await?.iter().map(OutboxEvent::from_row).collect()
+    }
+
+    /// Marks events published; returns how many were still pending.
+    pub async fn mark_published(&self, ids: &[i64]) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let ex = Executor::from(&self.db);
+        let sql = format!(
+            "UPDATE {OUTBOX_TABLE} SET published_at = {} WHERE published_at IS NULL AND id IN ({})",
+            placeholders(&ex, 1, 1),
+            placeholders(&ex, 2, ids.len())
+        );
+        let mut params: Vec<Value> = vec![Utc::now().into()];
+        params.extend(ids.iter().map(|i| Value::Int(*i)));
+        self.db.execute(&sql, &params).await
+    }
+}
+
+pub(super) fn serialize<T: serde::Serialize>(event: &T) -> Result<serde_json::Value> {
+    serde_json::to_value(event).map_err(|e| Error::UnitOfWork {
+        detail: format!("the event could not be serialised: {e}. Fix: check its Serialize impl"),
+    })
+}
