@@ -3,7 +3,7 @@
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
-use quote::quote;
+use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Data, DeriveInput, Fields, LitStr, Type, parse_macro_input};
 
@@ -34,6 +34,7 @@ struct FieldAttrs {
 struct Column {
     ident: syn::Ident,
     name: String,
+    span: Span,
 }
 
 fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
@@ -186,7 +187,7 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         if let Some(dup) = columns.iter().find(|c| c.name == name) {
             return Err(syn::Error::new(field.span(), format!("column `{name}` is already used by field `{}`", dup.ident)));
         }
-        columns.push(Column { ident: fident, name });
+        columns.push(Column { ident: fident, name, span: field.ty.span() });
     }
     let Some(key) = key else {
         return Err(syn::Error::new(
@@ -207,9 +208,28 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         None => quote!(::core::option::Option::None),
     };
     let (version_t, soft_t) = (opt(version), opt(soft_delete));
-    let idents: Vec<&syn::Ident> = columns.iter().map(|c| &c.ident).collect();
     let col_names: Vec<&String> = columns.iter().map(|c| &c.name).collect();
     let indexes: Vec<usize> = (0..columns.len()).collect();
+    // Spanned at each field's type, so a type without conversions is reported on that field.
+    let to_value: Vec<TokenStream2> = columns
+        .iter()
+        .map(|c| {
+            let f = &c.ident;
+            quote_spanned!(c.span=> #sql::ToValue::to_value(&self.#f))
+        })
+        .collect();
+    let into_value = columns.iter().map(|c| {
+        let f = &c.ident;
+        quote_spanned!(c.span=> #sql::Value::from(self.#f))
+    });
+    let read = columns.iter().zip(&indexes).map(|(c, i)| {
+        let f = &c.ident;
+        quote_spanned!(c.span=> #f: row.get_at(#i)?)
+    });
+    let decode = columns.iter().zip(&col_names).map(|(c, n)| {
+        let f = &c.ident;
+        quote_spanned!(c.span=> self.#f = #sql::repository::__private::decode(value, #n)?)
+    });
 
     Ok(quote! {
         #[automatically_derived]
@@ -229,30 +249,30 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             }
 
             fn to_values(&self) -> ::std::vec::Vec<#sql::Value> {
-                ::std::vec![#(#sql::ToValue::to_value(&self.#idents)),*]
+                ::std::vec![#(#to_value),*]
             }
 
             fn into_values(self) -> ::std::vec::Vec<#sql::Value> {
-                ::std::vec![#(#sql::Value::from(self.#idents)),*]
+                ::std::vec![#(#into_value),*]
             }
 
             fn from_row(row: &#sql::Row) -> #sql::Result<Self> {
                 ::core::result::Result::Ok(Self {
-                    #(#idents: row.get_at(#indexes)?,)*
+                    #(#read,)*
                     #(#skipped: ::core::default::Default::default(),)*
                 })
             }
 
             fn get_column(&self, index: usize) -> #sql::Value {
                 match index {
-                    #(#indexes => #sql::ToValue::to_value(&self.#idents),)*
+                    #(#indexes => #to_value,)*
                     _ => #sql::Value::Null,
                 }
             }
 
             fn set_column(&mut self, index: usize, value: &#sql::Value) -> #sql::Result<()> {
                 match index {
-                    #(#indexes => self.#idents = #sql::repository::__private::decode(value, #col_names)?,)*
+                    #(#indexes => #decode,)*
                     _ => {}
                 }
                 ::core::result::Result::Ok(())

@@ -320,3 +320,26 @@ async fn in_memory_databases_are_isolated_and_shared_across_connections() {
     let err = b.fetch_all("SELECT * FROM only_a", &[]).await.unwrap_err();
     assert!(matches!(err, Error::TableMissing { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn numeric_aggregates_decode() {
+    for t in common::all().await {
+        if t.kind != BackendKind::Postgres {
+            continue;
+        }
+        let db = t.connect().await;
+        let row = db
+            .fetch_one(
+                "SELECT SUM(x) AS s, 12345678.90::numeric AS d, (-0.005)::numeric(10,3) AS neg, 10000::numeric AS big, 0::numeric AS zero FROM (VALUES (1::bigint), (20000::bigint)) v(x)",
+                &[],
+            )
+            .await
+            .unwrap();
+        assert_eq!(row.get::<i64>("s").unwrap(), 20001);
+        assert_eq!(row.get::<String>("d").unwrap(), "12345678.90");
+        assert_eq!(row.get::<String>("neg").unwrap(), "-0.005");
+        assert_eq!(row.get::<i64>("big").unwrap(), 10000);
+        assert_eq!(row.get::<i64>("zero").unwrap(), 0);
+        assert_eq!(row.get::<f64>("d").unwrap(), 12345678.90);
+    }
+}

@@ -203,6 +203,7 @@ impl<'a> FromSql<'a> for Cell {
             Type::TIMESTAMPTZ => Value::Timestamp(DateTime::<Utc>::from_sql(ty, raw)?),
             Type::TIMESTAMP => Value::DateTime(NaiveDateTime::from_sql(ty, raw)?),
             Type::DATE => Value::Date(NaiveDate::from_sql(ty, raw)?),
+            Type::NUMERIC => numeric(raw)?,
             ref t if is_text(t) || <&str as FromSql>::accepts(t) => {
                 Value::Text(<&str>::from_sql(ty, raw)?.to_string())
             }
@@ -223,6 +224,60 @@ impl<'a> FromSql<'a> for Cell {
     fn accepts(_ty: &Type) -> bool {
         true
     }
+}
+
+/// Decodes PostgreSQL's binary NUMERIC: an integer when it has no fractional digits and fits
+/// in `i64` (`SUM(bigint)` returns NUMERIC), otherwise its exact decimal text.
+fn numeric(raw: &[u8]) -> std::result::Result<Value, BoxError> {
+    let word = |i: usize| -> std::result::Result<i16, BoxError> {
+        let b = raw.get(i * 2..i * 2 + 2).ok_or("truncated NUMERIC")?;
+        Ok(i16::from_be_bytes([b[0], b[1]]))
+    };
+    let (ndigits, weight, sign, dscale) = (word(0)?, word(1)?, word(2)? as u16, word(3)?);
+    if sign == 0xC000 {
+        return Ok(Value::Text("NaN".into()));
+    }
+    let mut int_part = String::new();
+    let mut frac_part = String::new();
+    for i in 0..ndigits.max(0) as usize {
+        let d = word(4 + i)?;
+        let pos = weight as i32 - i as i32;
+        if pos >= 0 {
+            if int_part.is_empty() {
+                int_part = d.to_string();
+            } else {
+                int_part.push_str(&format!("{d:04}"));
+            }
+        } else {
+            frac_part.push_str(&format!("{d:04}"));
+        }
+    }
+    // Trailing base-10000 groups that were zero are not sent: restore them.
+    let last_pos = weight as i32 - ndigits as i32 + 1;
+    if !int_part.is_empty() && last_pos > 0 {
+        for _ in 0..last_pos {
+            int_part.push_str("0000");
+        }
+    }
+    if weight < -1 && ndigits > 0 {
+        frac_part = "0000".repeat((-weight - 1) as usize) + &frac_part;
+    }
+    if int_part.is_empty() {
+        int_part.push('0');
+    }
+    let scale = dscale.max(0) as usize;
+    frac_part.truncate(scale);
+    while frac_part.len() < scale {
+        frac_part.push('0');
+    }
+    let negative = sign == 0x4000;
+    let text = format!("{}{int_part}{}{frac_part}", if negative { "-" } else { "" }, if scale > 0 { "." } else { "" });
+    if scale == 0 {
+        if let Ok(i) = text.parse::<i64>() {
+            return Ok(Value::Int(i));
+        }
+    }
+    Ok(Value::Text(text))
 }
 
 fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row> {

@@ -4,9 +4,9 @@
 //! - **SQLite**: a `BEGIN IMMEDIATE` transaction — SQLite's single writer lock. The whole run
 //!   happens inside it, each migration in a savepoint. Other processes wait in SQLite's busy
 //!   handler (`busy_timeout` = max(statement_timeout, 1s)) and retry until `lock_timeout`.
-//! - **PostgreSQL**: `pg_try_advisory_xact_lock` on a transaction held open for the run
-//!   (keyed by schema and table name); it is released when that transaction ends, even if the
-//!   process dies. Migrations run on other pooled connections.
+//! - **PostgreSQL**: `pg_try_advisory_lock` (session level, keyed by schema and table name)
+//!   on one connection held for the run, released with `pg_advisory_unlock` (or by the server
+//!   when the process dies). Migrations run on other pooled connections.
 //! - **MySQL/MariaDB**: `GET_LOCK` on one held connection (keyed by database and table name),
 //!   released with `RELEASE_LOCK`. Migrations run on other pooled connections.
 //!
@@ -81,22 +81,28 @@ impl MigrationLock {
     async fn try_take(&self, remaining: Duration) -> Result<Option<Transaction>> {
         match self.db.kind() {
             BackendKind::Sqlite => {
-                // Waits on the in-process write gate (bounded here) and on other processes
-                // in SQLite's busy handler (bounded by busy_timeout, then Conflict).
-                match tokio::time::timeout(remaining.max(POLL), self.db.begin()).await {
-                    Ok(tx) => tx.map(Some),
+                // BEGIN IMMEDIATE waits for other processes in SQLite's busy handler, which
+                // blocks its thread for up to busy_timeout; run it off this task so the wait
+                // stays bounded by lock_timeout. An attempt that outlives the wait ends in the
+                // background (the transaction it may still get is dropped: rolled back).
+                let db = self.db.clone();
+                let handle = tokio::runtime::Handle::current();
+                let attempt = tokio::task::spawn_blocking(move || handle.block_on(db.begin()));
+                match tokio::time::timeout(remaining.max(POLL), attempt).await {
+                    Ok(Ok(tx)) => tx.map(Some),
+                    Ok(Err(join)) => Err(Error::UnitOfWork { detail: format!("the migration lock attempt failed: {join}") }),
                     Err(_) => Ok(None),
                 }
             }
             BackendKind::Postgres => {
+                // A session-level advisory lock on a held connection whose transaction is
+                // committed right away: an open transaction would block statements such as
+                // CREATE INDEX CONCURRENTLY in `-- lexigram:no-transaction` migrations.
                 let tx = self.db.begin().await?;
-                let row = tx
-                    .fetch_one(
-                        "SELECT pg_try_advisory_xact_lock(hashtextextended(current_schema() || '.' || $1::text, 0)) AS locked",
-                        &[Value::Text(self.table.clone())],
-                    )
-                    .await?;
+                let sql = format!("SELECT pg_try_advisory_lock({PG_KEY}) AS locked");
+                let row = tx.fetch_one(&sql, &[Value::Text(self.table.clone())]).await?;
                 if row.get::<bool>("locked")? {
+                    tx.execute_batch("COMMIT").await?;
                     Ok(Some(tx))
                 } else {
                     tx.rollback().await?;
@@ -161,7 +167,14 @@ impl MigrationLock {
         let Some(tx) = self.tx.take() else { return Ok(()) };
         let result = match self.db.kind() {
             BackendKind::Sqlite => tx.commit().await,
-            BackendKind::Postgres => tx.rollback().await,
+            BackendKind::Postgres => {
+                let sql = format!("SELECT pg_advisory_unlock({PG_KEY}) AS released");
+                let released = tx.fetch_all(&sql, &[Value::Text(self.table.clone())]).await;
+                // The transaction was committed when the lock was taken: this only hands the
+                // connection back (PostgreSQL notes "no transaction in progress").
+                let ended = tx.rollback().await;
+                released.and(ended)
+            }
             BackendKind::MySql => {
                 let sql = format!("SELECT RELEASE_LOCK({}) AS released", mysql_lock_name());
                 let released = tx.fetch_all(&sql, &[Value::Text(self.table.clone())]).await;
@@ -174,23 +187,28 @@ impl MigrationLock {
 }
 
 impl Drop for MigrationLock {
-    /// Safety net for early returns: a MySQL `GET_LOCK` belongs to the session, so a pooled
-    /// connection must not go back to the pool still holding it.
+    /// Safety net for early returns: MySQL `GET_LOCK` and PostgreSQL session advisory locks
+    /// belong to the session, so a pooled connection must not go back still holding one.
     fn drop(&mut self) {
         let Some(tx) = self.tx.take() else { return };
-        if self.db.kind() != BackendKind::MySql {
-            return; // the transaction's own drop rolls back, which releases the lock
-        }
+        let sql = match self.db.kind() {
+            BackendKind::MySql => format!("SELECT RELEASE_LOCK({}) AS released", mysql_lock_name()),
+            BackendKind::Postgres => format!("SELECT pg_advisory_unlock({PG_KEY}) AS released"),
+            // SQLite: the transaction's own drop rolls back, which releases the lock.
+            BackendKind::Sqlite => return,
+        };
         let table = self.table.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                let sql = format!("SELECT RELEASE_LOCK({}) AS released", mysql_lock_name());
                 let _ = tx.fetch_all(&sql, &[Value::Text(table)]).await;
                 let _ = tx.rollback().await;
             });
         }
     }
 }
+
+/// The advisory lock key: schema and table name hashed to a bigint (`$1` is the table).
+const PG_KEY: &str = "hashtextextended(current_schema() || '.' || $1::text, 0)";
 
 /// `GET_LOCK` names are limited to 64 characters: hash database and table into one.
 fn mysql_lock_name() -> &'static str {
