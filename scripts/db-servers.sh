@@ -285,6 +285,8 @@ password_encryption = scram-sha-256
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# Detect deadlocks fast (default 1 s): the retry tests provoke many on purpose.
+deadlock_timeout = 20ms
 EOF
 
     local attempt

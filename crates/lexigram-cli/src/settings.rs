@@ -13,22 +13,41 @@ use crate::args::GlobalArgs;
 /// The environment variable used when nothing else names a URL.
 pub const DATABASE_URL: &str = "DATABASE_URL";
 
+/// The environment variable that sets the URL in the `LEX_SQL__*` layer.
+const URL_VAR: &str = "LEX_SQL__BACKEND__URL";
+
 /// Loads and validates the configuration, applying `--url` and the `DATABASE_URL` fallback.
 pub fn load(global: &GlobalArgs) -> Result<DatabaseConfig, Error> {
-    let app = AppConfig::load()?;
-    let mut config = DatabaseConfig::from_app_config(&app)?;
+    let mut env: Vec<(String, String)> = std::env::vars().collect();
+    // `--url` stands in for LEX_SQL__BACKEND__URL, so a bad URL in the file or the
+    // environment does not stop a command that names its database explicitly.
+    if let Some(url) = &global.url {
+        env.retain(|(k, _)| k != URL_VAR);
+        env.push((URL_VAR.to_string(), url.clone()));
+    }
+    let app = AppConfig::load_from(None, env)?;
+    let mut config = DatabaseConfig::from_app_config(&app).map_err(|e| relabel(e, global))?;
     let configured = app.find_value("sql.backend.url").is_some() || app.find_value("sql.backends").is_some();
     if let Some(url) = &global.url {
         config = with_url(config, url, "command line --url")?;
     } else if !configured {
-        if let Some(url) = app.env(DATABASE_URL).map(str::to_string).or_else(|| std::env::var(DATABASE_URL).ok()) {
-            if !url.trim().is_empty() {
-                config = with_url(config, &url, "env DATABASE_URL")?;
-            }
+        if let Some(url) = std::env::var(DATABASE_URL).ok().filter(|u| !u.trim().is_empty()) {
+            config = with_url(config, &url, "env DATABASE_URL")?;
         }
     }
     config.validate()?;
     Ok(config)
+}
+
+/// Errors about the URL given with `--url` say so instead of naming the env var it rode in.
+fn relabel(e: Error, global: &GlobalArgs) -> Error {
+    match e {
+        Error::Configuration(mut c) if global.url.is_some() && c.source_name.as_deref().is_some_and(|s| s.contains(URL_VAR)) => {
+            c.source_name = Some("command line --url".to_string());
+            Error::Configuration(c)
+        }
+        other => other,
+    }
 }
 
 fn with_url(config: DatabaseConfig, url: &str, origin: &str) -> Result<DatabaseConfig, Error> {

@@ -75,14 +75,26 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
     }
     let span = field.span();
     if out.generated && !out.key {
-        return Err(syn::Error::new(span, "`generated` only applies to the key: write `#[entity(key, generated)]`"));
+        return Err(syn::Error::new(
+            span,
+            "`generated` only applies to the key: write `#[entity(key, generated)]`",
+        ));
     }
     if out.skip && (out.key || out.version || out.soft_delete || out.rename.is_some()) {
-        return Err(syn::Error::new(span, "a `skip` field is not stored and cannot have other entity attributes"));
+        return Err(syn::Error::new(
+            span,
+            "a `skip` field is not stored and cannot have other entity attributes",
+        ));
     }
-    let roles = [out.key, out.version, out.soft_delete].iter().filter(|b| **b).count();
+    let roles = [out.key, out.version, out.soft_delete]
+        .iter()
+        .filter(|b| **b)
+        .count();
     if roles > 1 {
-        return Err(syn::Error::new(span, "a field can be only one of `key`, `version`, `soft_delete`"));
+        return Err(syn::Error::new(
+            span,
+            "a field can be only one of `key`, `version`, `soft_delete`",
+        ));
     }
     Ok(out)
 }
@@ -112,7 +124,8 @@ fn snake_case(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
         if c.is_uppercase() {
-            let prev_lower = i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
+            let prev_lower =
+                i > 0 && (chars[i - 1].is_lowercase() || chars[i - 1].is_ascii_digit());
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
             if i > 0 && (prev_lower || (next_lower && chars[i - 1].is_uppercase())) {
                 out.push('_');
@@ -135,13 +148,22 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
 fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let ident = &input.ident;
     if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(input.generics.span(), "#[derive(Entity)] does not support generic structs"));
+        return Err(syn::Error::new(
+            input.generics.span(),
+            "#[derive(Entity)] does not support generic structs",
+        ));
     }
     let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(Span::call_site(), "#[derive(Entity)] only works on structs with named fields"));
+        return Err(syn::Error::new(
+            Span::call_site(),
+            "#[derive(Entity)] only works on structs with named fields",
+        ));
     };
     let Fields::Named(named) = &data.fields else {
-        return Err(syn::Error::new(data.fields.span(), "#[derive(Entity)] only works on structs with named fields"));
+        return Err(syn::Error::new(
+            data.fields.span(),
+            "#[derive(Entity)] only works on structs with named fields",
+        ));
     };
     let table = table_name(input)?;
 
@@ -150,7 +172,9 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let (mut key, mut key_generated, mut version, mut soft_delete) = (None, false, None, None);
     for field in &named.named {
         let attrs = field_attrs(field)?;
-        let Some(fident) = field.ident.clone() else { continue };
+        let Some(fident) = field.ident.clone() else {
+            continue;
+        };
         if attrs.skip {
             skipped.push(fident);
             continue;
@@ -158,41 +182,67 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let index = columns.len();
         if attrs.key {
             if key.is_some() {
-                return Err(syn::Error::new(field.span(), "only one field can be `#[entity(key)]` (composite keys are not supported)"));
+                return Err(syn::Error::new(
+                    field.span(),
+                    "only one field can be `#[entity(key)]` (composite keys are not supported)",
+                ));
             }
             key = Some(index);
             key_generated = attrs.generated;
         }
         if attrs.version {
             if version.is_some() {
-                return Err(syn::Error::new(field.span(), "only one field can be `#[entity(version)]`"));
+                return Err(syn::Error::new(
+                    field.span(),
+                    "only one field can be `#[entity(version)]`",
+                ));
             }
             let ok = last_segment(&field.ty)
                 .is_some_and(|s| s.arguments.is_none() && (s.ident == "i64" || s.ident == "i32"));
             if !ok {
-                return Err(syn::Error::new(field.ty.span(), "unsupported type for `#[entity(version)]`: expected `i64` or `i32`"));
+                return Err(syn::Error::new(
+                    field.ty.span(),
+                    "unsupported type for `#[entity(version)]`: expected `i64` or `i32`",
+                ));
             }
             version = Some(index);
         }
         if attrs.soft_delete {
             if soft_delete.is_some() {
-                return Err(syn::Error::new(field.span(), "only one field can be `#[entity(soft_delete)]`"));
+                return Err(syn::Error::new(
+                    field.span(),
+                    "only one field can be `#[entity(soft_delete)]`",
+                ));
             }
-            if !last_segment(&field.ty).is_some_and(|s| s.ident == "Option") {
-                return Err(syn::Error::new(field.ty.span(), "unsupported type for `#[entity(soft_delete)]`: expected `Option<DateTime<Utc>>`"));
+            if last_segment(&field.ty).is_none_or(|s| s.ident != "Option") {
+                return Err(syn::Error::new(
+                    field.ty.span(),
+                    "unsupported type for `#[entity(soft_delete)]`: expected `Option<DateTime<Utc>>`",
+                ));
             }
             soft_delete = Some(index);
         }
-        let name = attrs.rename.unwrap_or_else(|| fident.to_string().trim_start_matches("r#").to_string());
+        let name = attrs
+            .rename
+            .unwrap_or_else(|| fident.to_string().trim_start_matches("r#").to_string());
         if let Some(dup) = columns.iter().find(|c| c.name == name) {
-            return Err(syn::Error::new(field.span(), format!("column `{name}` is already used by field `{}`", dup.ident)));
+            return Err(syn::Error::new(
+                field.span(),
+                format!("column `{name}` is already used by field `{}`", dup.ident),
+            ));
         }
-        columns.push(Column { ident: fident, name, span: field.ty.span() });
+        columns.push(Column {
+            ident: fident,
+            name,
+            span: field.ty.span(),
+        });
     }
     let Some(key) = key else {
         return Err(syn::Error::new(
             Span::call_site(),
-            format!("entity `{ident}` has no key: mark its primary-key field `#[entity(key)]` (or `#[entity(key, generated)]` if the database generates it)"),
+            format!(
+                "entity `{ident}` has no key: mark its primary-key field `#[entity(key)]` (or `#[entity(key, generated)]` if the database generates it)"
+            ),
         ));
     };
 

@@ -1,6 +1,8 @@
 //! Optimistic locking on every backend: two writers of one row, and many concurrent writers
 //! through the retry helper.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
+
 mod common;
 
 use std::time::Instant;
@@ -32,7 +34,15 @@ async fn second_writer_gets_version_mismatch_then_refetch_and_retry_succeeds() {
     for t in common::all().await {
         let db = t.connect().await;
         setup(&db).await;
-        db.repository::<Counter>().create(Counter { id: 7, label: "hits".into(), n: 0, version: 0 }).await.unwrap();
+        db.repository::<Counter>()
+            .create(Counter {
+                id: 7,
+                label: "hits".into(),
+                n: 0,
+                version: 0,
+            })
+            .await
+            .unwrap();
 
         // Two handles (two pools) read the same row at version 1.
         let other = t.connect().await;
@@ -48,12 +58,22 @@ async fn second_writer_gets_version_mismatch_then_refetch_and_retry_succeeds() {
 
         b.n += 10;
         let err = second.update(&mut b).await.unwrap_err();
-        assert!(matches!(err, Error::OptimisticLock { .. }), "{}: {err}", t.name());
+        assert!(
+            matches!(err, Error::OptimisticLock { .. }),
+            "{}: {err}",
+            t.name()
+        );
         assert_eq!(err.code(), "LEX_ERR_SQL_005");
         assert!(err.is_retryable());
         let msg = err.to_string();
-        assert!(msg.starts_with("OptimisticLockError: Version mismatch"), "{msg}");
-        assert!(msg.contains("Counter id=7") && msg.contains("expected version 1"), "{msg}");
+        assert!(
+            msg.starts_with("OptimisticLockError: Version mismatch"),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("Counter id=7") && msg.contains("expected version 1"),
+            "{msg}"
+        );
         assert!(msg.contains("re-fetch the entity and retry"), "{msg}");
 
         // The page's fix: re-fetch and retry.
@@ -71,11 +91,19 @@ async fn second_writer_gets_version_mismatch_then_refetch_and_retry_succeeds() {
         assert_eq!(c.await.unwrap().n, 22);
         // A closure error ends it at once; a missing row is NotFound.
         let err = second
-            .update_with_retry(7, 3, |_| Err(Error::InvalidRequest { entity: "Counter".into(), detail: "no".into() }))
+            .update_with_retry(7, 3, |_| {
+                Err(Error::InvalidRequest {
+                    entity: "Counter".into(),
+                    detail: "no".into(),
+                })
+            })
             .await
             .unwrap_err();
         assert_eq!(err.code(), "LEX_ERR_SQL_021");
-        let err = second.update_with_retry(8, 3, |_| Ok(())).await.unwrap_err();
+        let err = second
+            .update_with_retry(8, 3, |_| Ok(()))
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::NotFound { .. }), "{err}");
         other.close().await;
         db.close().await;
@@ -92,7 +120,14 @@ async fn sixteen_tasks_times_two_hundred_increments_through_the_retry_helper() {
         let db = Database::from_config(&config).await.unwrap();
         setup(&db).await;
         let repo = db.repository::<Counter>();
-        repo.create(Counter { id: 1, label: "shared".into(), n: 0, version: 0 }).await.unwrap();
+        repo.create(Counter {
+            id: 1,
+            label: "shared".into(),
+            n: 0,
+            version: 0,
+        })
+        .await
+        .unwrap();
 
         let started = Instant::now();
         let mut handles = Vec::new();

@@ -137,7 +137,9 @@ impl SqlCache {
     /// An empty cache, usable in a `static`.
     #[allow(clippy::new_without_default)]
     pub const fn new() -> Self {
-        SqlCache { slots: [OnceLock::new(), OnceLock::new(), OnceLock::new()] }
+        SqlCache {
+            slots: [OnceLock::new(), OnceLock::new(), OnceLock::new()],
+        }
     }
 }
 
@@ -148,6 +150,9 @@ pub mod __private {
 
     /// Converts a column value into a field, naming the column on failure.
     pub fn decode<T: FromValue>(value: &Value, column: &str) -> Result<T> {
-        T::from_value(value).map_err(|detail| Error::Decode { column: column.to_string(), detail })
+        T::from_value(value).map_err(|detail| Error::Decode {
+            column: column.to_string(),
+            detail,
+        })
     }
 }

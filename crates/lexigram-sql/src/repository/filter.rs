@@ -53,11 +53,23 @@ pub(crate) enum Node {
     #[default]
     All,
     /// `column <op> value`.
-    Compare { column: String, op: Cmp, value: Value },
+    Compare {
+        column: String,
+        op: Cmp,
+        value: Value,
+    },
     /// `column [NOT] IN (values…)`.
-    In { column: String, values: Vec<Value>, negated: bool },
+    In {
+        column: String,
+        values: Vec<Value>,
+        negated: bool,
+    },
     /// `column BETWEEN low AND high`.
-    Between { column: String, low: Value, high: Value },
+    Between {
+        column: String,
+        low: Value,
+        high: Value,
+    },
     /// `column IS [NOT] NULL`.
     Null { column: String, negated: bool },
     /// Every one of the filters.
@@ -96,7 +108,11 @@ pub struct Col(String);
 
 impl Col {
     fn cmp(self, op: Cmp, value: impl Into<Value>) -> Filter {
-        Filter(Node::Compare { column: self.0, op, value: value.into() })
+        Filter(Node::Compare {
+            column: self.0,
+            op,
+            value: value.into(),
+        })
     }
 
     /// `column = value`. Comparing with `NULL` matches nothing; use [`Col::is_null`].
@@ -156,17 +172,27 @@ impl Col {
 
     /// `column BETWEEN low AND high` (both ends included).
     pub fn between(self, low: impl Into<Value>, high: impl Into<Value>) -> Filter {
-        Filter(Node::Between { column: self.0, low: low.into(), high: high.into() })
+        Filter(Node::Between {
+            column: self.0,
+            low: low.into(),
+            high: high.into(),
+        })
     }
 
     /// `column IS NULL`.
     pub fn is_null(self) -> Filter {
-        Filter(Node::Null { column: self.0, negated: false })
+        Filter(Node::Null {
+            column: self.0,
+            negated: false,
+        })
     }
 
     /// `column IS NOT NULL`.
     pub fn is_not_null(self) -> Filter {
-        Filter(Node::Null { column: self.0, negated: true })
+        Filter(Node::Null {
+            column: self.0,
+            negated: true,
+        })
     }
 }
 

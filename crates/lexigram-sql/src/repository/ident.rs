@@ -10,9 +10,18 @@ pub(crate) const MAX_LEN: usize = 63;
 pub(crate) fn check(what: &'static str, name: &str) -> Result<()> {
     let mut chars = name.chars();
     let ok = name.len() <= MAX_LEN
-        && chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if ok { Ok(()) } else { Err(Error::InvalidIdentifier { what, name: name.to_string() }) }
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidIdentifier {
+            what,
+            name: name.to_string(),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -24,7 +33,16 @@ mod tests {
         for good in ["users", "_t", "Order_Lines2"] {
             assert!(check("table", good).is_ok(), "{good}");
         }
-        for bad in ["", "1abc", "name; DROP TABLE users--", "a b", "a\"b", "a`b", "é", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "1abc",
+            "name; DROP TABLE users--",
+            "a b",
+            "a\"b",
+            "a`b",
+            "é",
+            &"x".repeat(64),
+        ] {
             let err = check("column", bad).unwrap_err();
             assert_eq!(err.code(), "LEX_ERR_SQL_020", "{bad}");
         }

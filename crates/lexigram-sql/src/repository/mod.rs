@@ -33,6 +33,7 @@
 //! [`Repository::update_with_retry`] re-fetches, re-applies and retries a bounded number of
 //! times.
 
+mod bulk;
 mod entity;
 mod filter;
 mod ident;
@@ -45,12 +46,13 @@ mod sql;
 #[cfg(test)]
 mod sql_tests;
 
-pub use entity::{ColumnMeta, Entity, EntityMeta, SqlCache, __private};
+pub use bulk::EntityStream;
+pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
 pub use filter::{Col, Filter, col, not};
 pub use page::{Cursor, CursorPage, Page};
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
-pub use repo::{EntityStream, Repository};
+pub use repo::Repository;
 
 use crate::database::{Database, Executor, Transaction};
 

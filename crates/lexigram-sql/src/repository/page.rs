@@ -95,9 +95,19 @@ impl<E: Entity> Repository<E> {
             query.order.push(asc(E::meta().key_column().name));
         }
         let total = self.count(query.clone()).await?;
-        let items =
-            self.find_many(query.limit(per_page).offset((page - 1).saturating_mul(per_page))).await?;
-        Ok(Page { items, total, page, per_page })
+        let items = self
+            .find_many(
+                query
+                    .limit(per_page)
+                    .offset((page - 1).saturating_mul(per_page)),
+            )
+            .await?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     /// Keyset pagination: the `per_page` rows after `after` (from the start for `None`), in
@@ -157,12 +167,15 @@ impl<E: Entity> Repository<E> {
                     ),
                 ));
             }
-            page_query.filter = std::mem::take(&mut page_query.filter).and(after_filter(meta, &terms, cursor));
+            page_query.filter =
+                std::mem::take(&mut page_query.filter).and(after_filter(meta, &terms, cursor));
         }
         let mut items = self.find_many(page_query).await?;
         let next = if items.len() as u64 > per_page {
             items.truncate(per_page as usize);
-            items.last().map(|last| Cursor(terms.iter().map(|&(i, _)| last.get_column(i)).collect()))
+            items
+                .last()
+                .map(|last| Cursor(terms.iter().map(|&(i, _)| last.get_column(i)).collect()))
         } else {
             None
         };
@@ -178,12 +191,20 @@ fn after_filter(meta: &super::EntityMeta, terms: &[(usize, bool)], cursor: &Curs
         for (m, &(j, _)) in terms.iter().enumerate().take(n) {
             all.push(cmp(meta.columns[j].name, Cmp::Eq, &cursor.0[m]));
         }
-        all.push(cmp(meta.columns[i].name, if desc { Cmp::Lt } else { Cmp::Gt }, &cursor.0[n]));
+        all.push(cmp(
+            meta.columns[i].name,
+            if desc { Cmp::Lt } else { Cmp::Gt },
+            &cursor.0[n],
+        ));
         any.push(Node::And(all));
     }
     Filter(Node::Or(any))
 }
 
 fn cmp(column: &str, op: Cmp, value: &Value) -> Node {
-    Node::Compare { column: column.to_string(), op, value: value.clone() }
+    Node::Compare {
+        column: column.to_string(),
+        op,
+        value: value.clone(),
+    }
 }

@@ -28,7 +28,10 @@ impl Order {
 /// assert!(!asc("name").is_desc());
 /// ```
 pub fn asc(column: impl Into<String>) -> Order {
-    Order { column: column.into(), desc: false }
+    Order {
+        column: column.into(),
+        desc: false,
+    }
 }
 
 /// Descending order on a column.
@@ -38,7 +41,10 @@ pub fn asc(column: impl Into<String>) -> Order {
 /// assert!(desc("created_at").is_desc());
 /// ```
 pub fn desc(column: impl Into<String>) -> Order {
-    Order { column: column.into(), desc: true }
+    Order {
+        column: column.into(),
+        desc: true,
+    }
 }
 
 /// What to read: a [`Filter`], ordering on any number of columns, limit and offset, and
@@ -127,6 +133,9 @@ impl Query {
 
 impl From<Filter> for Query {
     fn from(filter: Filter) -> Query {
-        Query { filter, ..Query::default() }
+        Query {
+            filter,
+            ..Query::default()
+        }
     }
 }

@@ -51,10 +51,11 @@ impl Record {
     }
 
     fn index_of(&self, column: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c == column)
-            .or_else(|| self.columns.iter().position(|c| c.eq_ignore_ascii_case(column)))
+        self.columns.iter().position(|c| c == column).or_else(|| {
+            self.columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(column))
+        })
     }
 
     /// The raw value of a column.
@@ -67,9 +68,15 @@ impl Record {
     pub fn get<T: FromValue>(&self, column: &str) -> Result<T> {
         let v = self.value(column).ok_or_else(|| Error::Decode {
             column: column.to_string(),
-            detail: format!("no such column in the record (columns: {})", self.columns.join(", ")),
+            detail: format!(
+                "no such column in the record (columns: {})",
+                self.columns.join(", ")
+            ),
         })?;
-        T::from_value(v).map_err(|detail| Error::Decode { column: column.to_string(), detail })
+        T::from_value(v).map_err(|detail| Error::Decode {
+            column: column.to_string(),
+            detail,
+        })
     }
 
     /// Removes a column, returning its value.
@@ -103,7 +110,10 @@ impl Record {
 impl From<Row> for Record {
     fn from(row: Row) -> Record {
         let columns = row.columns().to_vec();
-        Record { columns, values: row.into_values() }
+        Record {
+            columns,
+            values: row.into_values(),
+        }
     }
 }
 
@@ -137,7 +147,11 @@ pub struct Table {
 impl Table {
     /// A table repository running on `ex`; names are checked when a statement is built.
     pub fn new(ex: Executor, name: impl Into<String>) -> Table {
-        Table { ex, name: name.into(), key: "id".into() }
+        Table {
+            ex,
+            name: name.into(),
+            key: "id".into(),
+        }
     }
 
     /// Uses `key` as the key column for `find_one`, `update` and `delete`.
@@ -167,7 +181,10 @@ impl Table {
     }
 
     fn not_found(&self, key: &Value) -> Error {
-        Error::NotFound { entity: format!("table '{}' row", self.name), key: format!("{}={key}", self.key) }
+        Error::NotFound {
+            entity: format!("table '{}' row", self.name),
+            key: format!("{}={key}", self.key),
+        }
     }
 
     /// Inserts a record and returns the stored row (with generated keys and defaults).
@@ -192,7 +209,10 @@ impl Table {
             buf.param(v);
         }
         buf.push(") RETURNING *");
-        self.ex.fetch_one(&buf.sql, &buf.params).await.map(Record::from)
+        self.ex
+            .fetch_one(&buf.sql, &buf.params)
+            .await
+            .map(Record::from)
     }
 
     /// The row with this key; [`Error::NotFound`] if there is none.
@@ -207,13 +227,23 @@ impl Table {
     /// The first row matching a filter or query, if any.
     pub async fn find_by(&self, query: impl Into<Query>) -> Result<Option<Record>> {
         let buf = self.select(&query.into().limit(1))?;
-        Ok(self.ex.fetch_optional(&buf.sql, &buf.params).await?.map(Record::from))
+        Ok(self
+            .ex
+            .fetch_optional(&buf.sql, &buf.params)
+            .await?
+            .map(Record::from))
     }
 
     /// Every row matching a filter or query.
     pub async fn find_many(&self, query: impl Into<Query>) -> Result<Vec<Record>> {
         let buf = self.select(&query.into())?;
-        Ok(self.ex.fetch_all(&buf.sql, &buf.params).await?.into_iter().map(Record::from).collect())
+        Ok(self
+            .ex
+            .fetch_all(&buf.sql, &buf.params)
+            .await?
+            .into_iter()
+            .map(Record::from)
+            .collect())
     }
 
     fn select(&self, query: &Query) -> Result<SqlBuf> {
@@ -228,13 +258,19 @@ impl Table {
     pub async fn count(&self, query: impl Into<Query>) -> Result<u64> {
         let mut buf = self.start("SELECT COUNT(*) FROM ")?;
         buf.where_clause(&query.into().filter.0, None, self.cols())?;
-        self.ex.fetch_one(&buf.sql, &buf.params).await?.get_at::<u64>(0)
+        self.ex
+            .fetch_one(&buf.sql, &buf.params)
+            .await?
+            .get_at::<u64>(0)
     }
 
     /// Sets the given columns of the row with this key; [`Error::NotFound`] if there is none.
     pub async fn update(&self, key: impl Into<Value>, changes: Record) -> Result<()> {
         if changes.is_empty() {
-            return Err(invalid(&self.name, "nothing to update: the record is empty"));
+            return Err(invalid(
+                &self.name,
+                "nothing to update: the record is empty",
+            ));
         }
         let key = key.into();
         let mut buf = self.start("UPDATE ")?;

@@ -1,24 +1,14 @@
 //! [`Repository`]: reads and writes of one [`Entity`] type through an [`Executor`].
 
 use std::marker::PhantomData;
-use std::pin::Pin;
-
-use futures_util::{Stream, StreamExt};
 
 use super::entity::Entity;
 use super::filter::Filter;
-use super::query::{Query, asc};
-use super::sql::{Columns, EntitySql, SqlBuf, invalid, list, placeholders, upsert};
+use super::query::Query;
+use super::sql::{Columns, EntitySql, SqlBuf, invalid, upsert};
 use crate::database::Executor;
 use crate::error::{Error, Result};
 use crate::value::{FromValue, Value};
-
-/// A stream of entities that holds its connection until it ends or is dropped.
-pub type EntityStream<E> = Pin<Box<dyn Stream<Item = Result<E>> + Send + 'static>>;
-
-/// Rows read per statement when streaming inside a transaction (which cannot lend out its
-/// connection to a stream).
-const TX_STREAM_CHUNK: u64 = 1000;
 
 /// Reads and writes entities of type `E`. Get one with [`Database::repository`],
 /// [`Transaction::repository`] or [`Executor::repository`]: the same code runs on the pool or
@@ -57,20 +47,26 @@ const TX_STREAM_CHUNK: u64 = 1000;
 /// # Ok(()) }
 /// ```
 pub struct Repository<E> {
-    ex: Executor,
-    sql: &'static EntitySql,
+    pub(super) ex: Executor,
+    pub(super) sql: &'static EntitySql,
     _entity: PhantomData<fn() -> E>,
 }
 
 impl<E> Clone for Repository<E> {
     fn clone(&self) -> Self {
-        Repository { ex: self.ex.clone(), sql: self.sql, _entity: PhantomData }
+        Repository {
+            ex: self.ex.clone(),
+            sql: self.sql,
+            _entity: PhantomData,
+        }
     }
 }
 
 impl<E: Entity> std::fmt::Debug for Repository<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Repository").field("entity", &E::meta().name).finish_non_exhaustive()
+        f.debug_struct("Repository")
+            .field("entity", &E::meta().name)
+            .finish_non_exhaustive()
     }
 }
 
@@ -78,7 +74,11 @@ impl<E: Entity> Repository<E> {
     /// A repository running its statements on `ex`.
     pub fn new(ex: Executor) -> Self {
         let sql = E::meta().sql(ex.database().kind());
-        Repository { ex, sql, _entity: PhantomData }
+        Repository {
+            ex,
+            sql,
+            _entity: PhantomData,
+        }
     }
 
     /// Where the statements run.
@@ -126,7 +126,11 @@ impl<E: Entity> Repository<E> {
     /// The first entity matching a filter or query, if any.
     pub async fn find_by(&self, query: impl Into<Query>) -> Result<Option<E>> {
         let buf = self.select(&query.into().limit(1))?;
-        self.ex.fetch_optional(&buf.sql, &buf.params).await?.map(|r| E::from_row(&r)).transpose()
+        self.ex
+            .fetch_optional(&buf.sql, &buf.params)
+            .await?
+            .map(|r| E::from_row(&r))
+            .transpose()
     }
 
     /// Every entity matching a filter or query, in the query's order.
@@ -141,7 +145,11 @@ impl<E: Entity> Repository<E> {
         let query = query.into();
         let table = self.ex.dialect().quote_ident(E::meta().table);
         let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT COUNT(*) FROM {table}"));
-        let sd = if query.with_deleted { None } else { Self::soft_delete_column() };
+        let sd = if query.with_deleted {
+            None
+        } else {
+            Self::soft_delete_column()
+        };
         buf.where_clause(&query.filter.0, sd, Self::cols())?;
         let row = self.ex.fetch_one(&buf.sql, &buf.params).await?;
         row.get_at::<u64>(0)
@@ -152,52 +160,18 @@ impl<E: Entity> Repository<E> {
         let query = query.into();
         let table = self.ex.dialect().quote_ident(E::meta().table);
         let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT 1 FROM {table}"));
-        let sd = if query.with_deleted { None } else { Self::soft_delete_column() };
+        let sd = if query.with_deleted {
+            None
+        } else {
+            Self::soft_delete_column()
+        };
         buf.where_clause(&query.filter.0, sd, Self::cols())?;
         buf.limit_offset(Some(1), None);
-        Ok(self.ex.fetch_optional(&buf.sql, &buf.params).await?.is_some())
-    }
-
-    /// Streams the matching entities in constant memory. On the pool the stream holds one
-    /// connection until it ends or is dropped; inside a transaction it reads chunks of 1,000
-    /// rows (ordered by the query's terms, then the key).
-    pub async fn stream(&self, query: impl Into<Query>) -> Result<EntityStream<E>> {
-        let query = query.into();
-        match &self.ex {
-            Executor::Database(db) => {
-                let buf = self.select(&query)?;
-                let rows = db.fetch_stream(&buf.sql, &buf.params).await?;
-                Ok(Box::pin(rows.map(|r| r.and_then(|row| E::from_row(&row)))))
-            }
-            Executor::Transaction(_) => self.stream_chunked(query),
-        }
-    }
-
-    fn stream_chunked(&self, mut query: Query) -> Result<EntityStream<E>> {
-        let key = E::meta().key_column().name;
-        if !query.order.iter().any(|o| E::meta().index_of(&o.column) == Some(E::meta().key)) {
-            query.order.push(asc(key));
-        }
-        self.select(&query)?; // reject unknown columns now, not at the first poll
-        let repo = self.clone();
-        let start = query.offset.unwrap_or(0);
-        let limit = query.limit;
-        Ok(Box::pin(async_stream::try_stream! {
-            let mut read = 0u64;
-            loop {
-                let want = limit.map_or(TX_STREAM_CHUNK, |l| TX_STREAM_CHUNK.min(l - read));
-                if want == 0 { break; }
-                let q = Query { limit: Some(want), offset: Some(start + read), ..query.clone() };
-                let buf = repo.select(&q)?;
-                let rows = repo.ex.fetch_all(&buf.sql, &buf.params).await?;
-                let n = rows.len() as u64;
-                for row in &rows {
-                    yield E::from_row(row)?;
-                }
-                read += n;
-                if n < want { break; }
-            }
-        }))
+        Ok(self
+            .ex
+            .fetch_optional(&buf.sql, &buf.params)
+            .await?
+            .is_some())
     }
 
     /// Inserts an entity and returns it as stored: a generated key filled in, the version set
@@ -213,75 +187,6 @@ impl<E: Entity> Repository<E> {
         E::from_row(&row)
     }
 
-    /// Inserts many entities with multi-row `INSERT`s, each as large as the backend's parameter
-    /// limit allows; on the pool, all chunks run in one transaction. Generated keys are not
-    /// read back (use [`Repository::create`] for that). Returns the number of rows inserted.
-    pub async fn create_many(&self, entities: impl IntoIterator<Item = E>) -> Result<u64> {
-        let entities: Vec<E> = entities.into_iter().collect();
-        let width = self.sql.insert_cols.len().max(1);
-        let per_chunk = (self.ex.dialect().max_params() / width).max(1);
-        if entities.len() > per_chunk {
-            if let Executor::Database(db) = &self.ex {
-                let tx = db.begin().await?;
-                let inner = Repository::<E>::new(Executor::Transaction(tx.clone()));
-                let n = inner.insert_chunks(entities, per_chunk).await;
-                return match n {
-                    Ok(n) => tx.commit().await.map(|()| n),
-                    Err(e) => {
-                        let _ = tx.rollback().await;
-                        Err(e)
-                    }
-                };
-            }
-        }
-        self.insert_chunks(entities, per_chunk).await
-    }
-
-    async fn insert_chunks(&self, entities: Vec<E>, per_chunk: usize) -> Result<u64> {
-        let meta = E::meta();
-        let dialect = self.ex.dialect();
-        let cols = &self.sql.insert_cols;
-        let head = format!(
-            "INSERT INTO {} ({}) VALUES ",
-            dialect.quote_ident(meta.table),
-            list(dialect, meta, cols)
-        );
-        let mut full_sql: Option<String> = None;
-        let mut total = 0u64;
-        let mut iter = entities.into_iter().peekable();
-        while iter.peek().is_some() {
-            let mut params = Vec::with_capacity(per_chunk * cols.len());
-            let mut rows = 0usize;
-            for e in iter.by_ref().take(per_chunk) {
-                let mut values = e.into_values();
-                if let Some(v) = meta.version {
-                    values[v] = Value::Int(1);
-                }
-                params.extend(pick(values, cols));
-                rows += 1;
-            }
-            let build = |rows: usize| {
-                let mut sql = head.clone();
-                for r in 0..rows {
-                    if r > 0 {
-                        sql.push_str(", ");
-                    }
-                    sql.push('(');
-                    sql.push_str(&placeholders(dialect, r * cols.len() + 1, cols.len()));
-                    sql.push(')');
-                }
-                sql
-            };
-            let sql = if rows == per_chunk {
-                full_sql.get_or_insert_with(|| build(rows)).clone()
-            } else {
-                build(rows)
-            };
-            total += self.ex.execute(&sql, &params).await?;
-        }
-        Ok(total)
-    }
-
     /// Writes every column of an entity by its key. A versioned entity is only written if the
     /// row still has the version that was read; then the version is incremented in the row and
     /// in `entity`. Zero rows matched → [`Error::OptimisticLock`] if the row exists,
@@ -290,12 +195,16 @@ impl<E: Entity> Repository<E> {
         let meta = E::meta();
         let mut values = entity.to_values();
         let key = std::mem::replace(&mut values[meta.key], Value::Null);
-        let version = meta.version.map(|v| std::mem::replace(&mut values[v], Value::Null));
+        let version = meta
+            .version
+            .map(|v| std::mem::replace(&mut values[v], Value::Null));
         let mut params = pick(values, &self.sql.update_cols);
         params.push(key);
         params.extend(version);
         if self.ex.execute(&self.sql.update, &params).await? == 0 {
-            return Err(self.no_match(&params[self.sql.update_cols.len()], params.last()).await);
+            return Err(self
+                .no_match(&params[self.sql.update_cols.len()], params.last())
+                .await);
         }
         bump_version(entity)
     }
@@ -303,7 +212,10 @@ impl<E: Entity> Repository<E> {
     /// Why a keyed write matched no row: optimistic lock if the row exists, not found if not.
     async fn no_match(&self, key: &Value, version: Option<&Value>) -> Error {
         let meta = E::meta();
-        let exists = self.ex.fetch_optional(&self.sql.exists_key, std::slice::from_ref(key)).await;
+        let exists = self
+            .ex
+            .fetch_optional(&self.sql.exists_key, std::slice::from_ref(key))
+            .await;
         match (exists, meta.version) {
             (Err(e), _) => e,
             (Ok(Some(_)), Some(_)) => Error::OptimisticLock {
@@ -311,16 +223,23 @@ impl<E: Entity> Repository<E> {
                 key: Self::key_text(key),
                 expected_version: version.and_then(|v| i64::from_value(v).ok()).unwrap_or(0),
             },
-            _ => Error::NotFound { entity: meta.name.to_string(), key: Self::key_text(key) },
+            _ => Error::NotFound {
+                entity: meta.name.to_string(),
+                key: Self::key_text(key),
+            },
         }
     }
 
     /// Inserts the entity, or updates every other column of the row with the same key. The
     /// version of a versioned entity starts at 1 on insert and is incremented on update (no
     /// version check: the caller's values win). Returns the stored row.
+    ///
+    /// The key is written as given, also for a `generated` key: to insert-or-update rows whose
+    /// key the database generates, use [`Repository::upsert_on`] with a unique column.
     pub async fn upsert(&self, entity: E) -> Result<E> {
         let conflict = [E::meta().key];
-        self.upsert_with(entity, &self.sql.upsert_key, &conflict).await
+        self.upsert_with(entity, &self.sql.upsert_key, &conflict)
+            .await
     }
 
     /// Like [`Repository::upsert`], with the conflict on a unique set of columns (which needs
@@ -328,9 +247,15 @@ impl<E: Entity> Repository<E> {
     /// A generated key is left out of the insert.
     pub async fn upsert_on(&self, entity: E, columns: &[&str]) -> Result<E> {
         let meta = E::meta();
-        let conflict: Vec<usize> = columns.iter().map(|c| meta.resolve(c)).collect::<Result<_>>()?;
+        let conflict: Vec<usize> = columns
+            .iter()
+            .map(|c| meta.resolve(c))
+            .collect::<Result<_>>()?;
         if conflict.is_empty() {
-            return Err(invalid(meta.name, "upsert_on needs at least one conflict column"));
+            return Err(invalid(
+                meta.name,
+                "upsert_on needs at least one conflict column",
+            ));
         }
         let cols: Vec<usize> = (0..meta.columns.len())
             .filter(|&i| !(meta.key_generated && i == meta.key && !conflict.contains(&i)))
@@ -371,10 +296,12 @@ impl<E: Entity> Repository<E> {
             let pos = cols.iter().position(|&i| i == c).unwrap_or(0);
             filter = filter.and(super::col(meta.columns[c].name).eq(params[pos].clone()));
         }
-        self.find_by(Query::from(filter).with_deleted()).await?.ok_or_else(|| Error::NotFound {
-            entity: meta.name.to_string(),
-            key: "the upserted row".into(),
-        })
+        self.find_by(Query::from(filter).with_deleted())
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                entity: meta.name.to_string(),
+                key: "the upserted row".into(),
+            })
     }
 
     /// Deletes the entity's row by key (and, if versioned, only at the version read):
@@ -432,17 +359,21 @@ impl<E: Entity> Repository<E> {
 /// Adds one to a versioned entity's version field.
 fn bump_version<E: Entity>(entity: &mut E) -> Result<()> {
     if let Some(v) = E::meta().version {
-        let current = i64::from_value(&entity.get_column(v))
-            .map_err(|detail| Error::Decode { column: E::meta().columns[v].name.into(), detail })?;
+        let current = i64::from_value(&entity.get_column(v)).map_err(|detail| Error::Decode {
+            column: E::meta().columns[v].name.into(),
+            detail,
+        })?;
         entity.set_column(v, &Value::Int(current + 1))?;
     }
     Ok(())
 }
 
 /// Moves the values at `cols` (in that order) out of `values`.
-fn pick(mut values: Vec<Value>, cols: &[usize]) -> Vec<Value> {
+pub(super) fn pick(mut values: Vec<Value>, cols: &[usize]) -> Vec<Value> {
     if cols.len() == values.len() && cols.iter().enumerate().all(|(n, &i)| n == i) {
         return values;
     }
-    cols.iter().map(|&i| std::mem::replace(&mut values[i], Value::Null)).collect()
+    cols.iter()
+        .map(|&i| std::mem::replace(&mut values[i], Value::Null))
+        .collect()
 }

@@ -45,7 +45,10 @@ impl EntitySql {
         let columns = list(d, meta, &all);
         let select = format!("SELECT {columns} FROM {table}");
         let key = q(meta.key);
-        let live = meta.soft_delete.map(|i| format!(" AND {} IS NULL", q(i))).unwrap_or_default();
+        let live = meta
+            .soft_delete
+            .map(|i| format!(" AND {} IS NULL", q(i)))
+            .unwrap_or_default();
 
         let mut find_key = format!("{select} WHERE {key} = ");
         d.push_placeholder(&mut find_key, 1);
@@ -54,8 +57,11 @@ impl EntitySql {
         let mut exists_key = format!("SELECT 1 FROM {table} WHERE {key} = ");
         d.push_placeholder(&mut exists_key, 1);
 
-        let insert_cols: Vec<usize> =
-            all.iter().copied().filter(|&i| !(meta.key_generated && i == meta.key)).collect();
+        let insert_cols: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| !(meta.key_generated && i == meta.key))
+            .collect();
         let insert = format!(
             "INSERT INTO {table} ({}) VALUES ({}){}",
             list(d, meta, &insert_cols),
@@ -63,8 +69,11 @@ impl EntitySql {
             returning(d, &columns),
         );
 
-        let update_cols: Vec<usize> =
-            all.iter().copied().filter(|&i| i != meta.key && Some(i) != meta.version).collect();
+        let update_cols: Vec<usize> = all
+            .iter()
+            .copied()
+            .filter(|&i| i != meta.key && Some(i) != meta.version)
+            .collect();
         let mut set: Vec<String> = Vec::with_capacity(update_cols.len() + 1);
         let mut n = 0;
         for &i in &update_cols {
@@ -127,7 +136,10 @@ fn key_version_where(d: &dyn Dialect, meta: &EntityMeta, first: usize) -> (Strin
 
 /// Quoted column list of the given positions.
 pub(crate) fn list(d: &dyn Dialect, meta: &EntityMeta, cols: &[usize]) -> String {
-    cols.iter().map(|&i| d.quote_ident(meta.columns[i].name)).collect::<Vec<_>>().join(", ")
+    cols.iter()
+        .map(|&i| d.quote_ident(meta.columns[i].name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `?, ?, ?` (or `$first, …`) for `count` parameters.
@@ -143,7 +155,11 @@ pub(crate) fn placeholders(d: &dyn Dialect, first: usize, count: usize) -> Strin
 }
 
 fn returning(d: &dyn Dialect, columns: &str) -> String {
-    if d.supports_returning() { format!(" RETURNING {columns}") } else { String::new() }
+    if d.supports_returning() {
+        format!(" RETURNING {columns}")
+    } else {
+        String::new()
+    }
 }
 
 /// `INSERT … (cols) VALUES (…) ON CONFLICT … RETURNING …`: inserts `cols`, and on a conflict on
@@ -206,7 +222,11 @@ impl SqlBuf {
     pub(crate) fn new(dialect: &'static dyn Dialect, start: &str) -> SqlBuf {
         let mut sql = String::with_capacity(start.len() + 64);
         sql.push_str(start);
-        SqlBuf { sql, params: Vec::new(), dialect }
+        SqlBuf {
+            sql,
+            params: Vec::new(),
+            dialect,
+        }
     }
 
     pub(crate) fn push(&mut self, s: &str) {
@@ -215,7 +235,8 @@ impl SqlBuf {
 
     pub(crate) fn param(&mut self, v: Value) {
         self.params.push(v);
-        self.dialect.push_placeholder(&mut self.sql, self.params.len());
+        self.dialect
+            .push_placeholder(&mut self.sql, self.params.len());
     }
 
     pub(crate) fn ident(&mut self, name: &str) {
@@ -255,7 +276,11 @@ impl SqlBuf {
                 self.push(op.sql());
                 self.param(value.clone());
             }
-            Node::In { column, values, negated } => {
+            Node::In {
+                column,
+                values,
+                negated,
+            } => {
                 let name = cols.resolve(column)?;
                 if values.is_empty() {
                     self.push(if *negated { "1 = 1" } else { "1 = 0" });
@@ -333,7 +358,11 @@ impl SqlBuf {
         cols: Columns,
     ) -> Result<SqlBuf> {
         let mut buf = SqlBuf::new(dialect, start);
-        let sd = if query.with_deleted { None } else { soft_delete };
+        let sd = if query.with_deleted {
+            None
+        } else {
+            soft_delete
+        };
         buf.where_clause(&query.filter.0, sd, cols)?;
         buf.order_by(&query.order, cols)?;
         buf.limit_offset(query.limit, query.offset);
@@ -343,5 +372,8 @@ impl SqlBuf {
 
 /// Error for a query whose SQL could not be built.
 pub(crate) fn invalid(entity: &str, detail: impl Into<String>) -> Error {
-    Error::InvalidRequest { entity: entity.to_string(), detail: detail.into() }
+    Error::InvalidRequest {
+        entity: entity.to_string(),
+        detail: detail.into(),
+    }
 }

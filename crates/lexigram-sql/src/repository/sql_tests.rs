@@ -14,11 +14,26 @@ static USER: EntityMeta = EntityMeta {
     name: "User",
     table: "users",
     columns: &[
-        ColumnMeta { name: "id", field: "id" },
-        ColumnMeta { name: "name", field: "name" },
-        ColumnMeta { name: "mail", field: "email" },
-        ColumnMeta { name: "version", field: "version" },
-        ColumnMeta { name: "deleted_at", field: "deleted_at" },
+        ColumnMeta {
+            name: "id",
+            field: "id",
+        },
+        ColumnMeta {
+            name: "name",
+            field: "name",
+        },
+        ColumnMeta {
+            name: "mail",
+            field: "email",
+        },
+        ColumnMeta {
+            name: "version",
+            field: "version",
+        },
+        ColumnMeta {
+            name: "deleted_at",
+            field: "deleted_at",
+        },
     ],
     key: 0,
     key_generated: true,
@@ -31,7 +46,16 @@ static USER: EntityMeta = EntityMeta {
 static TAG: EntityMeta = EntityMeta {
     name: "Tag",
     table: "tags",
-    columns: &[ColumnMeta { name: "code", field: "code" }, ColumnMeta { name: "label", field: "label" }],
+    columns: &[
+        ColumnMeta {
+            name: "code",
+            field: "code",
+        },
+        ColumnMeta {
+            name: "label",
+            field: "label",
+        },
+    ],
     key: 0,
     key_generated: false,
     version: None,
@@ -44,20 +68,30 @@ fn user_sql_sqlite() {
     let s = EntitySql::build(&USER, &Sqlite);
     let cols = r#""id", "name", "mail", "version", "deleted_at""#;
     assert_eq!(s.select, format!(r#"SELECT {cols} FROM "users""#));
-    assert_eq!(s.find_key, format!(r#"SELECT {cols} FROM "users" WHERE "id" = ? AND "deleted_at" IS NULL"#));
+    assert_eq!(
+        s.find_key,
+        format!(r#"SELECT {cols} FROM "users" WHERE "id" = ? AND "deleted_at" IS NULL"#)
+    );
     assert_eq!(s.exists_key, r#"SELECT 1 FROM "users" WHERE "id" = ?"#);
     assert_eq!(
         s.insert,
-        format!(r#"INSERT INTO "users" ("name", "mail", "version", "deleted_at") VALUES (?, ?, ?, ?) RETURNING {cols}"#)
+        format!(
+            r#"INSERT INTO "users" ("name", "mail", "version", "deleted_at") VALUES (?, ?, ?, ?) RETURNING {cols}"#
+        )
     );
     assert_eq!(
         s.update,
         r#"UPDATE "users" SET "name" = ?, "mail" = ?, "deleted_at" = ?, "version" = "version" + 1 WHERE "id" = ? AND "version" = ?"#
     );
-    assert_eq!(s.delete, r#"DELETE FROM "users" WHERE "id" = ? AND "version" = ?"#);
+    assert_eq!(
+        s.delete,
+        r#"DELETE FROM "users" WHERE "id" = ? AND "version" = ?"#
+    );
     assert_eq!(
         s.set_deleted.as_deref(),
-        Some(r#"UPDATE "users" SET "deleted_at" = ?, "version" = "version" + 1 WHERE "id" = ? AND "version" = ?"#)
+        Some(
+            r#"UPDATE "users" SET "deleted_at" = ?, "version" = "version" + 1 WHERE "id" = ? AND "version" = ?"#
+        )
     );
     assert_eq!(
         s.upsert_key,
@@ -71,19 +105,29 @@ fn user_sql_sqlite() {
 fn user_sql_postgres() {
     let s = EntitySql::build(&USER, &Postgres);
     let cols = r#""id", "name", "mail", "version", "deleted_at""#;
-    assert_eq!(s.find_key, format!(r#"SELECT {cols} FROM "users" WHERE "id" = $1 AND "deleted_at" IS NULL"#));
+    assert_eq!(
+        s.find_key,
+        format!(r#"SELECT {cols} FROM "users" WHERE "id" = $1 AND "deleted_at" IS NULL"#)
+    );
     assert_eq!(
         s.insert,
-        format!(r#"INSERT INTO "users" ("name", "mail", "version", "deleted_at") VALUES ($1, $2, $3, $4) RETURNING {cols}"#)
+        format!(
+            r#"INSERT INTO "users" ("name", "mail", "version", "deleted_at") VALUES ($1, $2, $3, $4) RETURNING {cols}"#
+        )
     );
     assert_eq!(
         s.update,
         r#"UPDATE "users" SET "name" = $1, "mail" = $2, "deleted_at" = $3, "version" = "version" + 1 WHERE "id" = $4 AND "version" = $5"#
     );
-    assert_eq!(s.delete, r#"DELETE FROM "users" WHERE "id" = $1 AND "version" = $2"#);
+    assert_eq!(
+        s.delete,
+        r#"DELETE FROM "users" WHERE "id" = $1 AND "version" = $2"#
+    );
     assert_eq!(
         s.set_deleted.as_deref(),
-        Some(r#"UPDATE "users" SET "deleted_at" = $1, "version" = "version" + 1 WHERE "id" = $2 AND "version" = $3"#)
+        Some(
+            r#"UPDATE "users" SET "deleted_at" = $1, "version" = "version" + 1 WHERE "id" = $2 AND "version" = $3"#
+        )
     );
 }
 
@@ -91,10 +135,15 @@ fn user_sql_postgres() {
 fn user_sql_mysql() {
     let s = EntitySql::build(&USER, &MySql);
     let cols = "`id`, `name`, `mail`, `version`, `deleted_at`";
-    assert_eq!(s.find_key, format!("SELECT {cols} FROM `users` WHERE `id` = ? AND `deleted_at` IS NULL"));
+    assert_eq!(
+        s.find_key,
+        format!("SELECT {cols} FROM `users` WHERE `id` = ? AND `deleted_at` IS NULL")
+    );
     assert_eq!(
         s.insert,
-        format!("INSERT INTO `users` (`name`, `mail`, `version`, `deleted_at`) VALUES (?, ?, ?, ?) RETURNING {cols}")
+        format!(
+            "INSERT INTO `users` (`name`, `mail`, `version`, `deleted_at`) VALUES (?, ?, ?, ?) RETURNING {cols}"
+        )
     );
     assert_eq!(
         s.update,
@@ -111,9 +160,18 @@ fn user_sql_mysql() {
 #[test]
 fn plain_entity_sql() {
     let s = EntitySql::build(&TAG, &Postgres);
-    assert_eq!(s.find_key, r#"SELECT "code", "label" FROM "tags" WHERE "code" = $1"#);
-    assert_eq!(s.insert, r#"INSERT INTO "tags" ("code", "label") VALUES ($1, $2) RETURNING "code", "label""#);
-    assert_eq!(s.update, r#"UPDATE "tags" SET "label" = $1 WHERE "code" = $2"#);
+    assert_eq!(
+        s.find_key,
+        r#"SELECT "code", "label" FROM "tags" WHERE "code" = $1"#
+    );
+    assert_eq!(
+        s.insert,
+        r#"INSERT INTO "tags" ("code", "label") VALUES ($1, $2) RETURNING "code", "label""#
+    );
+    assert_eq!(
+        s.update,
+        r#"UPDATE "tags" SET "label" = $1 WHERE "code" = $2"#
+    );
     assert_eq!(s.delete, r#"DELETE FROM "tags" WHERE "code" = $1"#);
     assert!(s.set_deleted.is_none());
     let by_label = upsert(&Sqlite, &TAG, &[1], &[0, 1], &s.columns);
@@ -141,7 +199,11 @@ fn render(d: &'static dyn Dialect, q: &Query) -> (String, Vec<Value>) {
 #[test]
 fn filters_per_dialect() {
     let q = Query::new()
-        .filter(col("name").eq("ada").and(col("email").like("%@x").or(col("version").between(1, 3))))
+        .filter(
+            col("name")
+                .eq("ada")
+                .and(col("email").like("%@x").or(col("version").between(1, 3))),
+        )
         .filter(not(col("id").is_in([1, 2])).and(col("deleted_at").is_null()))
         .order_by(desc("version"))
         .order_by(asc("name"))
@@ -158,8 +220,18 @@ fn filters_per_dialect() {
         sql,
         "WHERE (`name` = ? AND (`mail` LIKE ? OR `version` BETWEEN ? AND ?) AND NOT (`id` IN (?, ?)) AND `deleted_at` IS NULL) ORDER BY `version` DESC, `name` LIMIT 10 OFFSET 20"
     );
-    let (sql, params) = render(&Sqlite, &Query::from(col("id").not_in(Vec::<i64>::new()).and(col("name").gte("b"))));
-    assert_eq!(sql, r#"WHERE "deleted_at" IS NULL AND (1 = 1 AND "name" >= ?)"#);
+    let (sql, params) = render(
+        &Sqlite,
+        &Query::from(
+            col("id")
+                .not_in(Vec::<i64>::new())
+                .and(col("name").gte("b")),
+        ),
+    );
+    assert_eq!(
+        sql,
+        r#"WHERE "deleted_at" IS NULL AND (1 = 1 AND "name" >= ?)"#
+    );
     assert_eq!(params, [Value::Text("b".into())]);
 }
 
@@ -167,9 +239,17 @@ fn filters_per_dialect() {
 fn hostile_column_names_never_reach_sql() {
     let s = USER.sql(BackendKind::Sqlite);
     let q = Query::from(col("name; DROP TABLE users--").eq(1));
-    let err = SqlBuf::select(&Sqlite, &s.select, &q, None, Columns::Entity(&USER)).err().unwrap();
+    let err = SqlBuf::select(&Sqlite, &s.select, &q, None, Columns::Entity(&USER))
+        .err()
+        .unwrap();
     assert_eq!(err.code(), "LEX_ERR_SQL_012");
-    assert!(err.to_string().contains("'name; DROP TABLE users--' for User"), "{err}");
-    let err = SqlBuf::select(&Sqlite, "SELECT * FROM t", &q, None, Columns::Table).err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("'name; DROP TABLE users--' for User"),
+        "{err}"
+    );
+    let err = SqlBuf::select(&Sqlite, "SELECT * FROM t", &q, None, Columns::Table)
+        .err()
+        .unwrap();
     assert_eq!(err.code(), "LEX_ERR_SQL_020");
 }

@@ -52,6 +52,8 @@ macro_rules! int_conversions {
                     Value::Int(i) => <$t>::try_from(*i)
                         .map_err(|_| format!("{i} does not fit in {}", stringify!($t))),
                     Value::Bool(b) => Ok(<$t>::from(*b)),
+                    // Exact decimals (MySQL DECIMAL, PostgreSQL NUMERIC) arrive as text.
+                    Value::Text(s) => s.parse::<$t>().map_err(|_| mismatch(stringify!($t), value)),
                     other => Err(mismatch(stringify!($t), other)),
                 }
             }

@@ -1,0 +1,70 @@
+//! Running the built `lexigram` binary in a clean environment.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+/// What one run printed and how it exited.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn from(out: Output) -> Run {
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// Asserts exit status 0 and returns stdout.
+    pub fn ok(&self) -> &str {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        &self.stdout
+    }
+
+    /// Asserts a non-zero exit with an `error: ` line and returns stderr.
+    pub fn failed(&self) -> &str {
+        assert_ne!(self.code, 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert!(self.stderr.contains("error: "), "stderr: {}", self.stderr);
+        &self.stderr
+    }
+
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout, self.stderr)
+    }
+}
+
+/// The binary, in `dir`, with no configuration inherited from the environment.
+pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lexigram"));
+    cmd.current_dir(dir).args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("LEX_SQL__") || key == "DATABASE_URL" || key == "LEX_CONFIG_FILE" || key == "LEX_ENV" {
+            cmd.env_remove(key);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd
+}
+
+/// Runs the binary and waits for it.
+pub fn lexigram(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
+    Run::from(command(dir, args, env).output().expect("run lexigram"))
+}
+
+/// Starts the binary without waiting.
+pub fn spawn(dir: &Path, args: &[&str]) -> Child {
+    command(dir, args, &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn lexigram")
+}
+
+/// Waits for a spawned run.
+pub fn wait(child: Child) -> Run {
+    Run::from(child.wait_with_output().expect("wait for lexigram"))
+}
