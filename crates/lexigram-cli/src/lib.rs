@@ -60,7 +60,11 @@ pub fn main() -> ExitCode {
     let level = std::env::var("LEX_LOG_LEVEL").unwrap_or_else(|_| "warn".to_string());
     let json_logs = std::env::var("LEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     lexigram::logging::init(Some(&level), json_logs);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

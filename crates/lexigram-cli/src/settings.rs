@@ -27,13 +27,16 @@ pub fn load(global: &GlobalArgs) -> Result<DatabaseConfig, Error> {
     }
     let app = AppConfig::load_from(None, env)?;
     let mut config = DatabaseConfig::from_app_config(&app).map_err(|e| relabel(e, global))?;
-    let configured = app.find_value("sql.backend.url").is_some() || app.find_value("sql.backends").is_some();
+    let configured =
+        app.find_value("sql.backend.url").is_some() || app.find_value("sql.backends").is_some();
     if let Some(url) = &global.url {
         config = with_url(config, url, "command line --url")?;
-    } else if !configured {
-        if let Some(url) = std::env::var(DATABASE_URL).ok().filter(|u| !u.trim().is_empty()) {
-            config = with_url(config, &url, "env DATABASE_URL")?;
-        }
+    } else if !configured
+        && let Some(url) = std::env::var(DATABASE_URL)
+            .ok()
+            .filter(|u| !u.trim().is_empty())
+    {
+        config = with_url(config, &url, "env DATABASE_URL")?;
     }
     config.validate()?;
     Ok(config)
@@ -42,7 +45,12 @@ pub fn load(global: &GlobalArgs) -> Result<DatabaseConfig, Error> {
 /// Errors about the URL given with `--url` say so instead of naming the env var it rode in.
 fn relabel(e: Error, global: &GlobalArgs) -> Error {
     match e {
-        Error::Configuration(mut c) if global.url.is_some() && c.source_name.as_deref().is_some_and(|s| s.contains(URL_VAR)) => {
+        Error::Configuration(mut c)
+            if global.url.is_some()
+                && c.source_name
+                    .as_deref()
+                    .is_some_and(|s| s.contains(URL_VAR)) =>
+        {
             c.source_name = Some("command line --url".to_string());
             Error::Configuration(c)
         }
@@ -76,5 +84,8 @@ pub fn primary(config: &DatabaseConfig) -> Result<BackendSettings, Error> {
 
 /// The migrations directory: `--dir`, else the backend's `migrations.dir`.
 pub fn migrations_dir(global: &GlobalArgs, backend: &BackendSettings) -> PathBuf {
-    global.dir.clone().unwrap_or_else(|| backend.migrations.dir.clone())
+    global
+        .dir
+        .clone()
+        .unwrap_or_else(|| backend.migrations.dir.clone())
 }

@@ -7,23 +7,45 @@ use support::lexigram;
 #[test]
 fn invalid_url_prefix_names_the_value_and_its_source() {
     let dir = tempfile::tempdir().unwrap();
-    let run = lexigram(dir.path(), &["db", "check"], &[("LEX_SQL__BACKEND__URL", "mydb://localhost/db")]);
+    let run = lexigram(
+        dir.path(),
+        &["db", "check"],
+        &[("LEX_SQL__BACKEND__URL", "mydb://localhost/db")],
+    );
     let err = run.failed();
-    assert!(err.contains("error: ConfigurationError: Invalid database URL prefix"), "{err}");
-    assert!(err.contains("mydb://localhost/db") && err.contains("LEX_SQL__BACKEND__URL"), "{err}");
+    assert!(
+        err.contains("error: ConfigurationError: Invalid database URL prefix"),
+        "{err}"
+    );
+    assert!(
+        err.contains("mydb://localhost/db") && err.contains("LEX_SQL__BACKEND__URL"),
+        "{err}"
+    );
 
     // The same through application.yaml names the file and the key.
-    std::fs::write(dir.path().join("application.yaml"), "sql:\n  backend:\n    url: mydb://localhost/db\n").unwrap();
-    let err = lexigram(dir.path(), &["db", "check"], &[]).failed().to_string();
+    std::fs::write(
+        dir.path().join("application.yaml"),
+        "sql:\n  backend:\n    url: mydb://localhost/db\n",
+    )
+    .unwrap();
+    let err = lexigram(dir.path(), &["db", "check"], &[])
+        .failed()
+        .to_string();
     assert!(err.contains("Invalid database URL prefix"), "{err}");
-    assert!(err.contains("application.yaml") && err.contains("sql.backend.url"), "{err}");
+    assert!(
+        err.contains("application.yaml") && err.contains("sql.backend.url"),
+        "{err}"
+    );
     assert!(!dir.path().join("data.db").exists(), "nothing connected");
 }
 
 #[test]
 fn pool_bounds_are_checked_before_connecting() {
     let dir = tempfile::tempdir().unwrap();
-    let env = [("LEX_SQL__POOL__MIN_SIZE", "10"), ("LEX_SQL__POOL__MAX_SIZE", "2")];
+    let env = [
+        ("LEX_SQL__POOL__MIN_SIZE", "10"),
+        ("LEX_SQL__POOL__MAX_SIZE", "2"),
+    ];
     let run = lexigram(dir.path(), &["db", "check"], &env);
     let err = run.failed();
     assert!(err.contains("max_size must be >= min_size"), "{err}");
@@ -36,7 +58,10 @@ fn unreachable_postgres_names_the_address_and_never_the_password() {
     let env = [("LEX_SQL__BACKEND__URL", "postgresql://u:pw@127.0.0.1:1/db")];
     let run = lexigram(dir.path(), &["db", "check"], &env);
     let err = run.failed();
-    assert!(err.contains("could not connect to server") && err.contains("127.0.0.1:1"), "{err}");
+    assert!(
+        err.contains("could not connect to server") && err.contains("127.0.0.1:1"),
+        "{err}"
+    );
     assert!(err.contains("LEX_ERR_SQL_002"), "{err}");
     assert!(!run.all().contains("pw"), "password printed: {}", run.all());
     let json = lexigram(dir.path(), &["db", "check", "--json"], &env);
@@ -58,38 +83,84 @@ fn check_json_on_the_sqlite_default() {
     assert!(b["latency_ms"].as_f64().unwrap() >= 0.0);
     assert_eq!(b["pool"]["max"], 10);
     assert!(b["pool"]["size"].as_u64().unwrap() >= 1);
-    assert!(dir.path().join("data.db").exists(), "the default is sqlite:///data.db in the cwd");
+    assert!(
+        dir.path().join("data.db").exists(),
+        "the default is sqlite:///data.db in the cwd"
+    );
     let table = lexigram(dir.path(), &["db", "check"], &[]);
-    assert!(table.ok().contains("default") && table.stdout.contains("up"), "{}", table.stdout);
+    assert!(
+        table.ok().contains("default") && table.stdout.contains("up"),
+        "{}",
+        table.stdout
+    );
 }
 
 #[test]
 fn url_precedence() {
     let dir = tempfile::tempdir().unwrap();
     // DATABASE_URL is only a fallback: LEX_SQL__BACKEND__URL wins over it …
-    let env = [("DATABASE_URL", "mydb://ignored"), ("LEX_SQL__BACKEND__URL", "sqlite:///env.db")];
+    let env = [
+        ("DATABASE_URL", "mydb://ignored"),
+        ("LEX_SQL__BACKEND__URL", "sqlite:///env.db"),
+    ];
     lexigram(dir.path(), &["db", "check"], &env).ok();
     assert!(dir.path().join("env.db").exists());
     // … and it is used when nothing else names a URL.
-    let err = lexigram(dir.path(), &["db", "check"], &[("DATABASE_URL", "mydb://x")]).failed().to_string();
-    assert!(err.contains("Invalid database URL prefix") && err.contains("env DATABASE_URL"), "{err}");
+    let err = lexigram(
+        dir.path(),
+        &["db", "check"],
+        &[("DATABASE_URL", "mydb://x")],
+    )
+    .failed()
+    .to_string();
+    assert!(
+        err.contains("Invalid database URL prefix") && err.contains("env DATABASE_URL"),
+        "{err}"
+    );
     // --url beats everything, even a bad value in the environment.
     let env = [("LEX_SQL__BACKEND__URL", "mydb://bad")];
-    lexigram(dir.path(), &["db", "check", "--url", "sqlite:///flag.db"], &env).ok();
+    lexigram(
+        dir.path(),
+        &["db", "check", "--url", "sqlite:///flag.db"],
+        &env,
+    )
+    .ok();
     assert!(dir.path().join("flag.db").exists());
-    let err = lexigram(dir.path(), &["db", "check", "--url", "mydb://y"], &[]).failed().to_string();
+    let err = lexigram(dir.path(), &["db", "check", "--url", "mydb://y"], &[])
+        .failed()
+        .to_string();
     assert!(err.contains("command line --url"), "{err}");
 }
 
 #[test]
 fn help_texts_explain_the_commands_and_the_config() {
     let dir = tempfile::tempdir().unwrap();
-    let help = lexigram(dir.path(), &["db", "--help"], &[]).ok().to_string();
-    for word in ["upgrade", "downgrade", "status", "history", "validate", "repair", "check", "inspect", "reset", "DATABASE_URL", "LEX_SQL__BACKEND__URL", "application.yaml", "sqlite:///data.db"] {
+    let help = lexigram(dir.path(), &["db", "--help"], &[])
+        .ok()
+        .to_string();
+    for word in [
+        "upgrade",
+        "downgrade",
+        "status",
+        "history",
+        "validate",
+        "repair",
+        "check",
+        "inspect",
+        "reset",
+        "DATABASE_URL",
+        "LEX_SQL__BACKEND__URL",
+        "application.yaml",
+        "sqlite:///data.db",
+    ] {
         assert!(help.contains(word), "`db --help` lacks {word}:\n{help}");
     }
-    let create = lexigram(dir.path(), &["db", "create", "--help"], &[]).ok().to_string();
+    let create = lexigram(dir.path(), &["db", "create", "--help"], &[])
+        .ok()
+        .to_string();
     assert!(create.contains("YYYYMMDDHHMMSS"), "{create}");
-    let err = lexigram(dir.path(), &["db", "create", "bad name!"], &[]).failed().to_string();
+    let err = lexigram(dir.path(), &["db", "create", "bad name!"], &[])
+        .failed()
+        .to_string();
     assert!(err.contains("not a valid migration name"), "{err}");
 }

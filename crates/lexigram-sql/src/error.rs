@@ -11,8 +11,7 @@ use std::time::Duration;
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Hint appended to every "table does not exist" error, as the troubleshooting page gives it.
-pub const MIGRATE_HINT: &str =
-    "run `lexigram db upgrade` or enable migrations with `DatabaseModule::configure(..).enable_migrations(dir)`";
+pub const MIGRATE_HINT: &str = "run `lexigram db upgrade` or enable migrations with `DatabaseModule::configure(..).enable_migrations(dir)`";
 
 /// Everything that can go wrong in `lexigram-sql`.
 ///
@@ -107,7 +106,9 @@ pub enum Error {
     },
 
     /// The database aborted the transaction because of a concurrent one (retry it).
-    #[error("DatabaseError: transaction {kind}: {detail}. Fix: retry the transaction (see `Database::retry_transaction`)")]
+    #[error(
+        "DatabaseError: transaction {kind}: {detail}. Fix: retry the transaction (see `Database::retry_transaction`)"
+    )]
     Conflict {
         /// Serialization failure or deadlock.
         kind: ConflictKind,
@@ -136,7 +137,9 @@ pub enum Error {
     },
 
     /// The connection broke while in use (server restart, network, killed session).
-    #[error("DatabaseError: connection lost: {detail}. Fix: retry; the broken connection was discarded")]
+    #[error(
+        "DatabaseError: connection lost: {detail}. Fix: retry; the broken connection was discarded"
+    )]
     ConnectionLost {
         /// The driver's message.
         detail: String,
@@ -172,7 +175,9 @@ pub enum Error {
     },
 
     /// The `Database` was closed (`Database::close`, application shutdown) and cannot be used.
-    #[error("DatabaseError: database '{name}' is closed. Fix: resolve a live `Database` from the application, or reconnect")]
+    #[error(
+        "DatabaseError: database '{name}' is closed. Fix: resolve a live `Database` from the application, or reconnect"
+    )]
     Closed {
         /// Backend name.
         name: String,

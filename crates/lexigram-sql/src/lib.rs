@@ -17,9 +17,9 @@ pub mod backend;
 pub mod config;
 pub mod database;
 pub mod error;
-pub mod repository;
 pub mod migrate;
 pub mod provider;
+pub mod repository;
 pub mod uow;
 pub mod value;
 
@@ -35,9 +35,9 @@ pub use error::{
     ConfigError, ConfigErrorKind, ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind,
     Error, MigrationError, MigrationErrorKind, Result,
 };
+pub use lexigram_sql_macros::Entity;
 pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};
 pub use provider::{DatabaseModule, DatabaseProvider, Databases};
-pub use value::{FromValue, Row, ToValue, Value};
-pub use lexigram_sql_macros::Entity;
 pub use repository::{Entity, Filter, Query, Record, Repository, Table};
 pub use uow::{Outbox, RetryPolicy, UnitOfWork};
+pub use value::{FromValue, Row, ToValue, Value};

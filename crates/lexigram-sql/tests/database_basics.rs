@@ -1,4 +1,5 @@
 //! The `Database` handle on every backend: statements, rows, values, streams, transactions.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
 mod common;
 
@@ -74,23 +75,50 @@ async fn values_round_trip_on_every_backend() {
             .unwrap();
         assert_eq!(n, 1, "{}", t.name());
         let row = db
-            .fetch_one(&format!("SELECT * FROM items WHERE name = {}", ph(&db, 1)), &["widget".into()])
+            .fetch_one(
+                &format!("SELECT * FROM items WHERE name = {}", ph(&db, 1)),
+                &["widget".into()],
+            )
             .await
             .unwrap();
         assert_eq!(row.get::<i64>("qty").unwrap(), 3, "{}", t.name());
         assert_eq!(row.get::<f64>("price").unwrap(), 2.5);
         assert!(row.get::<bool>("active").unwrap(), "{}", t.name());
-        assert_eq!(row.get::<serde_json::Value>("meta").unwrap(), meta, "{}", t.name());
-        assert_eq!(row.get::<Vec<u8>>("blob").unwrap(), vec![0u8, 1, 255], "{}", t.name());
+        assert_eq!(
+            row.get::<serde_json::Value>("meta").unwrap(),
+            meta,
+            "{}",
+            t.name()
+        );
+        assert_eq!(
+            row.get::<Vec<u8>>("blob").unwrap(),
+            vec![0u8, 1, 255],
+            "{}",
+            t.name()
+        );
         let seen: chrono::DateTime<chrono::Utc> = row.get("seen_at").unwrap();
-        assert_eq!(seen.timestamp_micros(), now.timestamp_micros(), "{}", t.name());
-        assert_eq!(row.get::<Option<String>>("name").unwrap().as_deref(), Some("widget"));
+        assert_eq!(
+            seen.timestamp_micros(),
+            now.timestamp_micros(),
+            "{}",
+            t.name()
+        );
+        assert_eq!(
+            row.get::<Option<String>>("name").unwrap().as_deref(),
+            Some("widget")
+        );
         let missing = db
-            .fetch_optional(&format!("SELECT * FROM items WHERE name = {}", ph(&db, 1)), &["nope".into()])
+            .fetch_optional(
+                &format!("SELECT * FROM items WHERE name = {}", ph(&db, 1)),
+                &["nope".into()],
+            )
             .await
             .unwrap();
         assert!(missing.is_none());
-        let err = db.fetch_one("SELECT * FROM items WHERE qty < 0", &[]).await.unwrap_err();
+        let err = db
+            .fetch_one("SELECT * FROM items WHERE qty < 0", &[])
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "LEX_ERR_SQL_011", "{}", t.name());
         db.close().await;
     }
@@ -103,7 +131,15 @@ async fn hostile_values_are_bound_not_spliced() {
         let hostile = "x'); DROP TABLE items; --";
         db.execute(
             &insert_sql(&db),
-            &[hostile.into(), 1i32.into(), Value::Null, false.into(), Value::Null, Value::Null, Value::Null],
+            &[
+                hostile.into(),
+                1i32.into(),
+                Value::Null,
+                false.into(),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ],
         )
         .await
         .unwrap();
@@ -118,50 +154,102 @@ async fn constraint_violations_are_classified() {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         let row = |name: &str, qty: i64| -> Vec<Value> {
-            vec![name.into(), qty.into(), Value::Null, true.into(), Value::Null, Value::Null, Value::Null]
+            vec![
+                name.into(),
+                qty.into(),
+                Value::Null,
+                true.into(),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]
         };
         db.execute(&ins, &row("a", 1)).await.unwrap();
 
         let dup = db.execute(&ins, &row("a", 1)).await.unwrap_err();
         assert!(
-            matches!(dup, Error::Constraint { kind: lexigram_sql::ConstraintKind::Unique, .. }),
+            matches!(
+                dup,
+                Error::Constraint {
+                    kind: lexigram_sql::ConstraintKind::Unique,
+                    ..
+                }
+            ),
             "{}: {dup:?}",
             t.name()
         );
         assert_eq!(dup.code(), "LEX_ERR_SQL_013");
-        assert!(dup.to_string().starts_with("RepositoryError: unique constraint violation"), "{dup}");
+        assert!(
+            dup.to_string()
+                .starts_with("RepositoryError: unique constraint violation"),
+            "{dup}"
+        );
 
         let check = db.execute(&ins, &row("b", -5)).await.unwrap_err();
         assert!(
-            matches!(check, Error::Constraint { kind: lexigram_sql::ConstraintKind::Check, .. }),
+            matches!(
+                check,
+                Error::Constraint {
+                    kind: lexigram_sql::ConstraintKind::Check,
+                    ..
+                }
+            ),
             "{}: {check:?}",
             t.name()
         );
 
         let null = db
             .execute(
-                &format!("INSERT INTO items (name, qty, active) VALUES ({}, {}, {})", ph(&db, 1), ph(&db, 2), ph(&db, 3)),
+                &format!(
+                    "INSERT INTO items (name, qty, active) VALUES ({}, {}, {})",
+                    ph(&db, 1),
+                    ph(&db, 2),
+                    ph(&db, 3)
+                ),
                 &["c".into(), Value::Null, true.into()],
             )
             .await
             .unwrap_err();
         assert!(
-            matches!(null, Error::Constraint { kind: lexigram_sql::ConstraintKind::NotNull, .. }),
+            matches!(
+                null,
+                Error::Constraint {
+                    kind: lexigram_sql::ConstraintKind::NotNull,
+                    ..
+                }
+            ),
             "{}: {null:?}",
             t.name()
         );
 
         let fk = db
-            .execute(&format!("INSERT INTO orders (id, item_id) VALUES (1, {})", ph(&db, 1)), &[Value::Int(999)])
+            .execute(
+                &format!(
+                    "INSERT INTO orders (id, item_id) VALUES (1, {})",
+                    ph(&db, 1)
+                ),
+                &[Value::Int(999)],
+            )
             .await
             .unwrap_err();
         assert!(
-            matches!(fk, Error::Constraint { kind: lexigram_sql::ConstraintKind::ForeignKey, .. }),
+            matches!(
+                fk,
+                Error::Constraint {
+                    kind: lexigram_sql::ConstraintKind::ForeignKey,
+                    ..
+                }
+            ),
             "{}: {fk:?}",
             t.name()
         );
         // Nothing of the failed writes is left behind.
-        let n: i64 = db.fetch_one("SELECT COUNT(*) AS n FROM items", &[]).await.unwrap().get("n").unwrap();
+        let n: i64 = db
+            .fetch_one("SELECT COUNT(*) AS n FROM items", &[])
+            .await
+            .unwrap()
+            .get("n")
+            .unwrap();
         assert_eq!(n, 1, "{}", t.name());
     }
 }
@@ -171,10 +259,17 @@ async fn missing_table_says_how_to_fix_it() {
     for t in common::all().await {
         let db = t.connect().await;
         let err = db.fetch_all("SELECT * FROM ghosts", &[]).await.unwrap_err();
-        assert!(matches!(&err, Error::TableMissing { table } if table == "ghosts"), "{}: {err:?}", t.name());
+        assert!(
+            matches!(&err, Error::TableMissing { table } if table == "ghosts"),
+            "{}: {err:?}",
+            t.name()
+        );
         assert_eq!(err.code(), "LEX_ERR_SQL_010");
         let msg = err.to_string();
-        assert!(msg.starts_with("RepositoryError: Table 'ghosts' does not exist"), "{msg}");
+        assert!(
+            msg.starts_with("RepositoryError: Table 'ghosts' does not exist"),
+            "{msg}"
+        );
         assert!(msg.contains("lexigram db upgrade"), "{msg}");
         assert!(msg.contains("enable migrations"), "{msg}");
     }
@@ -186,16 +281,28 @@ async fn transactions_commit_on_ok_and_roll_back_on_err_and_panic() {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         let row = |name: &str| -> Vec<Value> {
-            vec![name.into(), 1i64.into(), Value::Null, true.into(), Value::Null, Value::Null, Value::Null]
+            vec![
+                name.into(),
+                1i64.into(),
+                Value::Null,
+                true.into(),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]
         };
         let (ins2, r) = (ins.clone(), row("committed"));
-        db.transaction(|tx| async move { tx.execute(&ins2, &r).await.map(|_| ()) }).await.unwrap();
+        db.transaction(|tx| async move { tx.execute(&ins2, &r).await.map(|_| ()) })
+            .await
+            .unwrap();
 
         let (ins2, r) = (ins.clone(), row("failed"));
         let err: Result<(), Error> = db
             .transaction(|tx| async move {
                 tx.execute(&ins2, &r).await?;
-                Err(Error::UnitOfWork { detail: "abort".into() })
+                Err(Error::UnitOfWork {
+                    detail: "abort".into(),
+                })
             })
             .await;
         assert!(err.is_err());
@@ -249,7 +356,15 @@ async fn savepoint_rollback_keeps_the_outer_transaction() {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         let row = |name: &str| -> Vec<Value> {
-            vec![name.into(), 1i64.into(), Value::Null, true.into(), Value::Null, Value::Null, Value::Null]
+            vec![
+                name.into(),
+                1i64.into(),
+                Value::Null,
+                true.into(),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]
         };
         let tx = db.begin().await.unwrap();
         tx.execute(&ins, &row("outer")).await.unwrap();
@@ -269,11 +384,25 @@ async fn stream_yields_every_row() {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         for i in 0..300 {
-            db.execute(&ins, &[format!("n{i}").into(), Value::Int(i), Value::Null, true.into(), Value::Null, Value::Null, Value::Null])
-                .await
-                .unwrap();
+            db.execute(
+                &ins,
+                &[
+                    format!("n{i}").into(),
+                    Value::Int(i),
+                    Value::Null,
+                    true.into(),
+                    Value::Null,
+                    Value::Null,
+                    Value::Null,
+                ],
+            )
+            .await
+            .unwrap();
         }
-        let mut stream = db.fetch_stream("SELECT qty FROM items ORDER BY qty", &[]).await.unwrap();
+        let mut stream = db
+            .fetch_stream("SELECT qty FROM items ORDER BY qty", &[])
+            .await
+            .unwrap();
         let mut sum = 0i64;
         let mut count = 0;
         while let Some(row) = stream.try_next().await.unwrap() {
@@ -310,11 +439,20 @@ async fn health_check_reports_up_and_pool_figures() {
 async fn in_memory_databases_are_isolated_and_shared_across_connections() {
     let a = Database::connect_url("sqlite:///:memory:").await.unwrap();
     let b = Database::connect_url("sqlite://").await.unwrap();
-    a.execute("CREATE TABLE only_a (n INTEGER)", &[]).await.unwrap();
-    a.execute("INSERT INTO only_a VALUES (1)", &[]).await.unwrap();
+    a.execute("CREATE TABLE only_a (n INTEGER)", &[])
+        .await
+        .unwrap();
+    a.execute("INSERT INTO only_a VALUES (1)", &[])
+        .await
+        .unwrap();
     // Another pooled connection of the same Database sees the table.
     let tx = a.begin().await.unwrap();
-    let n: i64 = a.fetch_one("SELECT COUNT(*) AS n FROM only_a", &[]).await.unwrap().get("n").unwrap();
+    let n: i64 = a
+        .fetch_one("SELECT COUNT(*) AS n FROM only_a", &[])
+        .await
+        .unwrap()
+        .get("n")
+        .unwrap();
     assert_eq!(n, 1);
     tx.rollback().await.unwrap();
     let err = b.fetch_all("SELECT * FROM only_a", &[]).await.unwrap_err();

@@ -1,4 +1,5 @@
 //! `operations.echo` and the slow-statement warning, through the real `tracing` pipeline.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
@@ -34,14 +35,23 @@ fn config(env: &[(&str, &str)]) -> DatabaseConfig {
 #[tokio::test(flavor = "current_thread")]
 async fn echo_logs_statements_with_duration_and_rows_but_not_parameters() {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(capture.clone()).with_max_level(tracing::Level::DEBUG).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let config = config(&[("LEX_SQL__BACKEND__URL", "sqlite://"), ("LEX_SQL__OPERATIONS__ECHO", "true")]);
+    let config = config(&[
+        ("LEX_SQL__BACKEND__URL", "sqlite://"),
+        ("LEX_SQL__OPERATIONS__ECHO", "true"),
+    ]);
     assert!(config.operations.echo);
     let db = Database::from_config(&config).await.unwrap();
     db.execute("CREATE TABLE t (s TEXT)", &[]).await.unwrap();
-    db.execute("INSERT INTO t VALUES (?)", &["top-secret-param".into()]).await.unwrap();
+    db.execute("INSERT INTO t VALUES (?)", &["top-secret-param".into()])
+        .await
+        .unwrap();
     db.fetch_all("SELECT s FROM t", &[]).await.unwrap();
 
     let out = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
@@ -49,18 +59,31 @@ async fn echo_logs_statements_with_duration_and_rows_but_not_parameters() {
     assert!(out.contains("INSERT INTO t VALUES (?)"), "{out}");
     assert!(out.contains("rows=1"), "{out}");
     assert!(out.contains("elapsed_ms="), "{out}");
-    assert!(!out.contains("top-secret-param"), "parameters are redacted: {out}");
+    assert!(
+        !out.contains("top-secret-param"),
+        "parameters are redacted: {out}"
+    );
 }
 
 #[tokio::test(flavor = "current_thread")]
 async fn statements_over_the_threshold_warn_even_without_echo() {
     let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt().with_ansi(false).with_writer(capture.clone()).with_max_level(tracing::Level::WARN).finish();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::WARN)
+        .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
-    let config = config(&[("LEX_SQL__BACKEND__URL", "sqlite://"), ("LEX_SQL__OPERATIONS__SLOW_QUERY_THRESHOLD", "0s")]);
+    let config = config(&[
+        ("LEX_SQL__BACKEND__URL", "sqlite://"),
+        ("LEX_SQL__OPERATIONS__SLOW_QUERY_THRESHOLD", "0s"),
+    ]);
     let db = Database::from_config(&config).await.unwrap();
     db.fetch_all("SELECT 42", &[]).await.unwrap();
     let out = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
-    assert!(out.contains("WARN") && out.contains("slow statement") && out.contains("SELECT 42"), "{out}");
+    assert!(
+        out.contains("WARN") && out.contains("slow statement") && out.contains("SELECT 42"),
+        "{out}"
+    );
 }

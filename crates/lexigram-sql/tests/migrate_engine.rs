@@ -12,10 +12,14 @@ use lexigram_sql::migrate::{DowngradeTarget, MigrationSource, MigrationState, Mi
 use lexigram_sql::{Database, Error, MigrationErrorKind};
 
 fn fixtures(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
-fn migration_error(result: Result<impl std::fmt::Debug, Error>) -> (MigrationErrorKind, Option<i64>, String) {
+fn migration_error(
+    result: Result<impl std::fmt::Debug, Error>,
+) -> (MigrationErrorKind, Option<i64>, String) {
     let err = result.expect_err("expected a migration error");
     assert_eq!(err.code(), "LEX_ERR_SQL_014", "{err}");
     let text = err.to_string();
@@ -30,7 +34,10 @@ async fn count(db: &Database, sql: &str) -> i64 {
 }
 
 async fn table_exists(db: &Database, table: &str) -> bool {
-    match db.fetch_all(&format!("SELECT COUNT(*) FROM {table}"), &[]).await {
+    match db
+        .fetch_all(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        .await
+    {
         Ok(_) => true,
         Err(Error::TableMissing { .. }) => false,
         Err(e) => panic!("unexpected error probing {table}: {e}"),
@@ -41,16 +48,31 @@ async fn table_exists(db: &Database, table: &str) -> bool {
 async fn upgrade_status_history_and_downgrade() {
     for t in common::all().await {
         let db = t.connect().await;
-        let migrator = Migrator::new(&db, MigrationSource::from_dir(fixtures("migrations_lf")).unwrap());
-        assert_eq!(migrator.status().await.unwrap().pending(), vec![1, 2], "{}", t.name());
+        let migrator = Migrator::new(
+            &db,
+            MigrationSource::from_dir(fixtures("migrations_lf")).unwrap(),
+        );
+        assert_eq!(
+            migrator.status().await.unwrap().pending(),
+            vec![1, 2],
+            "{}",
+            t.name()
+        );
 
         let plan = migrator.plan_upgrade(None).await.unwrap();
         assert!(plan.dry_run);
         assert_eq!(plan.steps.len(), 2);
-        assert!(!table_exists(&db, "users").await, "dry run changed nothing on {}", t.name());
+        assert!(
+            !table_exists(&db, "users").await,
+            "dry run changed nothing on {}",
+            t.name()
+        );
 
         let report = migrator.upgrade(Some(1)).await.unwrap();
-        assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), vec![1]);
+        assert_eq!(
+            report.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
+            vec![1]
+        );
         assert_eq!(report.current_version, Some(1));
         assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 1);
         assert!(!table_exists(&db, "posts").await);
@@ -66,14 +88,20 @@ async fn upgrade_status_history_and_downgrade() {
         assert_eq!(history[0].version, 2);
         assert!(!history[0].dirty);
 
-        assert!(migrator.upgrade(None).await.unwrap().steps.is_empty(), "second upgrade is a no-op");
+        assert!(
+            migrator.upgrade(None).await.unwrap().steps.is_empty(),
+            "second upgrade is a no-op"
+        );
 
         let report = migrator.downgrade(DowngradeTarget::Last).await.unwrap();
         assert_eq!(report.current_version, Some(1));
         assert!(!table_exists(&db, "posts").await, "{}", t.name());
         migrator.upgrade(None).await.unwrap();
         let report = migrator.downgrade(DowngradeTarget::To(0)).await.unwrap();
-        assert_eq!(report.steps.iter().map(|s| s.version).collect::<Vec<_>>(), vec![2, 1]);
+        assert_eq!(
+            report.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
+            vec![2, 1]
+        );
         assert!(!table_exists(&db, "users").await);
         assert_eq!(migrator.status().await.unwrap().current_version, None);
         db.close().await;
@@ -86,7 +114,10 @@ async fn failing_migration_rolls_back_or_is_marked_dirty() {
         let db = t.connect().await;
         let broken = "CREATE TABLE partial_t (id BIGINT PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n";
         let source = MigrationSource::from_static(&[
-            ("0001_ok.up.sql", "CREATE TABLE ok_t (id BIGINT PRIMARY KEY);"),
+            (
+                "0001_ok.up.sql",
+                "CREATE TABLE ok_t (id BIGINT PRIMARY KEY);",
+            ),
             ("0002_broken.up.sql", broken),
         ])
         .unwrap();
@@ -94,15 +125,28 @@ async fn failing_migration_rolls_back_or_is_marked_dirty() {
         let (kind, version, text) = migration_error(migrator.upgrade(None).await);
         assert_eq!(kind, MigrationErrorKind::Failed, "{text}");
         assert_eq!(version, Some(2));
-        assert!(text.contains("0002_broken.up.sql") && text.contains("statement 2"), "{text}");
+        assert!(
+            text.contains("0002_broken.up.sql") && text.contains("statement 2"),
+            "{text}"
+        );
         assert!(text.contains("INSERT INTO no_such_table"), "{text}");
-        assert!(table_exists(&db, "ok_t").await, "the migration before the failure stays applied");
+        assert!(
+            table_exists(&db, "ok_t").await,
+            "the migration before the failure stays applied"
+        );
         let status = migrator.status().await.unwrap();
         if t.kind == BackendKind::MySql {
-            assert!(text.contains("dirty") && text.contains("lexigram db repair"), "{text}");
+            assert!(
+                text.contains("dirty") && text.contains("lexigram db repair"),
+                "{text}"
+            );
             assert_eq!(status.dirty(), vec![2]);
             let (kind, version, text) = migration_error(migrator.upgrade(None).await);
-            assert_eq!((kind, version), (MigrationErrorKind::Dirty, Some(2)), "{text}");
+            assert_eq!(
+                (kind, version),
+                (MigrationErrorKind::Dirty, Some(2)),
+                "{text}"
+            );
             assert!(text.contains("lexigram db repair"), "{text}");
             assert!(migrator.validate().await.is_err());
             // The manual fix, then repair, then a fixed file applies.
@@ -111,13 +155,23 @@ async fn failing_migration_rolls_back_or_is_marked_dirty() {
             assert_eq!(repaired.cleared_dirty, vec![2]);
         } else {
             assert!(text.contains("rolled back"), "{text}");
-            assert!(!table_exists(&db, "partial_t").await, "nothing of it remains on {}", t.name());
+            assert!(
+                !table_exists(&db, "partial_t").await,
+                "nothing of it remains on {}",
+                t.name()
+            );
             assert_eq!(status.pending(), vec![2], "not recorded on {}", t.name());
             assert_eq!(status.current_version, Some(1));
         }
         let fixed = MigrationSource::from_static(&[
-            ("0001_ok.up.sql", "CREATE TABLE ok_t (id BIGINT PRIMARY KEY);"),
-            ("0002_broken.up.sql", "CREATE TABLE partial_t (id BIGINT PRIMARY KEY);"),
+            (
+                "0001_ok.up.sql",
+                "CREATE TABLE ok_t (id BIGINT PRIMARY KEY);",
+            ),
+            (
+                "0002_broken.up.sql",
+                "CREATE TABLE partial_t (id BIGINT PRIMARY KEY);",
+            ),
         ])
         .unwrap();
         let report = Migrator::new(&db, fixed).upgrade(None).await.unwrap();
@@ -131,7 +185,10 @@ async fn checksums_ignore_crlf_and_bom_but_not_edits() {
     let lf = MigrationSource::from_dir(fixtures("migrations_lf")).unwrap();
     let crlf_dir = fixtures("migrations_crlf_bom");
     let raw = std::fs::read(crlf_dir.join("0001_users.up.sql")).unwrap();
-    assert!(raw.starts_with(b"\xef\xbb\xbf") && raw.windows(2).any(|w| w == b"\r\n"), "fixture keeps its BOM and CRLF");
+    assert!(
+        raw.starts_with(b"\xef\xbb\xbf") && raw.windows(2).any(|w| w == b"\r\n"),
+        "fixture keeps its BOM and CRLF"
+    );
     let crlf = MigrationSource::from_dir(&crlf_dir).unwrap();
     for (a, b) in lf.migrations().iter().zip(crlf.migrations()) {
         assert_eq!(a.checksum, b.checksum);
@@ -141,18 +198,34 @@ async fn checksums_ignore_crlf_and_bom_but_not_edits() {
         Migrator::new(&db, lf.clone()).upgrade(None).await.unwrap();
         let status = Migrator::new(&db, crlf.clone()).validate().await.unwrap();
         assert!(status.is_clean(), "CRLF/BOM copy validates on {}", t.name());
-        assert!(Migrator::new(&db, crlf.clone()).upgrade(None).await.unwrap().steps.is_empty());
+        assert!(
+            Migrator::new(&db, crlf.clone())
+                .upgrade(None)
+                .await
+                .unwrap()
+                .steps
+                .is_empty()
+        );
 
-        let edited_text = std::fs::read_to_string(fixtures("migrations_lf/0002_posts.up.sql")).unwrap().replace("200", "300");
+        let edited_text = std::fs::read_to_string(fixtures("migrations_lf/0002_posts.up.sql"))
+            .unwrap()
+            .replace("200", "300");
         let edited = MigrationSource::from_static(&[
             ("0001_users.up.sql", lf.get(1).unwrap().up.as_str()),
             ("0002_posts.up.sql", edited_text.as_str()),
         ])
         .unwrap();
         let migrator = Migrator::new(&db, edited);
-        for result in [migrator.upgrade(None).await.map(|_| ()), migrator.validate().await.map(|_| ())] {
+        for result in [
+            migrator.upgrade(None).await.map(|_| ()),
+            migrator.validate().await.map(|_| ()),
+        ] {
             let (kind, version, text) = migration_error(result);
-            assert_eq!((kind, version), (MigrationErrorKind::ChecksumMismatch, Some(2)), "{text}");
+            assert_eq!(
+                (kind, version),
+                (MigrationErrorKind::ChecksumMismatch, Some(2)),
+                "{text}"
+            );
             assert!(text.contains("migration 2 (posts) was changed"), "{text}");
         }
         assert_eq!(migrator.status().await.unwrap().changed(), vec![2]);
@@ -161,7 +234,9 @@ async fn checksums_ignore_crlf_and_bom_but_not_edits() {
         assert!(migrator.validate().await.is_ok());
 
         // An applied version without a file: status and validate report it.
-        let only_first = MigrationSource::from_static(&[("0001_users.up.sql", lf.get(1).unwrap().up.as_str())]).unwrap();
+        let only_first =
+            MigrationSource::from_static(&[("0001_users.up.sql", lf.get(1).unwrap().up.as_str())])
+                .unwrap();
         let migrator = Migrator::new(&db, only_first);
         let status = migrator.status().await.unwrap();
         assert_eq!(status.missing_files(), vec![2]);
@@ -176,14 +251,28 @@ async fn checksums_ignore_crlf_and_bom_but_not_edits() {
 async fn missing_table_error_names_the_fix_and_migrating_cures_it() {
     for t in common::all().await {
         let db = t.connect().await;
-        let err = db.fetch_all("SELECT id, name FROM users", &[]).await.unwrap_err();
+        let err = db
+            .fetch_all("SELECT id, name FROM users", &[])
+            .await
+            .unwrap_err();
         assert!(matches!(err, Error::TableMissing { .. }), "{err:?}");
         assert_eq!(err.code(), "LEX_ERR_SQL_010");
         let text = err.to_string();
-        assert!(text.starts_with("RepositoryError: Table 'users' does not exist"), "{text}");
-        assert!(text.contains("lexigram db upgrade") && text.contains("enable_migrations"), "{text}");
-        db.migrate(&MigrationSource::from_dir(fixtures("migrations_lf")).unwrap()).await.unwrap();
-        let rows = db.fetch_all("SELECT id, name FROM users", &[]).await.unwrap();
+        assert!(
+            text.starts_with("RepositoryError: Table 'users' does not exist"),
+            "{text}"
+        );
+        assert!(
+            text.contains("lexigram db upgrade") && text.contains("enable_migrations"),
+            "{text}"
+        );
+        db.migrate(&MigrationSource::from_dir(fixtures("migrations_lf")).unwrap())
+            .await
+            .unwrap();
+        let rows = db
+            .fetch_all("SELECT id, name FROM users", &[])
+            .await
+            .unwrap();
         assert_eq!(rows[0].get::<String>("name").unwrap(), "ada; lovelace");
         db.close().await;
     }
@@ -204,7 +293,10 @@ async fn embedded_migrations_apply_without_files() {
         let db = t.connect().await;
         assert_eq!(db.migrate(&source).await.unwrap().current_version, Some(2));
         // The same files from disk agree: nothing to do, nothing changed.
-        let disk = Migrator::new(&db, MigrationSource::from_dir(fixtures("migrations_lf")).unwrap());
+        let disk = Migrator::new(
+            &db,
+            MigrationSource::from_dir(fixtures("migrations_lf")).unwrap(),
+        );
         assert!(disk.validate().await.unwrap().is_clean());
         db.close().await;
     }
@@ -215,7 +307,9 @@ async fn no_transaction_directive_runs_outside_a_transaction() {
     for t in common::all().await {
         let db = t.connect().await;
         let special = match t.kind {
-            BackendKind::Postgres => "-- lexigram:no-transaction\nCREATE INDEX CONCURRENTLY idx_nt ON nt (n);",
+            BackendKind::Postgres => {
+                "-- lexigram:no-transaction\nCREATE INDEX CONCURRENTLY idx_nt ON nt (n);"
+            }
             BackendKind::Sqlite => "-- lexigram:no-transaction\nVACUUM;",
             _ => "-- lexigram:no-transaction\nCREATE INDEX idx_nt ON nt (n);",
         };
@@ -225,7 +319,10 @@ async fn no_transaction_directive_runs_outside_a_transaction() {
         ])
         .unwrap();
         let migrator = Migrator::new(&db, source);
-        let report = migrator.upgrade(None).await.unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+        let report = migrator
+            .upgrade(None)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
         assert_eq!(report.current_version, Some(2));
         let status = migrator.status().await.unwrap();
         assert!(status.is_clean() && status.dirty().is_empty(), "{status:?}");
@@ -260,14 +357,21 @@ async fn lock_timeout_is_a_typed_error() {
     for t in common::all().await {
         let (holder, tx) = hold_lock(&t).await;
         let db = t.connect().await;
-        let migrator = Migrator::new(&db, MigrationSource::from_dir(fixtures("migrations_lf")).unwrap())
-            .with_lock_timeout(Duration::from_millis(300));
+        let migrator = Migrator::new(
+            &db,
+            MigrationSource::from_dir(fixtures("migrations_lf")).unwrap(),
+        )
+        .with_lock_timeout(Duration::from_millis(300));
         let started = Instant::now();
         let (kind, _, text) = migration_error(migrator.upgrade(None).await);
         assert_eq!(kind, MigrationErrorKind::LockTimeout, "{text}");
         assert!(text.contains("lock_timeout"), "{text}");
         // SQLite waits in its busy handler for at least 1 s per attempt.
-        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
         if t.kind == BackendKind::MySql {
             tx.execute_batch("DO RELEASE_LOCK(CONCAT('lexigram_migrate_', MD5(CONCAT(DATABASE(), '.schema_migrations'))))")
                 .await
@@ -275,7 +379,12 @@ async fn lock_timeout_is_a_typed_error() {
         }
         tx.rollback().await.unwrap();
         holder.close().await;
-        assert_eq!(migrator.upgrade(None).await.unwrap().current_version, Some(2), "{}", t.name());
+        assert_eq!(
+            migrator.upgrade(None).await.unwrap().current_version,
+            Some(2),
+            "{}",
+            t.name()
+        );
         db.close().await;
     }
 }
@@ -283,12 +392,20 @@ async fn lock_timeout_is_a_typed_error() {
 #[tokio::test]
 async fn concurrent_migrators_apply_each_migration_once() {
     for t in common::all().await {
-        let mut files: Vec<(String, String)> =
-            vec![("0001_log.up.sql".into(), "CREATE TABLE mlog (v BIGINT NOT NULL);".into())];
+        let mut files: Vec<(String, String)> = vec![(
+            "0001_log.up.sql".into(),
+            "CREATE TABLE mlog (v BIGINT NOT NULL);".into(),
+        )];
         for v in 2..=10 {
-            files.push((format!("{v:04}_m{v}.up.sql"), format!("INSERT INTO mlog (v) VALUES ({v});")));
+            files.push((
+                format!("{v:04}_m{v}.up.sql"),
+                format!("INSERT INTO mlog (v) VALUES ({v});"),
+            ));
         }
-        let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let refs: Vec<(&str, &str)> = files
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
         let source = MigrationSource::from_static(&refs).unwrap();
         let mut tasks = Vec::new();
         for _ in 0..4 {
@@ -302,7 +419,12 @@ async fn concurrent_migrators_apply_each_migration_once() {
         }
         let mut applied = 0;
         for task in tasks {
-            applied += task.await.unwrap().unwrap_or_else(|e| panic!("{}: {e}", t.name())).steps.len();
+            applied += task
+                .await
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()))
+                .steps
+                .len();
         }
         assert_eq!(applied, 10, "{}", t.name());
         let db = t.connect().await;

@@ -16,7 +16,11 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
     let mut first_error: Option<lexigram_sql::Error> = None;
     for backend in config.backends()? {
         let started = Instant::now();
-        let (name, kind, max) = (backend.name.clone(), backend.url.kind().name(), backend.pool.max_size);
+        let (name, kind, max) = (
+            backend.name.clone(),
+            backend.url.kind().name(),
+            backend.pool.max_size,
+        );
         match Database::connect(backend).await {
             Ok(db) => {
                 entries.push(db.health_check().await);
@@ -28,7 +32,12 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
                     backend: kind,
                     status: HealthStatus::Down,
                     latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-                    pool: PoolStats { size: 0, idle: 0, in_use: 0, max },
+                    pool: PoolStats {
+                        size: 0,
+                        idle: 0,
+                        in_use: 0,
+                        max,
+                    },
                     error: Some(e.to_string()),
                 });
                 first_error.get_or_insert(e);

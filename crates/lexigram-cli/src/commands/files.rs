@@ -10,7 +10,10 @@ use crate::CliError;
 use crate::args::GlobalArgs;
 
 fn io_error(what: &str, path: &Path, e: std::io::Error) -> CliError {
-    CliError::Message(format!("cannot {what} {}: {e}. Fix: check the path and its permissions", path.display()))
+    CliError::Message(format!(
+        "cannot {what} {}: {e}. Fix: check the path and its permissions",
+        path.display()
+    ))
 }
 
 /// The directory to use without loading the database configuration when `--dir` is given.
@@ -39,8 +42,16 @@ pub(crate) fn init(global: &GlobalArgs, dir: Option<PathBuf>) -> Result<ExitCode
 
 /// Checks a migration name; `-` and spaces become `_`.
 fn clean_name(name: &str) -> Result<String, CliError> {
-    let cleaned: String = name.trim().chars().map(|c| if c == '-' || c == ' ' { '_' } else { c }).collect();
-    if cleaned.is_empty() || !cleaned.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+    let cleaned: String = name
+        .trim()
+        .chars()
+        .map(|c| if c == '-' || c == ' ' { '_' } else { c })
+        .collect();
+    if cleaned.is_empty()
+        || !cleaned
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
         return Err(CliError::Message(format!(
             "`{name}` is not a valid migration name. Fix: use letters, digits and `_`, e.g. `add_users`"
         )));
@@ -55,7 +66,11 @@ pub(crate) fn create(global: &GlobalArgs, name: &str) -> Result<ExitCode, CliErr
     std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, e))?;
     let existing = MigrationSource::from_dir(&dir)?;
     // UTC timestamp; bumped when a migration was already created in the same second.
-    let mut version: i64 = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string().parse().unwrap_or(1);
+    let mut version: i64 = chrono::Utc::now()
+        .format("%Y%m%d%H%M%S")
+        .to_string()
+        .parse()
+        .unwrap_or(1);
     let latest = existing.migrations().last().map_or(0, |m| m.version);
     if version <= latest && latest >= 10_000_000_000_000 {
         version = latest + 1;
@@ -82,7 +97,9 @@ pub(crate) fn create(global: &GlobalArgs, name: &str) -> Result<ExitCode, CliErr
     } else {
         println!("Created {}", up.display());
         println!("Created {}", down.display());
-        println!("Next: write the change in the .up.sql file and its undo in the .down.sql file, then `lexigram db upgrade`.");
+        println!(
+            "Next: write the change in the .up.sql file and its undo in the .down.sql file, then `lexigram db upgrade`."
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

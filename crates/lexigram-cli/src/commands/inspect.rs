@@ -94,7 +94,10 @@ async fn catalog_tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>,
         };
         match out.last_mut() {
             Some(last) if last.table == table => last.columns.push(column),
-            _ => out.push(Table { table, columns: vec![column] }),
+            _ => out.push(Table {
+                table,
+                columns: vec![column],
+            }),
         }
     }
     Ok(out)
@@ -111,13 +114,18 @@ pub(crate) async fn run(global: &GlobalArgs, only: Option<&str>) -> Result<ExitC
     db.close().await;
     let tables = result?;
     if let Some(t) = only.filter(|_| tables.is_empty()) {
-        return Err(Error::TableMissing { table: t.to_string() }.into());
+        return Err(Error::TableMissing {
+            table: t.to_string(),
+        }
+        .into());
     }
     if global.json {
         return print_json(&tables).map(|()| ExitCode::SUCCESS);
     }
     if tables.is_empty() {
-        println!("No tables. Create some with `lexigram db create <name>` and `lexigram db upgrade`.");
+        println!(
+            "No tables. Create some with `lexigram db create <name>` and `lexigram db upgrade`."
+        );
     }
     for (i, t) in tables.iter().enumerate() {
         if i > 0 {
@@ -136,7 +144,10 @@ pub(crate) async fn run(global: &GlobalArgs, only: Option<&str>) -> Result<ExitC
                 ]
             })
             .collect();
-        print!("{}", table::render(&["COLUMN", "TYPE", "NULLABLE", "DEFAULT"], &rows));
+        print!(
+            "{}",
+            table::render(&["COLUMN", "TYPE", "NULLABLE", "DEFAULT"], &rows)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,7 +2,9 @@
 
 use std::process::ExitCode;
 
-use lexigram_sql::migrate::{Direction, DowngradeTarget, MigrationEvent, MigrationReport, Migrator};
+use lexigram_sql::migrate::{
+    Direction, DowngradeTarget, MigrationEvent, MigrationReport, Migrator,
+};
 
 use super::{migrator, print_json};
 use crate::CliError;
@@ -14,7 +16,15 @@ fn with_progress(migrator: Migrator, json: bool) -> Migrator {
         return migrator;
     }
     migrator.on_progress(|event| {
-        if let MigrationEvent::Finished { direction, version, name, execution_ms, index, total } = event {
+        if let MigrationEvent::Finished {
+            direction,
+            version,
+            name,
+            execution_ms,
+            index,
+            total,
+        } = event
+        {
             let verb = match direction {
                 Direction::Up => "applied",
                 Direction::Down => "reverted",
@@ -33,7 +43,9 @@ fn print_report(report: &MigrationReport, json: bool) -> Result<(), CliError> {
         return print_json(report);
     }
     for version in &report.missing_files {
-        eprintln!("warning: applied version {version} has no migration file (see `lexigram db status`)");
+        eprintln!(
+            "warning: applied version {version} has no migration file (see `lexigram db status`)"
+        );
     }
     let n = report.steps.len();
     let noun = if n == 1 { "migration" } else { "migrations" };
@@ -45,7 +57,9 @@ fn print_report(report: &MigrationReport, json: bool) -> Result<(), CliError> {
                 println!("  {}_{}", s.version, s.name);
             }
         }
-        (Direction::Up, false) if n == 0 => println!("Nothing to apply: the database is up to date."),
+        (Direction::Up, false) if n == 0 => {
+            println!("Nothing to apply: the database is up to date.")
+        }
         (Direction::Up, false) => println!("Applied {n} {noun}."),
         (Direction::Down, false) if n == 0 => println!("Nothing to revert."),
         (Direction::Down, false) => println!("Reverted {n} {noun}."),
@@ -55,7 +69,11 @@ fn print_report(report: &MigrationReport, json: bool) -> Result<(), CliError> {
 }
 
 /// `lexigram db upgrade [--to V] [--dry-run]`
-pub(crate) async fn upgrade(global: &GlobalArgs, to: Option<i64>, dry_run: bool) -> Result<ExitCode, CliError> {
+pub(crate) async fn upgrade(
+    global: &GlobalArgs,
+    to: Option<i64>,
+    dry_run: bool,
+) -> Result<ExitCode, CliError> {
     let (db, migrator) = migrator(global).await?;
     if !global.json && !dry_run {
         println!(
@@ -65,14 +83,22 @@ pub(crate) async fn upgrade(global: &GlobalArgs, to: Option<i64>, dry_run: bool)
         );
     }
     let migrator = with_progress(migrator, global.json);
-    let result = if dry_run { migrator.plan_upgrade(to).await } else { migrator.upgrade(to).await };
+    let result = if dry_run {
+        migrator.plan_upgrade(to).await
+    } else {
+        migrator.upgrade(to).await
+    };
     db.close().await;
     print_report(&result?, global.json)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// `lexigram db downgrade [V | --steps N]`
-pub(crate) async fn downgrade(global: &GlobalArgs, version: Option<i64>, steps: Option<usize>) -> Result<ExitCode, CliError> {
+pub(crate) async fn downgrade(
+    global: &GlobalArgs,
+    version: Option<i64>,
+    steps: Option<usize>,
+) -> Result<ExitCode, CliError> {
     let target = match (version, steps) {
         (Some(v), _) => DowngradeTarget::To(v),
         (None, Some(n)) => DowngradeTarget::Steps(n),
@@ -99,7 +125,11 @@ pub(crate) async fn reset(global: &GlobalArgs, force: bool) -> Result<ExitCode, 
     if global.json {
         print_json(&serde_json::json!({ "down": down, "up": up }))?;
     } else {
-        println!("Reverted {} and applied {} migrations.", down.steps.len(), up.steps.len());
+        println!(
+            "Reverted {} and applied {} migrations.",
+            down.steps.len(),
+            up.steps.len()
+        );
         println!("Current version: {}", current(up.current_version));
     }
     Ok(ExitCode::SUCCESS)
@@ -119,7 +149,9 @@ pub(crate) async fn repair(global: &GlobalArgs) -> Result<ExitCode, CliError> {
         println!("Nothing to repair: no dirty versions and no edited files.");
     }
     for v in &report.cleared_dirty {
-        println!("Cleared dirty version {v}: it is pending again and the next `lexigram db upgrade` applies it.");
+        println!(
+            "Cleared dirty version {v}: it is pending again and the next `lexigram db upgrade` applies it."
+        );
     }
     for v in &report.realigned {
         println!("Accepted the edited file of version {v} (recorded its new checksum).");

@@ -9,9 +9,9 @@ mod show;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use lexigram_sql::Database;
 use lexigram_sql::config::BackendSettings;
 use lexigram_sql::migrate::{MigrationSource, Migrator};
-use lexigram_sql::Database;
 
 use crate::args::{DbCommand, GlobalArgs};
 use crate::{CliError, settings};
@@ -52,7 +52,8 @@ pub(crate) async fn migrator(global: &GlobalArgs) -> Result<(Database, Migrator)
 
 /// Prints a value as pretty JSON.
 pub(crate) fn print_json(value: &impl serde::Serialize) -> Result<(), CliError> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| CliError::Message(format!("cannot write JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| CliError::Message(format!("cannot write JSON: {e}")))?;
     println!("{text}");
     Ok(())
 }

@@ -13,7 +13,11 @@ fn list(versions: &[i64]) -> String {
     if versions.is_empty() {
         "none".to_string()
     } else {
-        versions.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+        versions
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 
@@ -22,7 +26,12 @@ fn time(at: &chrono::DateTime<chrono::Utc>) -> String {
 }
 
 fn print_status(status: &MigrationStatus) {
-    println!("Current version: {}", status.current_version.map_or_else(|| "none".to_string(), |v| v.to_string()));
+    println!(
+        "Current version: {}",
+        status
+            .current_version
+            .map_or_else(|| "none".to_string(), |v| v.to_string())
+    );
     println!("Pending: {}", list(&status.pending()));
     println!("Dirty: {}", list(&status.dirty()));
     println!("Changed since applied (drift): {}", list(&status.changed()));
@@ -39,12 +48,18 @@ fn print_status(status: &MigrationStatus) {
                 e.version.to_string(),
                 e.name.clone(),
                 e.state.to_string(),
-                e.applied.as_ref().map(|a| time(&a.applied_at)).unwrap_or_default(),
+                e.applied
+                    .as_ref()
+                    .map(|a| time(&a.applied_at))
+                    .unwrap_or_default(),
             ]
         })
         .collect();
     println!();
-    print!("{}", table::render(&["VERSION", "NAME", "STATE", "APPLIED AT"], &rows));
+    print!(
+        "{}",
+        table::render(&["VERSION", "NAME", "STATE", "APPLIED AT"], &rows)
+    );
 }
 
 /// `lexigram db status`
@@ -67,7 +82,10 @@ pub(crate) async fn status(global: &GlobalArgs) -> Result<ExitCode, CliError> {
 }
 
 /// `lexigram db history [--limit N]`
-pub(crate) async fn history(global: &GlobalArgs, limit: Option<usize>) -> Result<ExitCode, CliError> {
+pub(crate) async fn history(
+    global: &GlobalArgs,
+    limit: Option<usize>,
+) -> Result<ExitCode, CliError> {
     let (db, migrator) = migrator(global).await?;
     let result = migrator.history(limit).await;
     db.close().await;
@@ -85,11 +103,18 @@ pub(crate) async fn history(global: &GlobalArgs, limit: Option<usize>) -> Result
                     a.name.clone(),
                     time(&a.applied_at),
                     format!("{} ms", a.execution_ms),
-                    if a.dirty { "DIRTY".to_string() } else { "ok".to_string() },
+                    if a.dirty {
+                        "DIRTY".to_string()
+                    } else {
+                        "ok".to_string()
+                    },
                 ]
             })
             .collect();
-        print!("{}", table::render(&["VERSION", "NAME", "APPLIED AT", "TOOK", "STATE"], &rows));
+        print!(
+            "{}",
+            table::render(&["VERSION", "NAME", "APPLIED AT", "TOOK", "STATE"], &rows)
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -23,13 +23,21 @@ impl Run {
 
     /// Asserts exit status 0 and returns stdout.
     pub fn ok(&self) -> &str {
-        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, 0,
+            "expected success\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         &self.stdout
     }
 
     /// Asserts a non-zero exit with an `error: ` line and returns stderr.
     pub fn failed(&self) -> &str {
-        assert_ne!(self.code, 0, "expected failure\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        assert_ne!(
+            self.code, 0,
+            "expected failure\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
         assert!(self.stderr.contains("error: "), "stderr: {}", self.stderr);
         &self.stderr
     }
@@ -44,7 +52,11 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_lexigram"));
     cmd.current_dir(dir).args(args);
     for (key, _) in std::env::vars() {
-        if key.starts_with("LEX_SQL__") || key == "DATABASE_URL" || key == "LEX_CONFIG_FILE" || key == "LEX_ENV" {
+        if key.starts_with("LEX_SQL__")
+            || key == "DATABASE_URL"
+            || key == "LEX_CONFIG_FILE"
+            || key == "LEX_ENV"
+        {
             cmd.env_remove(key);
         }
     }
@@ -61,7 +73,11 @@ pub fn lexigram(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
 
 /// Starts the binary without waiting.
 pub fn spawn(dir: &Path, args: &[&str]) -> Child {
-    command(dir, args, &[]).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn lexigram")
+    command(dir, args, &[])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn lexigram")
 }
 
 /// Waits for a spawned run.

@@ -207,7 +207,10 @@ impl Dialect for MySql {
         match isolation {
             // MySQL sets the level for the next transaction before starting it.
             Some(level) => {
-                format!("SET TRANSACTION ISOLATION LEVEL {}; START TRANSACTION", level.as_sql())
+                format!(
+                    "SET TRANSACTION ISOLATION LEVEL {}; START TRANSACTION",
+                    level.as_sql()
+                )
             }
             None => "START TRANSACTION".to_string(),
         }

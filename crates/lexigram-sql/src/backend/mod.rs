@@ -2,13 +2,13 @@
 //! them — written once here, in [`AnyPool`] and [`AnyConn`] and the `dispatch!` macro.
 
 mod dialect;
-mod pool;
-#[cfg(feature = "sqlite")]
-pub(crate) mod sqlite;
-#[cfg(feature = "postgres")]
-pub(crate) mod postgres;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+mod pool;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "sqlite")]
+pub(crate) mod sqlite;
 
 pub use dialect::{Dialect, Isolation, MySql, Postgres, Sqlite};
 pub(crate) use pool::{AnyConn, AnyPool};

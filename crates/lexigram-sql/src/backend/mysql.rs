@@ -15,9 +15,7 @@ use mysql_async::{Conn, Opts, OptsBuilder, Params};
 
 use super::{BackendConn, Dialect, Isolation, MySql, RowStream};
 use crate::config::DatabaseUrl;
-use crate::error::{
-    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result,
-};
+use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
 
 const VALIDATE_AFTER: Duration = Duration::from_millis(500);
@@ -48,7 +46,11 @@ impl Manager {
             .client_found_rows(true)
             .stmt_cache_size(256)
             .into();
-        Ok(Manager { opts, target, statement_timeout })
+        Ok(Manager {
+            opts,
+            target,
+            statement_timeout,
+        })
     }
 }
 
@@ -57,15 +59,25 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<MyConn> {
-        let mut conn = Conn::new(self.opts.clone()).await.map_err(|e| connect_error(&e, &self.target))?;
+        let mut conn = Conn::new(self.opts.clone())
+            .await
+            .map_err(|e| connect_error(&e, &self.target))?;
         let mariadb = conn.server_version().0 >= 10;
         if !self.statement_timeout.is_zero() {
             let set = if mariadb {
-                format!("SET SESSION max_statement_time = {}", self.statement_timeout.as_secs_f64())
+                format!(
+                    "SET SESSION max_statement_time = {}",
+                    self.statement_timeout.as_secs_f64()
+                )
             } else {
-                format!("SET SESSION max_execution_time = {}", self.statement_timeout.as_millis())
+                format!(
+                    "SET SESSION max_execution_time = {}",
+                    self.statement_timeout.as_millis()
+                )
             };
-            conn.query_drop(set).await.map_err(|e| classify(&e, self.statement_timeout))?;
+            conn.query_drop(set)
+                .await
+                .map_err(|e| classify(&e, self.statement_timeout))?;
         }
         Ok(MyConn {
             conn,
@@ -80,7 +92,10 @@ impl bb8::ManageConnection for Manager {
         if conn.last_used.elapsed() < VALIDATE_AFTER {
             return Ok(());
         }
-        conn.conn.ping().await.map_err(|e| classify(&e, conn.timeout))?;
+        conn.conn
+            .ping()
+            .await
+            .map_err(|e| classify(&e, conn.timeout))?;
         conn.last_used = Instant::now();
         Ok(())
     }
@@ -162,7 +177,10 @@ fn read_value(v: mysql_async::Value, col: &mysql_async::Column) -> Value {
         M::Double(f) => Value::Float(f),
         M::Bytes(b) => {
             if col.character_set() == BINARY_CHARSET
-                && !matches!(col.column_type(), ColumnType::MYSQL_TYPE_NEWDECIMAL | ColumnType::MYSQL_TYPE_DECIMAL)
+                && !matches!(
+                    col.column_type(),
+                    ColumnType::MYSQL_TYPE_NEWDECIMAL | ColumnType::MYSQL_TYPE_DECIMAL
+                )
             {
                 Value::Bytes(b)
             } else {
@@ -251,9 +269,14 @@ impl BackendConn for MyConn {
 
     async fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
         self.in_flight = true;
-        let result = self.conn.exec::<mysql_async::Row, _, _>(sql, params(values)).await;
+        let result = self
+            .conn
+            .exec::<mysql_async::Row, _, _>(sql, params(values))
+            .await;
         let rows = self.done(result)?;
-        let Some(first) = rows.first() else { return Ok(Vec::new()) };
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
         let columns = column_names(&first.columns());
         Ok(rows.into_iter().map(|r| convert_row(r, &columns)).collect())
     }
@@ -285,17 +308,28 @@ impl BackendConn for MyConn {
 pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
     let mysql_async::Error::Server(s) = e else {
         if e.is_fatal() || matches!(e, mysql_async::Error::Io(_)) {
-            return Error::ConnectionLost { detail: e.to_string() };
+            return Error::ConnectionLost {
+                detail: e.to_string(),
+            };
         }
-        return Error::Driver { backend: "mysql", code: None, message: e.to_string() };
+        return Error::Driver {
+            backend: "mysql",
+            code: None,
+            message: e.to_string(),
+        };
     };
     let message = s.message.clone();
     let quoted = || message.split('\'').nth(1).map(str::to_string);
-    let constraint = |kind, name| Error::Constraint { kind, constraint: name, detail: message.clone() };
+    let constraint = |kind, name| Error::Constraint {
+        kind,
+        constraint: name,
+        detail: message.clone(),
+    };
     match s.code {
-        1062 | 1586 => {
-            constraint(ConstraintKind::Unique, message.rsplit('\'').nth(1).map(str::to_string))
-        }
+        1062 | 1586 => constraint(
+            ConstraintKind::Unique,
+            message.rsplit('\'').nth(1).map(str::to_string),
+        ),
         1451 | 1452 | 1216 | 1217 => constraint(ConstraintKind::ForeignKey, None),
         1048 | 1364 => constraint(ConstraintKind::NotNull, quoted()),
         3819 | 4025 => constraint(ConstraintKind::Check, quoted()),
@@ -304,9 +338,19 @@ pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
                 .map(|t| t.rsplit('.').next().unwrap_or_default().to_string())
                 .unwrap_or_else(|| message.clone()),
         },
-        1213 => Error::Conflict { kind: ConflictKind::Deadlock, detail: message },
-        1205 => Error::Conflict { kind: ConflictKind::Serialization, detail: message },
+        1213 => Error::Conflict {
+            kind: ConflictKind::Deadlock,
+            detail: message,
+        },
+        1205 => Error::Conflict {
+            kind: ConflictKind::Serialization,
+            detail: message,
+        },
         1969 | 3024 | 1317 | 1028 => Error::Timeout { timeout },
-        c => Error::Driver { backend: "mysql", code: Some(c.to_string()), message },
+        c => Error::Driver {
+            backend: "mysql",
+            code: Some(c.to_string()),
+            message,
+        },
     }
 }

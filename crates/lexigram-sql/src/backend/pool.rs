@@ -64,7 +64,10 @@ async fn build<M: bb8::ManageConnection<Error = Error>>(
     let connect_limit = pool.timeout.max(Duration::from_secs(1));
     match tokio::time::timeout(connect_limit, builder(pool).build(manager)).await {
         Ok(result) => result,
-        Err(_) => Err(Error::PoolExhausted { max_size: pool.max_size, timeout: pool.timeout }),
+        Err(_) => Err(Error::PoolExhausted {
+            max_size: pool.max_size,
+            timeout: pool.timeout,
+        }),
     }
 }
 
@@ -76,7 +79,9 @@ impl AnyPool {
         match url.kind() {
             #[cfg(feature = "sqlite")]
             BackendKind::Sqlite => {
-                let target = url.sqlite_target().ok_or_else(|| missing(url.kind(), url))?;
+                let target = url
+                    .sqlite_target()
+                    .ok_or_else(|| missing(url.kind(), url))?;
                 let manager = super::sqlite::Manager::new(&target, timeout)?;
                 Ok(AnyPool::Sqlite(build(&settings.pool, manager).await?))
             }
@@ -99,9 +104,10 @@ impl AnyPool {
     pub(crate) async fn get(&self, pool: &PoolConfig) -> Result<AnyConn> {
         let map = |e: bb8::RunError<Error>| match e {
             bb8::RunError::User(e) => e,
-            bb8::RunError::TimedOut => {
-                Error::PoolExhausted { max_size: pool.max_size, timeout: pool.timeout }
-            }
+            bb8::RunError::TimedOut => Error::PoolExhausted {
+                max_size: pool.max_size,
+                timeout: pool.timeout,
+            },
         };
         dispatch!(AnyPool, self, p => p.get_owned().await.map(AnyConn::from).map_err(map))
     }
@@ -116,7 +122,11 @@ impl AnyPool {
 }
 
 fn missing(kind: BackendKind, url: &crate::config::DatabaseUrl) -> Error {
-    Error::DriverMissing { backend: kind.name(), feature: kind.feature(), url: url.redacted() }
+    Error::DriverMissing {
+        backend: kind.name(),
+        feature: kind.feature(),
+        url: url.redacted(),
+    }
 }
 
 #[cfg(feature = "sqlite")]

@@ -16,11 +16,9 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls, Statement};
 
-use super::{BackendConn, Isolation, RowStream, Dialect, Postgres};
+use super::{BackendConn, Dialect, Isolation, Postgres, RowStream};
 use crate::config::DatabaseUrl;
-use crate::error::{
-    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result,
-};
+use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
 
 /// Connections not used for this long are pinged before being handed out.
@@ -40,14 +38,16 @@ impl Manager {
         let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
         let target = url.host_port().unwrap_or_else(|| "localhost:5432".into());
         let mut config: tokio_postgres::Config =
-            format!("postgresql://{rest}").parse().map_err(|e: tokio_postgres::Error| {
-                Error::Connect(ConnectError::new(
-                    ConnectErrorKind::Other,
-                    "postgresql",
-                    target.clone(),
-                    format!("invalid URL: {e}"),
-                ))
-            })?;
+            format!("postgresql://{rest}")
+                .parse()
+                .map_err(|e: tokio_postgres::Error| {
+                    Error::Connect(ConnectError::new(
+                        ConnectErrorKind::Other,
+                        "postgresql",
+                        target.clone(),
+                        format!("invalid URL: {e}"),
+                    ))
+                })?;
         config.application_name("lexigram");
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
@@ -58,10 +58,17 @@ impl Manager {
             if !options.is_empty() {
                 options.push(' ');
             }
-            options.push_str(&format!("-c statement_timeout={}", statement_timeout.as_millis()));
+            options.push_str(&format!(
+                "-c statement_timeout={}",
+                statement_timeout.as_millis()
+            ));
             config.options(options);
         }
-        Ok(Manager { config, target, statement_timeout })
+        Ok(Manager {
+            config,
+            target,
+            statement_timeout,
+        })
     }
 }
 
@@ -94,7 +101,10 @@ impl bb8::ManageConnection for Manager {
         if conn.last_used.elapsed() < VALIDATE_AFTER {
             return Ok(());
         }
-        conn.client.simple_query("").await.map_err(|e| classify(&e, conn.timeout))?;
+        conn.client
+            .simple_query("")
+            .await
+            .map_err(|e| classify(&e, conn.timeout))?;
         conn.last_used = Instant::now();
         Ok(())
     }
@@ -106,7 +116,10 @@ impl bb8::ManageConnection for Manager {
 
 fn connect_error(e: &tokio_postgres::Error, target: &str) -> Error {
     let kind = match e.code() {
-        Some(c) if *c == SqlState::INVALID_PASSWORD || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION => {
+        Some(c)
+            if *c == SqlState::INVALID_PASSWORD
+                || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+        {
             ConnectErrorKind::Authentication
         }
         Some(c) if *c == SqlState::INVALID_CATALOG_NAME => ConnectErrorKind::DatabaseMissing,
@@ -115,7 +128,9 @@ fn connect_error(e: &tokio_postgres::Error, target: &str) -> Error {
     };
     let reason = match e.as_db_error() {
         Some(db) => db.message().to_string(),
-        None => e.source().map_or_else(|| e.to_string(), ToString::to_string),
+        None => e
+            .source()
+            .map_or_else(|| e.to_string(), ToString::to_string),
     };
     Error::Connect(ConnectError::new(kind, "postgresql", target, reason))
 }
@@ -181,7 +196,10 @@ impl ToSql for Param<'_> {
 }
 
 fn is_text(t: &Type) -> bool {
-    matches!(*t, Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN)
+    matches!(
+        *t,
+        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
+    )
 }
 
 /// Reads any supported column type into a [`Value`].
@@ -271,11 +289,15 @@ fn numeric(raw: &[u8]) -> std::result::Result<Value, BoxError> {
         frac_part.push('0');
     }
     let negative = sign == 0x4000;
-    let text = format!("{}{int_part}{}{frac_part}", if negative { "-" } else { "" }, if scale > 0 { "." } else { "" });
-    if scale == 0 {
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Value::Int(i));
-        }
+    let text = format!(
+        "{}{int_part}{}{frac_part}",
+        if negative { "-" } else { "" },
+        if scale > 0 { "." } else { "" }
+    );
+    if scale == 0
+        && let Ok(i) = text.parse::<i64>()
+    {
+        return Ok(Value::Int(i));
     }
     Ok(Value::Text(text))
 }
@@ -285,7 +307,9 @@ fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row
     for i in 0..columns.len() {
         let cell: Cell = row.try_get(i).map_err(|e| Error::Decode {
             column: columns[i].clone(),
-            detail: e.source().map_or_else(|| e.to_string(), ToString::to_string),
+            detail: e
+                .source()
+                .map_or_else(|| e.to_string(), ToString::to_string),
         })?;
         values.push(cell.0);
     }
@@ -293,7 +317,10 @@ fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row
 }
 
 fn column_names(stmt: &Statement) -> Arc<[String]> {
-    stmt.columns().iter().map(|c| c.name().to_string()).collect()
+    stmt.columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect()
 }
 
 impl PgConn {
@@ -301,7 +328,11 @@ impl PgConn {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self.client.prepare(sql).await.map_err(|e| classify(&e, self.timeout))?;
+        let stmt = self
+            .client
+            .prepare(sql)
+            .await
+            .map_err(|e| classify(&e, self.timeout))?;
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
@@ -397,9 +428,15 @@ impl BackendConn for PgConn {
 pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
     let Some(db) = e.as_db_error() else {
         if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
-            return Error::ConnectionLost { detail: e.to_string() };
+            return Error::ConnectionLost {
+                detail: e.to_string(),
+            };
         }
-        return Error::Driver { backend: "postgresql", code: None, message: e.to_string() };
+        return Error::Driver {
+            backend: "postgresql",
+            code: None,
+            message: e.to_string(),
+        };
     };
     let message = db.message().to_string();
     let code = db.code();
@@ -419,12 +456,22 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
                 .nth(1)
                 .map_or_else(|| message.clone(), str::to_string),
         },
-        "40001" => Error::Conflict { kind: ConflictKind::Serialization, detail: message },
-        "40P01" => Error::Conflict { kind: ConflictKind::Deadlock, detail: message },
+        "40001" => Error::Conflict {
+            kind: ConflictKind::Serialization,
+            detail: message,
+        },
+        "40P01" => Error::Conflict {
+            kind: ConflictKind::Deadlock,
+            detail: message,
+        },
         "57014" => Error::Timeout { timeout },
         c if c.starts_with("08") || c == "57P01" || c == "57P02" || c == "57P03" => {
             Error::ConnectionLost { detail: message }
         }
-        c => Error::Driver { backend: "postgresql", code: Some(c.to_string()), message },
+        c => Error::Driver {
+            backend: "postgresql",
+            code: Some(c.to_string()),
+            message,
+        },
     }
 }

@@ -25,9 +25,7 @@ use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::{BackendConn, Isolation};
 use crate::config::SqliteTarget;
-use crate::error::{
-    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result,
-};
+use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
 
 /// Where the connections of one `Database` open, and the state they share.
@@ -65,7 +63,11 @@ impl Manager {
         };
         // WAL is a property of the file: set once here, not on every new connection
         // (changing the journal mode needs a lock another connection may hold).
-        manager.open()?.conn.execute_batch("PRAGMA journal_mode = WAL").map_err(|e| classify(&e))?;
+        manager
+            .open()?
+            .conn
+            .execute_batch("PRAGMA journal_mode = WAL")
+            .map_err(|e| classify(&e))?;
         Ok(manager)
     }
 
@@ -117,20 +119,33 @@ impl Manager {
 /// (readers never wait for the writer), isolated from every other `Database`.
 fn scratch_dir() -> Result<tempfile::TempDir> {
     let shm = std::path::Path::new("/dev/shm");
-    let base = if shm.is_dir() { shm.to_path_buf() } else { std::env::temp_dir() };
-    tempfile::Builder::new().prefix("lexigram-mem-").tempdir_in(&base).map_err(|e| {
-        Error::Connect(ConnectError::new(
-            ConnectErrorKind::File,
-            "sqlite",
-            ":memory:",
-            format!("cannot create a scratch directory in {}: {e}", base.display()),
-        ))
-    })
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    tempfile::Builder::new()
+        .prefix("lexigram-mem-")
+        .tempdir_in(&base)
+        .map_err(|e| {
+            Error::Connect(ConnectError::new(
+                ConnectErrorKind::File,
+                "sqlite",
+                ":memory:",
+                format!(
+                    "cannot create a scratch directory in {}: {e}",
+                    base.display()
+                ),
+            ))
+        })
 }
 
 fn file_uri(path: &std::path::Path) -> String {
     let raw = path.to_string_lossy();
-    let escaped = raw.replace('%', "%25").replace('?', "%3f").replace('#', "%23");
+    let escaped = raw
+        .replace('%', "%25")
+        .replace('?', "%3f")
+        .replace('#', "%23");
     format!("file:{escaped}")
 }
 
@@ -139,13 +154,20 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<SqliteConn> {
-        if let Some(parent) = std::path::Path::new(&self.display).parent() {
-            if self._scratch.is_none() && !parent.as_os_str().is_empty() && !parent.exists() {
+        if let Some(parent) = std::path::Path::new(&self.display).parent()
+            && self._scratch.is_none()
+            && !parent.as_os_str().is_empty()
+            && !parent.exists()
+        {
+            {
                 return Err(Error::Connect(ConnectError::new(
                     ConnectErrorKind::File,
                     "sqlite",
                     self.display.clone(),
-                    format!("directory {} does not exist", PathBuf::from(parent).display()),
+                    format!(
+                        "directory {} does not exist",
+                        PathBuf::from(parent).display()
+                    ),
                 )));
             }
         }
@@ -205,7 +227,8 @@ fn read_value(v: ValueRef<'_>) -> Value {
 impl SqliteConn {
     fn arm(&self) {
         let limit = self.epoch.elapsed() + self.timeout;
-        self.deadline.store(limit.as_micros() as u64, Ordering::Relaxed);
+        self.deadline
+            .store(limit.as_micros() as u64, Ordering::Relaxed);
     }
 
     fn disarm(&self) {
@@ -217,7 +240,11 @@ impl SqliteConn {
         if self.held.is_some() {
             return Ok(None);
         }
-        let readonly = self.conn.prepare_cached(sql).map_err(|e| self.fail(&e))?.readonly();
+        let readonly = self
+            .conn
+            .prepare_cached(sql)
+            .map_err(|e| self.fail(&e))?
+            .readonly();
         if readonly {
             return Ok(None);
         }
@@ -227,7 +254,9 @@ impl SqliteConn {
     fn fail(&self, e: &rusqlite::Error) -> Error {
         let err = classify(e);
         if matches!(err, Error::Timeout { .. }) {
-            Error::Timeout { timeout: self.timeout }
+            Error::Timeout {
+                timeout: self.timeout,
+            }
         } else {
             err
         }
@@ -235,10 +264,9 @@ impl SqliteConn {
 
     fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         self.arm();
-        let result = self
-            .conn
-            .prepare_cached(sql)
-            .and_then(|mut stmt| stmt.execute(rusqlite::params_from_iter(params.iter().map(Param))));
+        let result = self.conn.prepare_cached(sql).and_then(|mut stmt| {
+            stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
+        });
         self.disarm();
         result.map(|n| n as u64).map_err(|e| self.fail(&e))
     }
@@ -247,8 +275,11 @@ impl SqliteConn {
         self.arm();
         let result = (|| {
             let mut stmt = self.conn.prepare_cached(sql)?;
-            let columns: Arc<[String]> =
-                stmt.column_names().into_iter().map(str::to_string).collect();
+            let columns: Arc<[String]> = stmt
+                .column_names()
+                .into_iter()
+                .map(str::to_string)
+                .collect();
             let width = columns.len();
             let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
             let mut out = Vec::new();
@@ -277,15 +308,21 @@ impl SqliteConn {
             let c: &mut SqliteConn = &mut conn;
             let result = (|| -> rusqlite::Result<()> {
                 let mut stmt = c.conn.prepare_cached(&sql)?;
-                let columns: Arc<[String]> =
-                    stmt.column_names().into_iter().map(str::to_string).collect();
+                let columns: Arc<[String]> = stmt
+                    .column_names()
+                    .into_iter()
+                    .map(str::to_string)
+                    .collect();
                 let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
                 while let Some(r) = rows.next()? {
                     let mut values = Vec::with_capacity(columns.len());
                     for i in 0..columns.len() {
                         values.push(read_value(r.get_ref(i)?));
                     }
-                    if tx.blocking_send(Ok(Row::new(Arc::clone(&columns), values))).is_err() {
+                    if tx
+                        .blocking_send(Ok(Row::new(Arc::clone(&columns), values)))
+                        .is_err()
+                    {
                         break; // the consumer dropped the stream
                     }
                 }
@@ -326,7 +363,9 @@ impl BackendConn for SqliteConn {
 
     async fn begin(&mut self, _isolation: Option<Isolation>) -> Result<()> {
         let guard = Arc::clone(&self.gate).lock_owned().await;
-        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(|e| self.fail(&e))?;
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| self.fail(&e))?;
         self.held = Some(guard);
         Ok(())
     }
@@ -350,11 +389,18 @@ impl BackendConn for SqliteConn {
 /// Classifies a rusqlite error from its extended result code.
 pub(crate) fn classify(e: &rusqlite::Error) -> Error {
     let rusqlite::Error::SqliteFailure(code, msg) = e else {
-        return Error::Driver { backend: "sqlite", code: None, message: e.to_string() };
+        return Error::Driver {
+            backend: "sqlite",
+            code: None,
+            message: e.to_string(),
+        };
     };
     let message = msg.clone().unwrap_or_else(|| code.to_string());
-    let after_colon =
-        || message.split_once(": ").map(|(_, rest)| rest.trim().to_string());
+    let after_colon = || {
+        message
+            .split_once(": ")
+            .map(|(_, rest)| rest.trim().to_string())
+    };
     match code.extended_code {
         // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
         2067 | 1555 => constraint(ConstraintKind::Unique, after_colon(), message),
@@ -362,10 +408,13 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
         1299 => constraint(ConstraintKind::NotNull, after_colon(), message),
         275 => constraint(ConstraintKind::Check, after_colon(), message),
         _ => match code.code {
-            ErrorCode::OperationInterrupted => Error::Timeout { timeout: Duration::ZERO },
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => {
-                Error::Conflict { kind: ConflictKind::Deadlock, detail: message }
-            }
+            ErrorCode::OperationInterrupted => Error::Timeout {
+                timeout: Duration::ZERO,
+            },
+            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => Error::Conflict {
+                kind: ConflictKind::Deadlock,
+                detail: message,
+            },
             _ if message.starts_with("no such table: ") => Error::TableMissing {
                 table: message.trim_start_matches("no such table: ").to_string(),
             },
@@ -379,5 +428,9 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
 }
 
 fn constraint(kind: ConstraintKind, constraint: Option<String>, detail: String) -> Error {
-    Error::Constraint { kind, constraint, detail }
+    Error::Constraint {
+        kind,
+        constraint,
+        detail,
+    }
 }

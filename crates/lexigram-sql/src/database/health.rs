@@ -89,7 +89,11 @@ impl HealthReport {
 
 impl std::fmt::Display for HealthReport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{:<12} {:<10} {:<6} {:>10}  pool (in use/idle/max)", "backend", "kind", "status", "latency")?;
+        writeln!(
+            f,
+            "{:<12} {:<10} {:<6} {:>10}  pool (in use/idle/max)",
+            "backend", "kind", "status", "latency"
+        )?;
         for b in &self.backends {
             let status = if b.is_up() { "up" } else { "down" };
             writeln!(
@@ -117,7 +121,11 @@ pub(super) async fn check(db: &Database) -> BackendHealth {
     BackendHealth {
         name: db.name().to_string(),
         backend: db.kind().name(),
-        status: if result.is_ok() { HealthStatus::Up } else { HealthStatus::Down },
+        status: if result.is_ok() {
+            HealthStatus::Up
+        } else {
+            HealthStatus::Down
+        },
         latency_ms,
         pool: db.pool_stats(),
         error: result.err().map(|e| e.to_string()),

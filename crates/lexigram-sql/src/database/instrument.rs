@@ -20,7 +20,13 @@ pub(crate) async fn execute(
 ) -> Result<u64> {
     let started = Instant::now();
     let result = guarded(settings, conn, |c| c.execute(sql, params)).await;
-    log(settings, sql, params.len(), started, result.as_ref().ok().copied());
+    log(
+        settings,
+        sql,
+        params.len(),
+        started,
+        result.as_ref().ok().copied(),
+    );
     result
 }
 
@@ -32,7 +38,13 @@ pub(crate) async fn query(
 ) -> Result<Vec<Row>> {
     let started = Instant::now();
     let result = guarded(settings, conn, |c| c.query(sql, params)).await;
-    log(settings, sql, params.len(), started, result.as_ref().ok().map(|r| r.len() as u64));
+    log(
+        settings,
+        sql,
+        params.len(),
+        started,
+        result.as_ref().ok().map(|r| r.len() as u64),
+    );
     result
 }
 
@@ -46,7 +58,11 @@ pub(crate) async fn batch(settings: &BackendSettings, conn: &mut AnyConn, sql: &
 /// Server backends get a client-side deadline a little past the server's own: if the server
 /// never answers, the connection is discarded and the caller gets the typed timeout. SQLite
 /// needs none: its progress handler interrupts the statement on the calling thread.
-async fn guarded<'c, T, F, Fut>(settings: &BackendSettings, conn: &'c mut AnyConn, run: F) -> Result<T>
+async fn guarded<'c, T, F, Fut>(
+    settings: &BackendSettings,
+    conn: &'c mut AnyConn,
+    run: F,
+) -> Result<T>
 where
     F: FnOnce(&'c mut AnyConn) -> Fut,
     Fut: Future<Output = Result<T>> + 'c,

@@ -137,7 +137,9 @@ impl Database {
             .read()
             .ok()
             .and_then(|p| p.clone())
-            .ok_or_else(|| Error::Closed { name: self.inner.settings.name.clone() })
+            .ok_or_else(|| Error::Closed {
+                name: self.inner.settings.name.clone(),
+            })
     }
 
     /// Checks a connection out of the pool (within `pool.timeout`).
@@ -159,7 +161,9 @@ impl Database {
 
     /// Runs a query and returns its first row, or [`Error::NotFound`] when there is none.
     pub async fn fetch_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
-        self.fetch_optional(sql, params).await?.ok_or_else(|| not_found(sql))
+        self.fetch_optional(sql, params)
+            .await?
+            .ok_or_else(|| not_found(sql))
     }
 
     /// Runs a query and returns its first row, if any.
@@ -270,9 +274,19 @@ impl Database {
         match self.pool() {
             Ok(p) => {
                 let (size, idle) = p.state();
-                PoolStats { size, idle, in_use: size.saturating_sub(idle), max }
+                PoolStats {
+                    size,
+                    idle,
+                    in_use: size.saturating_sub(idle),
+                    max,
+                }
             }
-            Err(_) => PoolStats { size: 0, idle: 0, in_use: 0, max },
+            Err(_) => PoolStats {
+                size: 0,
+                idle: 0,
+                in_use: 0,
+                max,
+            },
         }
     }
 
@@ -297,5 +311,8 @@ impl Database {
 }
 
 pub(crate) fn not_found(sql: &str) -> Error {
-    Error::NotFound { entity: "row".into(), key: format!("query `{sql}`") }
+    Error::NotFound {
+        entity: "row".into(),
+        key: format!("query `{sql}`"),
+    }
 }

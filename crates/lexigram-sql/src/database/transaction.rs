@@ -37,13 +37,15 @@ struct TxInner {
 }
 
 enum State {
-    Open(AnyConn),
+    Open(Box<AnyConn>),
     Ended(&'static str),
 }
 
 impl std::fmt::Debug for Transaction {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Transaction").field("database", &self.inner.db.name()).finish_non_exhaustive()
+        f.debug_struct("Transaction")
+            .field("database", &self.inner.db.name())
+            .finish_non_exhaustive()
     }
 }
 
@@ -52,7 +54,7 @@ impl Transaction {
         Transaction {
             inner: Arc::new(TxInner {
                 db,
-                state: Mutex::new(State::Open(conn)),
+                state: Mutex::new(State::Open(Box::new(conn))),
                 label,
                 savepoints: AtomicU32::new(0),
             }),
@@ -77,7 +79,9 @@ impl Transaction {
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut state = self.inner.state.lock().await;
         match &mut *state {
-            State::Open(conn) => instrument::execute(self.inner.db.settings(), conn, sql, params).await,
+            State::Open(conn) => {
+                instrument::execute(self.inner.db.settings(), conn, sql, params).await
+            }
             State::Ended(how) => Err(self.ended(how)),
         }
     }
@@ -86,14 +90,18 @@ impl Transaction {
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let mut state = self.inner.state.lock().await;
         match &mut *state {
-            State::Open(conn) => instrument::query(self.inner.db.settings(), conn, sql, params).await,
+            State::Open(conn) => {
+                instrument::query(self.inner.db.settings(), conn, sql, params).await
+            }
             State::Ended(how) => Err(self.ended(how)),
         }
     }
 
     /// First row of a query, or [`Error::NotFound`].
     pub async fn fetch_one(&self, sql: &str, params: &[Value]) -> Result<Row> {
-        self.fetch_optional(sql, params).await?.ok_or_else(|| not_found(sql))
+        self.fetch_optional(sql, params)
+            .await?
+            .ok_or_else(|| not_found(sql))
     }
 
     /// First row of a query, if any.
@@ -125,7 +133,7 @@ impl Transaction {
         let mut state = self.inner.state.lock().await;
         let how = if commit { "committed" } else { "rolled back" };
         let conn = match std::mem::replace(&mut *state, State::Ended(how)) {
-            State::Open(conn) => conn,
+            State::Open(conn) => *conn,
             State::Ended(prev) => {
                 *state = State::Ended(prev);
                 return Err(self.ended(prev));
@@ -140,10 +148,18 @@ impl Transaction {
                 match conn.finish(false).await {
                     Ok(()) => Err(e),
                     // Nothing to roll back any more is not a failure of the rollback.
-                    Err(_) if !e.breaks_connection() && self.inner.db.kind() == crate::config::BackendKind::Sqlite => Err(e),
+                    Err(_)
+                        if !e.breaks_connection()
+                            && self.inner.db.kind() == crate::config::BackendKind::Sqlite =>
+                    {
+                        Err(e)
+                    }
                     Err(rollback) => {
                         conn.mark_broken();
-                        Err(Error::CommitAndRollback { commit: Box::new(e), rollback: Box::new(rollback) })
+                        Err(Error::CommitAndRollback {
+                            commit: Box::new(e),
+                            rollback: Box::new(rollback),
+                        })
                     }
                 }
             }
@@ -181,13 +197,18 @@ impl Transaction {
         let name = format!("lexigram_sp_{n}");
         let sql = self.inner.db.dialect().savepoint_sql(&name);
         self.execute_batch(&sql).await?;
-        Ok(Savepoint { tx: self.clone(), name })
+        Ok(Savepoint {
+            tx: self.clone(),
+            name,
+        })
     }
 }
 
 impl Drop for TxInner {
     fn drop(&mut self) {
-        let State::Open(mut conn) = std::mem::replace(self.state.get_mut(), State::Ended("dropped")) else {
+        let State::Open(mut conn) =
+            std::mem::replace(self.state.get_mut(), State::Ended("dropped"))
+        else {
             return;
         };
         tracing::warn!(backend = %self.db.name(), "{} dropped without commit: rolled back", self.label);
@@ -231,8 +252,12 @@ impl Savepoint {
     /// Undoes everything done since the savepoint; the enclosing transaction goes on.
     pub async fn rollback(self) -> Result<()> {
         let dialect = self.tx.inner.db.dialect();
-        self.tx.execute_batch(&dialect.rollback_to_savepoint_sql(&self.name)).await?;
-        self.tx.execute_batch(&dialect.release_savepoint_sql(&self.name)).await
+        self.tx
+            .execute_batch(&dialect.rollback_to_savepoint_sql(&self.name))
+            .await?;
+        self.tx
+            .execute_batch(&dialect.release_savepoint_sql(&self.name))
+            .await
     }
 
     /// The transaction this savepoint belongs to.

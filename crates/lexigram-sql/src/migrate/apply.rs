@@ -31,13 +31,27 @@ pub(crate) async fn run_step(
         },
     };
     let statements = if Migration::single_batch(script) {
-        vec![Statement { sql: script.to_string(), line: 1 }]
+        vec![Statement {
+            sql: script.to_string(),
+            line: 1,
+        }]
     } else {
         split_statements(script, db.kind() == BackendKind::MySql)
     };
     let transactional = db.kind() != BackendKind::MySql && !Migration::no_transaction(script);
-    let step = Step { db, store, migration, direction, file, statements: &statements };
-    if transactional { step.in_transaction(lock).await } else { step.marked_dirty(lock).await }
+    let step = Step {
+        db,
+        store,
+        migration,
+        direction,
+        file,
+        statements: &statements,
+    };
+    if transactional {
+        step.in_transaction(lock).await
+    } else {
+        step.marked_dirty(lock).await
+    }
 }
 
 /// The error for reverting a migration that has no `.down.sql`.
@@ -72,7 +86,11 @@ impl Step<'_> {
     async fn run_statements(&self, ex: &Executor) -> std::result::Result<(), StatementFailure> {
         for (index, statement) in self.statements.iter().enumerate() {
             if let Err(error) = ex.execute_batch(&statement.sql).await {
-                return Err(StatementFailure { index: index + 1, statement: statement.clone(), error });
+                return Err(StatementFailure {
+                    index: index + 1,
+                    statement: statement.clone(),
+                    error,
+                });
             }
         }
         Ok(())
@@ -102,7 +120,10 @@ impl Step<'_> {
             let ex = Executor::from(tx);
             let savepoint = tx.savepoint().await?;
             let outcome = match self.run_statements(&ex).await {
-                Ok(()) => self.record(&ex, elapsed_ms(started), false).await.map_err(|e| self.record_failed(e)),
+                Ok(()) => self
+                    .record(&ex, elapsed_ms(started), false)
+                    .await
+                    .map_err(|e| self.record_failed(e)),
                 Err(failure) => Err(self.failed(failure, false)),
             };
             match outcome {
@@ -116,7 +137,10 @@ impl Step<'_> {
             let tx = self.db.begin().await?;
             let ex = Executor::from(&tx);
             let outcome = match self.run_statements(&ex).await {
-                Ok(()) => self.record(&ex, elapsed_ms(started), false).await.map_err(|e| self.record_failed(e)),
+                Ok(()) => self
+                    .record(&ex, elapsed_ms(started), false)
+                    .await
+                    .map_err(|e| self.record_failed(e)),
                 Err(failure) => Err(self.failed(failure, false)),
             };
             match outcome {
@@ -145,7 +169,11 @@ impl Step<'_> {
             // the next; DDL commits implicitly on MySQL anyway.
             let tx = self.db.begin().await?;
             let result = self.run_statements(&Executor::from(&tx)).await;
-            let ended = if result.is_ok() { tx.commit().await } else { tx.rollback().await };
+            let ended = if result.is_ok() {
+                tx.commit().await
+            } else {
+                tx.rollback().await
+            };
             if let Err(e) = ended {
                 tracing::warn!(error = %e, "ending a MySQL migration transaction failed");
             }
@@ -169,7 +197,11 @@ impl Step<'_> {
     }
 
     fn script_name(&self) -> String {
-        self.file.rsplit(['/', '\\']).next().unwrap_or(self.file).to_string()
+        self.file
+            .rsplit(['/', '\\'])
+            .next()
+            .unwrap_or(self.file)
+            .to_string()
     }
 
     fn failed(&self, failure: StatementFailure, dirty: bool) -> Error {
@@ -199,7 +231,11 @@ impl Step<'_> {
             )
         };
         // The failing run is `Failed`; later runs refusing because of the mark are `Dirty`.
-        Error::Migration(MigrationError { kind: MigrationErrorKind::Failed, version: Some(version), message })
+        Error::Migration(MigrationError {
+            kind: MigrationErrorKind::Failed,
+            version: Some(version),
+            message,
+        })
     }
 
     fn record_failed(&self, e: Error) -> Error {

@@ -32,7 +32,11 @@ pub(crate) struct MigrationLock {
 
 impl MigrationLock {
     /// Waits up to `timeout` for the lock.
-    pub(crate) async fn acquire(db: &Database, table: &str, timeout: Duration) -> Result<MigrationLock> {
+    pub(crate) async fn acquire(
+        db: &Database,
+        table: &str,
+        timeout: Duration,
+    ) -> Result<MigrationLock> {
         if db.kind() != BackendKind::Sqlite && db.settings().pool.max_size < 2 {
             return Err(Error::Migration(MigrationError {
                 kind: MigrationErrorKind::Invalid,
@@ -43,7 +47,12 @@ impl MigrationLock {
                 ),
             }));
         }
-        let mut lock = MigrationLock { db: db.clone(), table: table.to_string(), timeout, tx: None };
+        let mut lock = MigrationLock {
+            db: db.clone(),
+            table: table.to_string(),
+            timeout,
+            tx: None,
+        };
         lock.take().await?;
         tracing::debug!(backend = %db.name(), table, "migration lock acquired");
         Ok(lock)
@@ -90,7 +99,9 @@ impl MigrationLock {
                 let attempt = tokio::task::spawn_blocking(move || handle.block_on(db.begin()));
                 match tokio::time::timeout(remaining.max(POLL), attempt).await {
                     Ok(Ok(tx)) => tx.map(Some),
-                    Ok(Err(join)) => Err(Error::UnitOfWork { detail: format!("the migration lock attempt failed: {join}") }),
+                    Ok(Err(join)) => Err(Error::UnitOfWork {
+                        detail: format!("the migration lock attempt failed: {join}"),
+                    }),
                     Err(_) => Ok(None),
                 }
             }
@@ -100,7 +111,9 @@ impl MigrationLock {
                 // CREATE INDEX CONCURRENTLY in `-- lexigram:no-transaction` migrations.
                 let tx = self.db.begin().await?;
                 let sql = format!("SELECT pg_try_advisory_lock({PG_KEY}) AS locked");
-                let row = tx.fetch_one(&sql, &[Value::Text(self.table.clone())]).await?;
+                let row = tx
+                    .fetch_one(&sql, &[Value::Text(self.table.clone())])
+                    .await?;
                 if row.get::<bool>("locked")? {
                     tx.execute_batch("COMMIT").await?;
                     Ok(Some(tx))
@@ -112,7 +125,9 @@ impl MigrationLock {
             BackendKind::MySql => {
                 let tx = self.db.begin().await?;
                 let sql = format!("SELECT GET_LOCK({}, 0) AS locked", mysql_lock_name());
-                let row = tx.fetch_one(&sql, &[Value::Text(self.table.clone())]).await?;
+                let row = tx
+                    .fetch_one(&sql, &[Value::Text(self.table.clone())])
+                    .await?;
                 if row.get::<Option<i64>>("locked")? == Some(1) {
                     Ok(Some(tx))
                 } else {
@@ -134,16 +149,18 @@ impl MigrationLock {
 
     /// The SQLite lock transaction, for savepoints; `None` on other backends.
     pub(crate) fn sqlite_tx(&self) -> Option<&Transaction> {
-        self.tx.as_ref().filter(|_| self.db.kind() == BackendKind::Sqlite)
+        self.tx
+            .as_ref()
+            .filter(|_| self.db.kind() == BackendKind::Sqlite)
     }
 
     /// SQLite: commits the lock transaction so statements can run outside any transaction
     /// (`-- lexigram:no-transaction`). No-op elsewhere.
     pub(crate) async fn suspend(&mut self) -> Result<()> {
-        if self.db.kind() == BackendKind::Sqlite {
-            if let Some(tx) = self.tx.take() {
-                tx.commit().await?;
-            }
+        if self.db.kind() == BackendKind::Sqlite
+            && let Some(tx) = self.tx.take()
+        {
+            tx.commit().await?;
         }
         Ok(())
     }
@@ -164,8 +181,10 @@ impl MigrationLock {
     }
 
     async fn release_inner(&mut self) -> Result<()> {
-        let Some(tx) = self.tx.take() else { return Ok(()) };
-        let result = match self.db.kind() {
+        let Some(tx) = self.tx.take() else {
+            return Ok(());
+        };
+        match self.db.kind() {
             BackendKind::Sqlite => tx.commit().await,
             BackendKind::Postgres => {
                 let sql = format!("SELECT pg_advisory_unlock({PG_KEY}) AS released");
@@ -181,8 +200,7 @@ impl MigrationLock {
                 let ended = tx.rollback().await;
                 released.and(ended)
             }
-        };
-        result
+        }
     }
 }
 

@@ -16,8 +16,15 @@ pub(crate) fn status_of(source: &MigrationSource, applied: &[AppliedMigration]) 
             Some(m) if m.checksum != a.checksum => MigrationState::Changed,
             Some(_) => MigrationState::Applied,
         };
-        let name = source.get(a.version).map_or_else(|| a.name.clone(), |m| m.name.clone());
-        entries.push(StatusEntry { version: a.version, name, state, applied: Some(a.clone()) });
+        let name = source
+            .get(a.version)
+            .map_or_else(|| a.name.clone(), |m| m.name.clone());
+        entries.push(StatusEntry {
+            version: a.version,
+            name,
+            state,
+            applied: Some(a.clone()),
+        });
     }
     for m in source.migrations() {
         if !applied.iter().any(|a| a.version == m.version) {
@@ -31,7 +38,10 @@ pub(crate) fn status_of(source: &MigrationSource, applied: &[AppliedMigration]) 
     }
     entries.sort_by_key(|e| e.version);
     let current_version = applied.iter().filter(|a| !a.dirty).map(|a| a.version).max();
-    MigrationStatus { current_version, entries }
+    MigrationStatus {
+        current_version,
+        entries,
+    }
 }
 
 /// Fails on a dirty version or a changed file; with `strict`, also on a missing file.

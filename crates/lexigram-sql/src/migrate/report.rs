@@ -107,7 +107,11 @@ pub struct MigrationStatus {
 
 impl MigrationStatus {
     fn versions(&self, state: MigrationState) -> Vec<i64> {
-        self.entries.iter().filter(|e| e.state == state).map(|e| e.version).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.state == state)
+            .map(|e| e.version)
+            .collect()
     }
 
     /// Versions not applied yet.

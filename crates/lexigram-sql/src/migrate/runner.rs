@@ -131,7 +131,11 @@ impl Migrator {
     /// Applied migrations, most recently applied first, at most `limit` of them.
     pub async fn history(&self, limit: Option<usize>) -> Result<Vec<AppliedMigration>> {
         let mut applied = self.applied().await?;
-        applied.sort_by(|a, b| b.applied_at.cmp(&a.applied_at).then(b.version.cmp(&a.version)));
+        applied.sort_by(|a, b| {
+            b.applied_at
+                .cmp(&a.applied_at)
+                .then(b.version.cmp(&a.version))
+        });
         applied.truncate(limit.unwrap_or(usize::MAX));
         Ok(applied)
     }
@@ -155,7 +159,11 @@ impl Migrator {
             dry_run: true,
             steps: pending
                 .iter()
-                .map(|m| MigrationStep { version: m.version, name: m.name.clone(), execution_ms: 0 })
+                .map(|m| MigrationStep {
+                    version: m.version,
+                    name: m.name.clone(),
+                    execution_ms: 0,
+                })
                 .collect(),
             current_version: status.current_version,
             missing_files: status.missing_files(),
@@ -164,7 +172,8 @@ impl Migrator {
 
     fn pending(&self, applied: &[AppliedMigration], to: Option<i64>) -> Result<Vec<&Migration>> {
         if let Some(target) = to {
-            let known = self.source.get(target).is_some() || applied.iter().any(|a| a.version == target);
+            let known =
+                self.source.get(target).is_some() || applied.iter().any(|a| a.version == target);
             if !known {
                 return Err(invalid_version(
                     target,
@@ -209,8 +218,19 @@ impl Migrator {
             tracing::warn!(version, source = %self.source.origin(), "applied migration has no file");
         }
         let steps = self.run(store, lock, &pending, Direction::Up).await?;
-        let current = store.list(&lock.executor()).await?.iter().map(|a| a.version).max();
-        Ok(MigrationReport { direction: Direction::Up, dry_run: false, steps, current_version: current, missing_files })
+        let current = store
+            .list(&lock.executor())
+            .await?
+            .iter()
+            .map(|a| a.version)
+            .max();
+        Ok(MigrationReport {
+            direction: Direction::Up,
+            dry_run: false,
+            steps,
+            current_version: current,
+            missing_files,
+        })
     }
 
     async fn run(
@@ -224,11 +244,28 @@ impl Migrator {
         let mut steps = Vec::with_capacity(total);
         for (i, m) in migrations.iter().enumerate() {
             let (version, name, index) = (m.version, m.name.clone(), i + 1);
-            self.emit(MigrationEvent::Started { direction, version, name: name.clone(), index, total });
+            self.emit(MigrationEvent::Started {
+                direction,
+                version,
+                name: name.clone(),
+                index,
+                total,
+            });
             let execution_ms = run_step(&self.db, store, lock, m, direction).await?;
             tracing::debug!(version, name = %name, ?direction, execution_ms, "migration done");
-            self.emit(MigrationEvent::Finished { direction, version, name: name.clone(), execution_ms, index, total });
-            steps.push(MigrationStep { version, name, execution_ms });
+            self.emit(MigrationEvent::Finished {
+                direction,
+                version,
+                name: name.clone(),
+                execution_ms,
+                index,
+                total,
+            });
+            steps.push(MigrationStep {
+                version,
+                name,
+                execution_ms,
+            });
         }
         Ok(steps)
     }
@@ -258,7 +295,9 @@ impl Migrator {
                 if v != 0 && !applied.iter().any(|a| a.version == v) {
                     return Err(invalid_version(
                         v,
-                        format!("version {v} is not applied, so it cannot be the downgrade target. Fix: pick an applied version from `lexigram db status`, or 0 to revert everything"),
+                        format!(
+                            "version {v} is not applied, so it cannot be the downgrade target. Fix: pick an applied version from `lexigram db status`, or 0 to revert everything"
+                        ),
                     ));
                 }
                 newest_first.into_iter().filter(|a| a.version > v).collect()
@@ -266,16 +305,30 @@ impl Migrator {
         };
         let mut migrations = Vec::with_capacity(chosen.len());
         for a in chosen {
-            let m = self.source.get(a.version).ok_or_else(|| missing_file(a, &self.source))?;
+            let m = self
+                .source
+                .get(a.version)
+                .ok_or_else(|| missing_file(a, &self.source))?;
             if m.down.is_none() {
                 return Err(no_down(m));
             }
             migrations.push(m);
         }
         let steps = self.run(store, lock, &migrations, Direction::Down).await?;
-        let current = store.list(&lock.executor()).await?.iter().map(|a| a.version).max();
+        let current = store
+            .list(&lock.executor())
+            .await?
+            .iter()
+            .map(|a| a.version)
+            .max();
         let missing_files = status_of(&self.source, &applied).missing_files();
-        Ok(MigrationReport { direction: Direction::Down, dry_run: false, steps, current_version: current, missing_files })
+        Ok(MigrationReport {
+            direction: Direction::Down,
+            dry_run: false,
+            steps,
+            current_version: current,
+            missing_files,
+        })
     }
 
     /// After a manual fix: removes the records of dirty versions (the next upgrade applies
@@ -292,7 +345,11 @@ impl Migrator {
                 if a.dirty {
                     store.delete(&ex, a.version).await?;
                     report.cleared_dirty.push(a.version);
-                } else if let Some(m) = self.source.get(a.version).filter(|m| m.checksum != a.checksum) {
+                } else if let Some(m) = self
+                    .source
+                    .get(a.version)
+                    .filter(|m| m.checksum != a.checksum)
+                {
                     store.set_checksum(&ex, a.version, &m.checksum).await?;
                     report.realigned.push(a.version);
                 }

@@ -95,9 +95,14 @@ impl MigrationSource {
         })?;
         let mut files: Vec<(String, String, String)> = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|e| invalid(format!("cannot list {}: {e}", dir.display())))?;
+            let entry =
+                entry.map_err(|e| invalid(format!("cannot list {}: {e}", dir.display())))?;
             let path: PathBuf = entry.path();
-            let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
+            let Some(file_name) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_string)
+            else {
                 continue;
             };
             if !file_name.ends_with(".sql") || !path.is_file() {
@@ -130,7 +135,9 @@ impl MigrationSource {
         let mut by_version: BTreeMap<i64, Slot> = BTreeMap::new();
         for (file, label, text) in files {
             let (version, name, up) = parse_file_name(&file)?;
-            let slot = by_version.entry(version).or_insert_with(|| (name.clone(), None, None));
+            let slot = by_version
+                .entry(version)
+                .or_insert_with(|| (name.clone(), None, None));
             if slot.0 != name {
                 return Err(invalid_version(
                     version,
@@ -157,7 +164,15 @@ impl MigrationSource {
                 Some((f, d)) => (Some(f), Some(d)),
                 None => (None, None),
             };
-            migrations.push(Migration { version, name, checksum: checksum(&up), up, down, up_file, down_file });
+            migrations.push(Migration {
+                version,
+                name,
+                checksum: checksum(&up),
+                up,
+                down,
+                up_file,
+                down_file,
+            });
         }
         Ok(MigrationSource { migrations, origin })
     }
@@ -169,7 +184,10 @@ impl MigrationSource {
 
     /// The migration with this version.
     pub fn get(&self, version: i64) -> Option<&Migration> {
-        self.migrations.binary_search_by_key(&version, |m| m.version).ok().map(|i| &self.migrations[i])
+        self.migrations
+            .binary_search_by_key(&version, |m| m.version)
+            .ok()
+            .map(|i| &self.migrations[i])
     }
 
     /// Where the migrations came from (a directory, or `embedded migrations`).
@@ -212,11 +230,19 @@ pub fn parse_file_name(file: &str) -> Result<(i64, String, bool)> {
 }
 
 pub(crate) fn invalid(message: String) -> Error {
-    Error::Migration(MigrationError { kind: MigrationErrorKind::Invalid, version: None, message })
+    Error::Migration(MigrationError {
+        kind: MigrationErrorKind::Invalid,
+        version: None,
+        message,
+    })
 }
 
 pub(crate) fn invalid_version(version: i64, message: String) -> Error {
-    Error::Migration(MigrationError { kind: MigrationErrorKind::Invalid, version: Some(version), message })
+    Error::Migration(MigrationError {
+        kind: MigrationErrorKind::Invalid,
+        version: Some(version),
+        message,
+    })
 }
 
 /// Embeds migration files in the binary, for auto-migration without the files on disk.
@@ -224,12 +250,17 @@ pub(crate) fn invalid_version(version: i64, message: String) -> Error {
 /// both the `.up.sql` and the `.down.sql` of each migration. Evaluates to
 /// `Result<MigrationSource>`.
 ///
-/// ```ignore
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
 /// let source = lexigram_sql::embed_migrations!(
-///     "../migrations/20261124130501_add_users.up.sql",
-///     "../migrations/20261124130501_add_users.down.sql",
+///     "../../tests/fixtures/migrations_lf/0001_users.up.sql",
+///     "../../tests/fixtures/migrations_lf/0001_users.down.sql",
 /// )?;
+/// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
 /// db.migrate(&source).await?;
+/// let n: i64 = db.fetch_one("SELECT COUNT(*) AS n FROM users", &[]).await?.get("n")?;
+/// assert_eq!(n, 1);
+/// # Ok(()) }
 /// ```
 #[macro_export]
 macro_rules! embed_migrations {
@@ -244,19 +275,40 @@ mod tests {
 
     #[test]
     fn directives_only_in_the_header() {
-        assert!(Migration::no_transaction("-- lexigram:no-transaction\nVACUUM;"));
-        assert!(Migration::no_transaction("\n-- about\n-- LEXIGRAM:NO-TRANSACTION\nVACUUM;"));
-        assert!(!Migration::no_transaction("VACUUM;\n-- lexigram:no-transaction"));
+        assert!(Migration::no_transaction(
+            "-- lexigram:no-transaction\nVACUUM;"
+        ));
+        assert!(Migration::no_transaction(
+            "\n-- about\n-- LEXIGRAM:NO-TRANSACTION\nVACUUM;"
+        ));
+        assert!(!Migration::no_transaction(
+            "VACUUM;\n-- lexigram:no-transaction"
+        ));
     }
 
     #[test]
     fn pairs_and_errors() {
         let dup = MigrationSource::from_static(&[("1_a.up.sql", ""), ("1_b.up.sql", "")]);
-        assert!(dup.unwrap_err().to_string().contains("used by two migrations"));
+        assert!(
+            dup.unwrap_err()
+                .to_string()
+                .contains("used by two migrations")
+        );
         let orphan = MigrationSource::from_static(&[("1_a.down.sql", "")]);
         assert!(orphan.unwrap_err().to_string().contains("no 1_a.up.sql"));
-        let src = MigrationSource::from_static(&[("dir/0010_b.up.sql", "x"), ("0002_a.up.sql", "y")]).unwrap();
-        assert_eq!(src.migrations().iter().map(|m| m.version).collect::<Vec<_>>(), vec![2, 10]);
-        assert_eq!(src.get(10).map(|m| m.up_file.as_str()), Some("embedded:0010_b.up.sql"));
+        let src =
+            MigrationSource::from_static(&[("dir/0010_b.up.sql", "x"), ("0002_a.up.sql", "y")])
+                .unwrap();
+        assert_eq!(
+            src.migrations()
+                .iter()
+                .map(|m| m.version)
+                .collect::<Vec<_>>(),
+            vec![2, 10]
+        );
+        assert_eq!(
+            src.get(10).map(|m| m.up_file.as_str()),
+            Some("embedded:0010_b.up.sql")
+        );
     }
 }

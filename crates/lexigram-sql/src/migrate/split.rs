@@ -40,7 +40,13 @@ impl Statement {
 /// assert_eq!(parts[1].line, 2);
 /// ```
 pub fn split_statements(sql: &str, backslash_escapes: bool) -> Vec<Statement> {
-    Splitter { chars: sql.chars().collect(), pos: 0, line: 1, backslash_escapes }.run()
+    Splitter {
+        chars: sql.chars().collect(),
+        pos: 0,
+        line: 1,
+        backslash_escapes,
+    }
+    .run()
 }
 
 struct Splitter {
@@ -68,9 +74,11 @@ struct Current {
 impl Current {
     fn is_compound(&self) -> bool {
         self.words.first().is_some_and(|w| w == "CREATE")
-            && self.words.iter().take(6).any(|w| {
-                matches!(w.as_str(), "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT")
-            })
+            && self
+                .words
+                .iter()
+                .take(6)
+                .any(|w| matches!(w.as_str(), "TRIGGER" | "PROCEDURE" | "FUNCTION" | "EVENT"))
     }
 
     fn finish_word(&mut self) {
@@ -227,7 +235,11 @@ impl Splitter {
                 tag.push('$');
                 return Some(tag);
             }
-            let ok = if i == 1 { c.is_alphabetic() || c == '_' } else { c.is_alphanumeric() || c == '_' };
+            let ok = if i == 1 {
+                c.is_alphabetic() || c == '_'
+            } else {
+                c.is_alphanumeric() || c == '_'
+            };
             if !ok {
                 return None;
             }
@@ -257,7 +269,10 @@ fn push(out: &mut Vec<Statement>, cur: Current) {
     if cur.has_code {
         let sql = cur.text.trim().to_string();
         if !sql.is_empty() {
-            out.push(Statement { sql, line: cur.line });
+            out.push(Statement {
+                sql,
+                line: cur.line,
+            });
         }
     }
 }
@@ -267,7 +282,10 @@ mod tests {
     use super::*;
 
     fn sqls(text: &str) -> Vec<String> {
-        split_statements(text, true).into_iter().map(|s| s.sql).collect()
+        split_statements(text, true)
+            .into_iter()
+            .map(|s| s.sql)
+            .collect()
     }
 
     #[test]
@@ -275,13 +293,19 @@ mod tests {
         let text = "-- header; here\nCREATE TABLE \"a;b\" (x TEXT DEFAULT 'x;''y');\n/* c; */ SELECT `q;`;\n\n";
         assert_eq!(
             sqls(text),
-            vec!["CREATE TABLE \"a;b\" (x TEXT DEFAULT 'x;''y')", "SELECT `q;`"]
+            vec![
+                "CREATE TABLE \"a;b\" (x TEXT DEFAULT 'x;''y')",
+                "SELECT `q;`"
+            ]
         );
     }
 
     #[test]
     fn mysql_backslash_escape() {
-        assert_eq!(sqls("SELECT 'it\\'s; ok'; SELECT 2"), vec!["SELECT 'it\\'s; ok'", "SELECT 2"]);
+        assert_eq!(
+            sqls("SELECT 'it\\'s; ok'; SELECT 2"),
+            vec!["SELECT 'it\\'s; ok'", "SELECT 2"]
+        );
         let pg = split_statements("SELECT 'a\\'; SELECT 2", false);
         assert_eq!(pg.len(), 2);
     }

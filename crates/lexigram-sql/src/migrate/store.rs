@@ -50,7 +50,10 @@ impl Store {
                 "`{table}` is not a valid migrations table name (sql.migrations.table). Fix: use letters, digits and `_` only, e.g. `schema_migrations`"
             )));
         }
-        Ok(Store { kind: ex.database().kind(), quoted: ex.dialect().quote_ident(table) })
+        Ok(Store {
+            kind: ex.database().kind(),
+            quoted: ex.dialect().quote_ident(table),
+        })
     }
 
     fn placeholders(&self, n: usize) -> Vec<String> {
@@ -114,26 +117,47 @@ impl Store {
 
     fn timestamp(&self, at: DateTime<Utc>) -> Value {
         match self.kind {
-            BackendKind::Sqlite => Value::Text(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            BackendKind::Sqlite => {
+                Value::Text(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
+            }
             _ => Value::Timestamp(at),
         }
     }
 
     /// Marks a dirty row clean after its statements succeeded.
-    pub(crate) async fn mark_clean(&self, ex: &Executor, version: i64, execution_ms: i64) -> Result<()> {
+    pub(crate) async fn mark_clean(
+        &self,
+        ex: &Executor,
+        version: i64,
+        execution_ms: i64,
+    ) -> Result<()> {
         let p = self.placeholders(3);
         let sql = format!(
             "UPDATE {} SET dirty = {}, execution_ms = {} WHERE version = {}",
             self.quoted, p[0], p[1], p[2]
         );
-        ex.execute(&sql, &[Value::Bool(false), Value::Int(execution_ms), Value::Int(version)]).await.map(|_| ())
+        ex.execute(
+            &sql,
+            &[
+                Value::Bool(false),
+                Value::Int(execution_ms),
+                Value::Int(version),
+            ],
+        )
+        .await
+        .map(|_| ())
     }
 
     /// Marks a recorded row dirty (a revert failed halfway outside a transaction).
     pub(crate) async fn mark_dirty(&self, ex: &Executor, version: i64) -> Result<()> {
         let p = self.placeholders(2);
-        let sql = format!("UPDATE {} SET dirty = {} WHERE version = {}", self.quoted, p[0], p[1]);
-        ex.execute(&sql, &[Value::Bool(true), Value::Int(version)]).await.map(|_| ())
+        let sql = format!(
+            "UPDATE {} SET dirty = {} WHERE version = {}",
+            self.quoted, p[0], p[1]
+        );
+        ex.execute(&sql, &[Value::Bool(true), Value::Int(version)])
+            .await
+            .map(|_| ())
     }
 
     /// Removes a version's row.
@@ -144,10 +168,23 @@ impl Store {
     }
 
     /// Replaces a version's recorded checksum (repair accepting an edited file).
-    pub(crate) async fn set_checksum(&self, ex: &Executor, version: i64, checksum: &str) -> Result<()> {
+    pub(crate) async fn set_checksum(
+        &self,
+        ex: &Executor,
+        version: i64,
+        checksum: &str,
+    ) -> Result<()> {
         let p = self.placeholders(2);
-        let sql = format!("UPDATE {} SET checksum = {} WHERE version = {}", self.quoted, p[0], p[1]);
-        ex.execute(&sql, &[Value::Text(checksum.to_string()), Value::Int(version)]).await.map(|_| ())
+        let sql = format!(
+            "UPDATE {} SET checksum = {} WHERE version = {}",
+            self.quoted, p[0], p[1]
+        );
+        ex.execute(
+            &sql,
+            &[Value::Text(checksum.to_string()), Value::Int(version)],
+        )
+        .await
+        .map(|_| ())
     }
 }
 

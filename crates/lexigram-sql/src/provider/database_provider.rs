@@ -160,7 +160,7 @@ impl DatabaseProvider {
 /// The seed's error for a provider with nothing to connect to, with both fixes.
 pub(crate) fn no_backend_configured() -> Error {
     Error::NoPrimaryBackend {
-        detail: "No database backend is configured: DatabaseProvider is registered but no config has been provided. Fix: provide configuration — either in application.yaml (`sql:\\n  backend:\\n    url: sqlite:///db.sqlite`, or env LEX_SQL__BACKEND__URL) or in code: `app.add_provider(DatabaseProvider::new(DatabaseConfig::from_url(\"sqlite:///db.sqlite\")?))`; `DatabaseModule::configure_default()` opts into the SQLite default `sqlite:///data.db`".to_string(),
+        detail: "No database backend is configured: DatabaseProvider is registered but no config has been provided. Fix: provide configuration — either in application.yaml (set `sql.backend.url`, e.g. `sqlite:///db.sqlite`, or the env variable LEX_SQL__BACKEND__URL) or in code: `app.add_provider(DatabaseProvider::new(DatabaseConfig::from_url(\"sqlite:///db.sqlite\")?))`. `DatabaseModule::configure_default()` opts into the SQLite default `sqlite:///data.db`".to_string(),
     }
 }
 

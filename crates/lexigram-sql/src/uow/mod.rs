@@ -11,6 +11,6 @@ mod retry;
 mod tracking;
 mod unit;
 
-pub use outbox::{Outbox, OutboxEvent, OUTBOX_TABLE};
+pub use outbox::{OUTBOX_TABLE, Outbox, OutboxEvent};
 pub use retry::RetryPolicy;
 pub use unit::UnitOfWork;

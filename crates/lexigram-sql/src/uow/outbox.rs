@@ -86,7 +86,15 @@ pub(super) async fn store(ex: &Executor, events: Vec<(String, serde_json::Value)
     );
     let now = Utc::now();
     for (event_type, payload) in events {
-        ex.execute(&sql, &[event_type.into(), Value::Text(payload.to_string()), now.into()]).await?;
+        ex.execute(
+            &sql,
+            &[
+                event_type.into(),
+                Value::Text(payload.to_string()),
+                now.into(),
+            ],
+        )
+        .await?;
     }
     Ok(())
 }
@@ -124,7 +132,12 @@ impl Outbox {
             "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} WHERE published_at IS NULL ORDER BY id{}",
             self.db.dialect().limit_offset(Some(limit), None)
         );
-        self.db.fetch_all(&sql, &[]).await?.iter().map(OutboxEvent::from_row).collect()
+        self.db
+            .fetch_all(&sql, &[])
+            .await?
+            .iter()
+            .map(OutboxEvent::from_row)
+            .collect()
     }
 
     /// Every stored event, oldest first (published or not).
@@ -133,7 +146,12 @@ impl Outbox {
         let sql = format!(
             "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} ORDER BY id"
         );
-        self.db.fetch_all(&sql, &[]).await?.iter().map(OutboxEvent::from_row).collect()
+        self.db
+            .fetch_all(&sql, &[])
+            .await?
+            .iter()
+            .map(OutboxEvent::from_row)
+            .collect()
     }
 
     /// Marks events published; returns how many were still pending.

@@ -26,20 +26,29 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        RetryPolicy { max_attempts: 10, base_delay: Duration::from_millis(2), max_delay: Duration::from_millis(200) }
+        RetryPolicy {
+            max_attempts: 10,
+            base_delay: Duration::from_millis(2),
+            max_delay: Duration::from_millis(200),
+        }
     }
 }
 
 impl RetryPolicy {
     /// A policy with `max_attempts` and the default delays.
     pub fn attempts(max_attempts: u32) -> Self {
-        RetryPolicy { max_attempts, ..RetryPolicy::default() }
+        RetryPolicy {
+            max_attempts,
+            ..RetryPolicy::default()
+        }
     }
 
     /// The delay after failed attempt `attempt` (1-based): exponential, capped, with jitter in
     /// its upper half so that conflicting tasks spread out.
     pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
         let capped = exp.min(self.max_delay);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

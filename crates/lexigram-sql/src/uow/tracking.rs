@@ -21,7 +21,12 @@ pub(super) struct Changes {
 impl Changes {
     pub(super) fn new_entity<E: Entity>(&mut self, entity: E) {
         self.inserts.push(Box::new(move |ex| {
-            Box::pin(async move { Repository::<E>::new(ex.clone()).create(entity).await.map(drop) })
+            Box::pin(async move {
+                Repository::<E>::new(ex.clone())
+                    .create(entity)
+                    .await
+                    .map(drop)
+            })
         }));
     }
 

@@ -63,7 +63,11 @@ impl Database {
     async fn unit_of_work_with(&self, isolation: Option<Isolation>) -> Result<UnitOfWork> {
         outbox::ensure_table(self).await?;
         let tx = self.begin_with(isolation, "unit of work").await?;
-        Ok(UnitOfWork { tx, changes: Changes::default(), events: Vec::new() })
+        Ok(UnitOfWork {
+            tx,
+            changes: Changes::default(),
+            events: Vec::new(),
+        })
     }
 }
 
@@ -106,8 +110,13 @@ impl UnitOfWork {
 
     /// Records a domain event; it is written to the outbox ([`super::Outbox`]) in the unit's
     /// transaction at commit, and never if the unit rolls back.
-    pub fn register_event<T: serde::Serialize>(&mut self, event_type: &str, event: &T) -> Result<()> {
-        self.events.push((event_type.to_string(), outbox::serialize(event)?));
+    pub fn register_event<T: serde::Serialize>(
+        &mut self,
+        event_type: &str,
+        event: &T,
+    ) -> Result<()> {
+        self.events
+            .push((event_type.to_string(), outbox::serialize(event)?));
         Ok(())
     }
 
@@ -127,10 +136,13 @@ impl UnitOfWork {
         };
         if let Err(e) = flushed {
             self.events.clear();
-            if let Err(rollback) = self.tx.rollback().await {
-                if !matches!(rollback, Error::UnitOfWork { .. }) {
-                    return Err(Error::CommitAndRollback { commit: Box::new(e), rollback: Box::new(rollback) });
-                }
+            if let Err(rollback) = self.tx.rollback().await
+                && !matches!(rollback, Error::UnitOfWork { .. })
+            {
+                return Err(Error::CommitAndRollback {
+                    commit: Box::new(e),
+                    rollback: Box::new(rollback),
+                });
             }
             return Err(e);
         }

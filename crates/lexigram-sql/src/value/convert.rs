@@ -141,7 +141,9 @@ impl FromValue for String {
         match value {
             Value::Text(s) => Ok(s.clone()),
             Value::Bytes(b) => String::from_utf8(b.clone()).map_err(|_| "invalid UTF-8".into()),
-            other => other.as_storage_text().ok_or_else(|| mismatch("text", other)),
+            other => other
+                .as_storage_text()
+                .ok_or_else(|| mismatch("text", other)),
         }
     }
 }
@@ -281,7 +283,11 @@ mod tests {
     #[test]
     fn integers_round_trip_and_reject_overflow() {
         assert_eq!(i32::from_value(&Value::from(7i32)), Ok(7));
-        assert!(i8::from_value(&Value::Int(300)).unwrap_err().contains("does not fit"));
+        assert!(
+            i8::from_value(&Value::Int(300))
+                .unwrap_err()
+                .contains("does not fit")
+        );
         assert!(u32::from_value(&Value::Int(-1)).is_err());
     }
 
@@ -294,7 +300,10 @@ mod tests {
         let back = DateTime::<Utc>::from_value(&Value::Text(stored)).unwrap();
         assert_eq!(back.timestamp_micros(), t.timestamp_micros());
         let j = serde_json::json!({"a": [1, 2]});
-        assert_eq!(serde_json::Value::from_value(&Value::Text(j.to_string())), Ok(j));
+        assert_eq!(
+            serde_json::Value::from_value(&Value::Text(j.to_string())),
+            Ok(j)
+        );
     }
 
     #[test]

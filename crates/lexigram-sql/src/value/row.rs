@@ -54,10 +54,11 @@ impl Row {
 
     /// Position of a column by name (exact match first, then ASCII case-insensitive).
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.columns
-            .iter()
-            .position(|c| c == name)
-            .or_else(|| self.columns.iter().position(|c| c.eq_ignore_ascii_case(name)))
+        self.columns.iter().position(|c| c == name).or_else(|| {
+            self.columns
+                .iter()
+                .position(|c| c.eq_ignore_ascii_case(name))
+        })
     }
 
     /// The raw value of a column, by name.
@@ -71,23 +72,35 @@ impl Row {
     pub fn get<T: FromValue>(&self, name: &str) -> Result<T> {
         let idx = self.index_of(name).ok_or_else(|| Error::Decode {
             column: name.to_string(),
-            detail: format!("no such column in the result (columns: {})", self.columns.join(", ")),
+            detail: format!(
+                "no such column in the result (columns: {})",
+                self.columns.join(", ")
+            ),
         })?;
         self.get_at(idx)
     }
 
     /// Reads a column by position and converts it.
     pub fn get_at<T: FromValue>(&self, idx: usize) -> Result<T> {
-        let column = || self.columns.get(idx).cloned().unwrap_or_else(|| idx.to_string());
+        let column = || {
+            self.columns
+                .get(idx)
+                .cloned()
+                .unwrap_or_else(|| idx.to_string())
+        };
         let value = self.values.get(idx).ok_or_else(|| Error::Decode {
             column: column(),
             detail: format!("index out of range (row has {} columns)", self.values.len()),
         })?;
-        T::from_value(value).map_err(|detail| Error::Decode { column: column(), detail })
+        T::from_value(value).map_err(|detail| Error::Decode {
+            column: column(),
+            detail,
+        })
     }
 
     /// Takes a column's value out of the row by name, leaving `Null` behind (no clone).
     pub fn take(&mut self, name: &str) -> Option<Value> {
-        self.index_of(name).map(|i| std::mem::replace(&mut self.values[i], Value::Null))
+        self.index_of(name)
+            .map(|i| std::mem::replace(&mut self.values[i], Value::Null))
     }
 }

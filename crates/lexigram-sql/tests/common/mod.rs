@@ -5,7 +5,7 @@
 //! database on the server named by `LEX_TEST_MYSQL_URL`. `scripts/test.sh` starts both servers
 //! and sets `LEX_TEST_REQUIRE_SERVERS=1`, which turns a missing server into a test failure
 //! instead of a skip; plain `cargo test` runs the SQLite cases only.
-#![allow(dead_code, missing_docs)]
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use lexigram_sql::config::BackendKind;
 use lexigram_sql::{Database, DatabaseConfig};
