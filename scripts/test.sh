@@ -14,7 +14,8 @@
 #                       server and return once it is down / ready again
 #   LEX_TEST_REQUIRE_SERVERS=1
 #
-# runs `cargo test --workspace --all-features "$@"` and always stops the
+# runs `cargo test --workspace --all-features "$@"` (then, with no arguments,
+# the server fault tests alone with LEX_TEST_FAULTS=1) and always stops the
 # servers and deletes their directory afterwards. Exits with cargo's status.
 #
 # LEX_TEST_CMD, if set, is run with `bash -c` (getting the arguments as "$@")
@@ -93,9 +94,16 @@ cd "$ROOT"
 set +e
 if [[ -n ${LEX_TEST_CMD:-} ]]; then
     bash -c "$LEX_TEST_CMD" lex-test "$@"
+    rc=$?
 else
     cargo test --workspace --all-features "$@"
+    rc=$?
+    # Fault tests stop and restart the shared servers, so they run alone, after the rest.
+    if ((rc == 0)) && (($# == 0)); then
+        say "fault pass: tests that stop and restart the servers (LEX_TEST_FAULTS=1, serial)"
+        LEX_TEST_FAULTS=1 cargo test -p lexigram-sql --all-features --test provider_faults -- --test-threads=1
+        rc=$?
+    fi
 fi
-rc=$?
 set -e
 exit "$rc"

@@ -309,7 +309,8 @@ fn postgres(c: &mut Criterion) {
                     sql.push_str(", ");
                 }
                 sql.push_str(&format!("(${}, ${}, ${})", r * 3 + 1, r * 3 + 2, r * 3 + 3));
-                params.extend([&it.name as _, &it.n as _, &1i64 as _]);
+                let row: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&it.name, &it.n, &1i64];
+                params.extend(row);
             }
             rt.block_on(raw.execute(sql.as_str(), &params)).unwrap()
         })

@@ -1,4 +1,5 @@
 //! `lexigram db check` and configuration handling through the built binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
 mod support;
 

@@ -1,4 +1,5 @@
 //! `lexigram db` migration commands end to end through the built binary, on every backend.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
 #[path = "../../lexigram-sql/tests/common/mod.rs"]
 mod common;

@@ -1,6 +1,7 @@
 //! The migration engine on every backend: apply/revert, failures (rolled back on PostgreSQL
 //! and SQLite, dirty on MySQL/MariaDB), checksums over CRLF/BOM files, the lock, embedded
 //! migrations and the "table does not exist" → migrate path.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
 mod common;
 
@@ -430,6 +431,42 @@ async fn concurrent_migrators_apply_each_migration_once() {
         let db = t.connect().await;
         assert_eq!(count(&db, "SELECT COUNT(*) FROM mlog").await, 9);
         assert_eq!(count(&db, "SELECT COUNT(DISTINCT v) FROM mlog").await, 9);
+        db.close().await;
+    }
+}
+
+#[tokio::test]
+async fn trigger_and_function_bodies_are_not_split() {
+    for t in common::all().await {
+        let db = t.connect().await;
+        let body = match t.kind {
+            BackendKind::Postgres => {
+                "CREATE TABLE items (n BIGINT);\nCREATE TABLE item_count (c BIGINT);\nINSERT INTO item_count VALUES (0);\n\
+                 CREATE FUNCTION bump() RETURNS trigger AS $$ BEGIN UPDATE item_count SET c = c + 1; RETURN NEW; END; $$ LANGUAGE plpgsql;\n\
+                 CREATE TRIGGER items_bump AFTER INSERT ON items FOR EACH ROW EXECUTE FUNCTION bump();\n"
+            }
+            BackendKind::MySql => {
+                "CREATE TABLE items (n BIGINT);\nCREATE TABLE item_count (c BIGINT);\nINSERT INTO item_count VALUES (0);\n\
+                 CREATE TRIGGER items_bump AFTER INSERT ON items FOR EACH ROW BEGIN UPDATE item_count SET c = c + 1; END;\n"
+            }
+            _ => {
+                "CREATE TABLE items (n BIGINT);\nCREATE TABLE item_count (c BIGINT);\nINSERT INTO item_count VALUES (0);\n\
+                 CREATE TRIGGER items_bump AFTER INSERT ON items BEGIN UPDATE item_count SET c = c + 1; END;\n"
+            }
+        };
+        let source = MigrationSource::from_static(&[("0001_items.up.sql", body)]).unwrap();
+        db.migrate(&source)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+        db.execute("INSERT INTO items (n) VALUES (1)", &[])
+            .await
+            .unwrap();
+        assert_eq!(
+            count(&db, "SELECT c FROM item_count").await,
+            1,
+            "{}",
+            t.name()
+        );
         db.close().await;
     }
 }

@@ -1,5 +1,6 @@
 //! How `DatabaseProvider` reads its configuration: none at all (the seed's
 //! `NoPrimaryBackendError`), env only, named backends and their errors, `enabled: false`.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
 
 use lexigram::{AppConfig, AppError, Application, ResolveError};
 use lexigram_sql::{

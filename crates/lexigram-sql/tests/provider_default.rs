@@ -1,6 +1,7 @@
 //! `DatabaseModule::configure_default()` with no configuration at all opts into the SQLite
 //! default `sqlite:///data.db`: the file `data.db` in the working directory. (Its own test
 //! binary: it changes the process's working directory.)
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
 
 use lexigram::{AppConfig, Application};
 use lexigram_sql::{Database, DatabaseModule};

@@ -1,5 +1,6 @@
 //! `DatabaseModule::stub()` used as tests use it: boot, migrate, repositories, isolation, no
 //! files; what `DatabaseProvider` binds at register time and how it is connected at boot.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
 
 use std::collections::BTreeSet;
 use std::path::Path;

@@ -17,7 +17,7 @@ pub enum ComponentStatus {
 
 impl fmt::Display for ComponentStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+        f.pad(match self {
             ComponentStatus::Up => "up",
             ComponentStatus::Down => "down",
         })
@@ -156,10 +156,10 @@ impl fmt::Display for ApplicationHealth {
                 "  {:<10} {:<12} {:<5} {:>9}",
                 c.provider, c.name, c.status, latency
             )?;
-            if let serde_json::Value::Object(map) = &c.details {
-                for (key, value) in map {
-                    write!(f, "  {key}={}", compact(value))?;
-                }
+            let mut details = Vec::new();
+            flatten_details("", &c.details, &mut details);
+            for (key, value) in details {
+                write!(f, " {key}={value}")?;
             }
             writeln!(f)?;
             if let Some(error) = &c.error {
@@ -170,16 +170,21 @@ impl fmt::Display for ApplicationHealth {
     }
 }
 
-fn compact(value: &serde_json::Value) -> String {
+/// `{"pool": {"max": 2}}` → `[("pool.max", "2")]`, for the one-line text form.
+fn flatten_details(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
     match value {
-        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => {}
         serde_json::Value::Object(map) => {
-            let parts: Vec<String> = map
-                .iter()
-                .map(|(k, v)| format!("{k}:{}", compact(v)))
-                .collect();
-            parts.join("/")
+            for (key, child) in map {
+                let key = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}.{key}")
+                };
+                flatten_details(&key, child, out);
+            }
         }
-        other => other.to_string(),
+        serde_json::Value::String(s) => out.push((prefix.to_string(), s.clone())),
+        other => out.push((prefix.to_string(), other.to_string())),
     }
 }

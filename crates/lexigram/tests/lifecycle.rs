@@ -1,6 +1,7 @@
 //! The application lifecycle: register → boot in priority order, shutdown in reverse, errors
 //! that keep the provider's message, resolve errors that say what is registered, modules,
 //! health, and the scoped `run` that always shuts down.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
 
 use std::sync::{Arc, Mutex};
 

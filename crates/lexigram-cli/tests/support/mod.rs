@@ -1,5 +1,5 @@
 //! Running the built `lexigram` binary in a clean environment.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};

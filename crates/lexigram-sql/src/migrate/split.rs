@@ -165,10 +165,15 @@ impl Splitter {
                         self.take(&mut cur);
                     }
                 }
-                ';' if !(cur.is_compound() && cur.depth > 0) => {
+                ';' => {
+                    // A word just before `;` (such as END) counts before deciding.
                     cur.finish_word();
-                    self.pos += 1;
-                    push(&mut out, std::mem::take(&mut cur));
+                    if cur.is_compound() && cur.depth > 0 {
+                        self.take(&mut cur);
+                    } else {
+                        self.pos += 1;
+                        push(&mut out, std::mem::take(&mut cur));
+                    }
                 }
                 _ => {
                     if !cur.has_code {
