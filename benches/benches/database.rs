@@ -11,7 +11,10 @@ use tokio::runtime::Runtime;
 const ROWS: i64 = 1000;
 
 fn rt() -> Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
 }
 
 fn sqlite(c: &mut Criterion) {
@@ -19,31 +22,41 @@ fn sqlite(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
     let db = rt.block_on(async {
-        let db = Database::connect_url(&format!("sqlite:///{}", path.display())).await.unwrap();
+        let db = Database::connect_url(&format!("sqlite:///{}", path.display()))
+            .await
+            .unwrap();
         db.execute_batch(
             "CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL)",
         )
         .await
         .unwrap();
         for i in 0..ROWS {
-            db.execute("INSERT INTO items (id, name, n) VALUES (?, ?, ?)", &[i.into(), format!("item {i}").into(), i.into()])
-                .await
-                .unwrap();
+            db.execute(
+                "INSERT INTO items (id, name, n) VALUES (?, ?, ?)",
+                &[i.into(), format!("item {i}").into(), i.into()],
+            )
+            .await
+            .unwrap();
         }
         db
     });
     let raw = rusqlite::Connection::open(&path).unwrap();
-    raw.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
-        .unwrap();
+    raw.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+    )
+    .unwrap();
 
     let mut g = c.benchmark_group("sqlite/select_by_pk");
     let mut k = 0i64;
     g.bench_function("raw_rusqlite", |b| {
         b.iter(|| {
             k = (k + 7) % ROWS;
-            let mut stmt = raw.prepare_cached("SELECT id, name, n FROM items WHERE id = ?").unwrap();
-            let row: (i64, String, i64) =
-                stmt.query_row([k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).unwrap();
+            let mut stmt = raw
+                .prepare_cached("SELECT id, name, n FROM items WHERE id = ?")
+                .unwrap();
+            let row: (i64, String, i64) = stmt
+                .query_row([k], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .unwrap();
             row
         })
     });
@@ -53,10 +66,17 @@ fn sqlite(c: &mut Criterion) {
             let db = db.clone();
             async move {
                 let row = db
-                    .fetch_one("SELECT id, name, n FROM items WHERE id = ?", &[Value::Int(k)])
+                    .fetch_one(
+                        "SELECT id, name, n FROM items WHERE id = ?",
+                        &[Value::Int(k)],
+                    )
                     .await
                     .unwrap();
-                (row.get::<i64>("id").unwrap(), row.get::<String>("name").unwrap(), row.get::<i64>("n").unwrap())
+                (
+                    row.get::<i64>("id").unwrap(),
+                    row.get::<String>("name").unwrap(),
+                    row.get::<i64>("n").unwrap(),
+                )
             }
         })
     });
@@ -65,7 +85,9 @@ fn sqlite(c: &mut Criterion) {
     let mut g = c.benchmark_group("sqlite/insert");
     g.bench_function("raw_rusqlite", |b| {
         b.iter(|| {
-            let mut stmt = raw.prepare_cached("INSERT INTO items (name, n) VALUES (?, ?)").unwrap();
+            let mut stmt = raw
+                .prepare_cached("INSERT INTO items (name, n) VALUES (?, ?)")
+                .unwrap();
             stmt.execute(rusqlite::params!["bench", 1i64]).unwrap()
         })
     });
@@ -73,9 +95,12 @@ fn sqlite(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let db = db.clone();
             async move {
-                db.execute("INSERT INTO items (name, n) VALUES (?, ?)", &["bench".into(), Value::Int(1)])
-                    .await
-                    .unwrap()
+                db.execute(
+                    "INSERT INTO items (name, n) VALUES (?, ?)",
+                    &["bench".into(), Value::Int(1)],
+                )
+                .await
+                .unwrap()
             }
         })
     });
@@ -83,7 +108,9 @@ fn sqlite(c: &mut Criterion) {
 }
 
 fn postgres(c: &mut Criterion) {
-    let Ok(url) = std::env::var("LEX_TEST_POSTGRES_URL") else { return };
+    let Ok(url) = std::env::var("LEX_TEST_POSTGRES_URL") else {
+        return;
+    };
     let rt = rt();
     let db = rt.block_on(async {
         let db = Database::connect_url(&url).await.unwrap();
@@ -96,12 +123,18 @@ fn postgres(c: &mut Criterion) {
         db
     });
     let raw = rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
         tokio::spawn(conn);
         client
     });
-    let select = rt.block_on(raw.prepare("SELECT id, name, n FROM bench_items WHERE id = $1")).unwrap();
-    let insert = rt.block_on(raw.prepare("INSERT INTO bench_items (name, n) VALUES ($1, $2)")).unwrap();
+    let select = rt
+        .block_on(raw.prepare("SELECT id, name, n FROM bench_items WHERE id = $1"))
+        .unwrap();
+    let insert = rt
+        .block_on(raw.prepare("INSERT INTO bench_items (name, n) VALUES ($1, $2)"))
+        .unwrap();
 
     let mut g = c.benchmark_group("postgres/select_by_pk");
     let mut k = 0i64;
@@ -111,7 +144,11 @@ fn postgres(c: &mut Criterion) {
             let (raw, select) = (&raw, &select);
             async move {
                 let row = raw.query_one(select, &[&k]).await.unwrap();
-                (row.get::<_, i64>(0), row.get::<_, String>(1), row.get::<_, i64>(2))
+                (
+                    row.get::<_, i64>(0),
+                    row.get::<_, String>(1),
+                    row.get::<_, i64>(2),
+                )
             }
         })
     });
@@ -121,10 +158,17 @@ fn postgres(c: &mut Criterion) {
             let db = db.clone();
             async move {
                 let row = db
-                    .fetch_one("SELECT id, name, n FROM bench_items WHERE id = $1", &[Value::Int(k)])
+                    .fetch_one(
+                        "SELECT id, name, n FROM bench_items WHERE id = $1",
+                        &[Value::Int(k)],
+                    )
                     .await
                     .unwrap();
-                (row.get::<i64>("id").unwrap(), row.get::<String>("name").unwrap(), row.get::<i64>("n").unwrap())
+                (
+                    row.get::<i64>("id").unwrap(),
+                    row.get::<String>("name").unwrap(),
+                    row.get::<i64>("n").unwrap(),
+                )
             }
         })
     });
@@ -141,9 +185,12 @@ fn postgres(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let db = db.clone();
             async move {
-                db.execute("INSERT INTO bench_items (name, n) VALUES ($1, $2)", &["bench".into(), Value::Int(1)])
-                    .await
-                    .unwrap()
+                db.execute(
+                    "INSERT INTO bench_items (name, n) VALUES ($1, $2)",
+                    &["bench".into(), Value::Int(1)],
+                )
+                .await
+                .unwrap()
             }
         })
     });
@@ -152,7 +199,9 @@ fn postgres(c: &mut Criterion) {
 
 fn mysql(c: &mut Criterion) {
     use mysql_async::prelude::Queryable;
-    let Ok(url) = std::env::var("LEX_TEST_MYSQL_URL") else { return };
+    let Ok(url) = std::env::var("LEX_TEST_MYSQL_URL") else {
+        return;
+    };
     let rt = rt();
     let db = rt.block_on(async {
         let db = Database::connect_url(&url).await.unwrap();
@@ -171,7 +220,7 @@ fn mysql(c: &mut Criterion) {
     let opts = mysql_async::OptsBuilder::from_opts(mysql_async::Opts::from_url(&url).unwrap())
         .prefer_socket(false)
         .client_found_rows(true);
-    let raw = std::cell::RefCell::new(rt.block_on(mysql_async::Conn::new(opts)).unwrap());
+    let raw = tokio::sync::Mutex::new(rt.block_on(mysql_async::Conn::new(opts)).unwrap());
 
     let mut g = c.benchmark_group("mysql/select_by_pk");
     let mut k = 0i64;
@@ -180,7 +229,7 @@ fn mysql(c: &mut Criterion) {
             k = k % ROWS + 1;
             let raw = &raw;
             async move {
-                let mut conn = raw.borrow_mut();
+                let mut conn = raw.lock().await;
                 let row: Option<(i64, String, i64)> = conn
                     .exec_first("SELECT id, name, n FROM bench_items WHERE id = ?", (k,))
                     .await
@@ -195,10 +244,17 @@ fn mysql(c: &mut Criterion) {
             let db = db.clone();
             async move {
                 let row = db
-                    .fetch_one("SELECT id, name, n FROM bench_items WHERE id = ?", &[Value::Int(k)])
+                    .fetch_one(
+                        "SELECT id, name, n FROM bench_items WHERE id = ?",
+                        &[Value::Int(k)],
+                    )
                     .await
                     .unwrap();
-                (row.get::<i64>("id").unwrap(), row.get::<String>("name").unwrap(), row.get::<i64>("n").unwrap())
+                (
+                    row.get::<i64>("id").unwrap(),
+                    row.get::<String>("name").unwrap(),
+                    row.get::<i64>("n").unwrap(),
+                )
             }
         })
     });
@@ -209,10 +265,13 @@ fn mysql(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let raw = &raw;
             async move {
-                let mut conn = raw.borrow_mut();
-                conn.exec_drop("INSERT INTO bench_items (name, n) VALUES (?, ?)", ("bench", 1i64))
-                    .await
-                    .unwrap();
+                let mut conn = raw.lock().await;
+                conn.exec_drop(
+                    "INSERT INTO bench_items (name, n) VALUES (?, ?)",
+                    ("bench", 1i64),
+                )
+                .await
+                .unwrap();
             }
         })
     });
@@ -220,9 +279,12 @@ fn mysql(c: &mut Criterion) {
         b.to_async(&rt).iter(|| {
             let db = db.clone();
             async move {
-                db.execute("INSERT INTO bench_items (name, n) VALUES (?, ?)", &["bench".into(), Value::Int(1)])
-                    .await
-                    .unwrap()
+                db.execute(
+                    "INSERT INTO bench_items (name, n) VALUES (?, ?)",
+                    &["bench".into(), Value::Int(1)],
+                )
+                .await
+                .unwrap()
             }
         })
     });
