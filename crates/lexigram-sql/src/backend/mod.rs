@@ -21,6 +21,11 @@ use crate::config::BackendKind;
 use crate::error::Result;
 use crate::value::{Row, Value};
 
+/// Server connections used within this window are handed out without a ping; older ones are
+/// pinged on checkout (HikariCP's rule: no round trip on every checkout).
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) const VALIDATE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// A stream of rows that owns its connection.
 pub type RowStream = Pin<Box<dyn Stream<Item = Result<Row>> + Send + 'static>>;
 

@@ -13,12 +13,11 @@ use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params};
 
-use super::{BackendConn, Dialect, Isolation, MySql, RowStream};
+use super::{BackendConn, Dialect, Isolation, MySql, RowStream, VALIDATE_AFTER};
 use crate::config::DatabaseUrl;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
 
-const VALIDATE_AFTER: Duration = Duration::from_millis(500);
 const BINARY_CHARSET: u16 = 63;
 
 /// Opens MySQL/MariaDB connections for one `Database`.
@@ -30,10 +29,8 @@ pub(crate) struct Manager {
 
 impl Manager {
     pub(crate) fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Result<Self> {
-        let raw = url.expose();
-        let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
         let target = url.host_port().unwrap_or_else(|| "localhost:3306".into());
-        let opts = Opts::from_url(&format!("mysql://{rest}")).map_err(|e| {
+        let opts = Opts::from_url(url.expose()).map_err(|e| {
             Error::Connect(ConnectError::new(
                 ConnectErrorKind::Other,
                 "mysql",

@@ -16,13 +16,11 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls, Statement};
 
-use super::{BackendConn, Dialect, Isolation, Postgres, RowStream};
+use super::{BackendConn, Dialect, Isolation, Postgres, RowStream, VALIDATE_AFTER};
 use crate::config::DatabaseUrl;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
 
-/// Connections not used for this long are pinged before being handed out.
-const VALIDATE_AFTER: Duration = Duration::from_millis(500);
 const STATEMENT_CACHE: usize = 512;
 
 /// Opens PostgreSQL connections for one `Database`.
