@@ -481,3 +481,48 @@ async fn numeric_aggregates_decode() {
         assert_eq!(row.get::<f64>("d").unwrap(), 12345678.90);
     }
 }
+
+#[tokio::test]
+async fn a_failed_commit_rolls_back_and_reports_the_commit_error() {
+    for t in common::all().await {
+        // MySQL/MariaDB check foreign keys per statement; there is no deferred constraint.
+        if t.kind == BackendKind::MySql {
+            continue;
+        }
+        let db = t.connect().await;
+        db.execute_batch(
+            "CREATE TABLE parents (id INTEGER PRIMARY KEY);
+             CREATE TABLE children (id INTEGER PRIMARY KEY, parent_id INTEGER NOT NULL REFERENCES parents(id) DEFERRABLE INITIALLY DEFERRED);",
+        )
+        .await
+        .unwrap();
+        let tx = db.begin().await.unwrap();
+        tx.execute("INSERT INTO children (id, parent_id) VALUES (1, 42)", &[])
+            .await
+            .unwrap();
+        let err = tx.commit().await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Constraint {
+                    kind: lexigram_sql::ConstraintKind::ForeignKey,
+                    ..
+                }
+            ),
+            "{}: the commit's own error, not a rollback failure: {err:?}",
+            t.name()
+        );
+        let n: i64 = db
+            .fetch_one("SELECT COUNT(*) AS n FROM children", &[])
+            .await
+            .unwrap()
+            .get("n")
+            .unwrap();
+        assert_eq!(n, 0, "{}", t.name());
+        // The write lock (SQLite) and the connection are free again.
+        db.execute("INSERT INTO parents (id) VALUES (1)", &[])
+            .await
+            .unwrap();
+        assert_eq!(db.pool_stats().in_use, 0, "{}", t.name());
+    }
+}

@@ -371,6 +371,11 @@ impl BackendConn for SqliteConn {
     }
 
     async fn finish(&mut self, commit: bool) -> Result<()> {
+        if !commit && self.conn.is_autocommit() {
+            // Nothing open (a failed COMMIT below already rolled back): nothing to undo.
+            self.held = None;
+            return Ok(());
+        }
         let sql = if commit { "COMMIT" } else { "ROLLBACK" };
         let result = self.conn.execute_batch(sql).map_err(|e| self.fail(&e));
         if result.is_err() && !self.conn.is_autocommit() {

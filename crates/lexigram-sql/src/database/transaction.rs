@@ -132,28 +132,19 @@ impl Transaction {
     async fn end(&self, commit: bool) -> Result<()> {
         let mut state = self.inner.state.lock().await;
         let how = if commit { "committed" } else { "rolled back" };
-        let conn = match std::mem::replace(&mut *state, State::Ended(how)) {
+        let mut conn = match std::mem::replace(&mut *state, State::Ended(how)) {
             State::Open(conn) => *conn,
             State::Ended(prev) => {
                 *state = State::Ended(prev);
                 return Err(self.ended(prev));
             }
         };
-        let mut conn = conn;
-        let result = conn.finish(commit).await;
-        match result {
+        match conn.finish(commit).await {
             Ok(()) => Ok(()),
             Err(e) if commit => {
                 *state = State::Ended("rolled back after a failed commit");
                 match conn.finish(false).await {
                     Ok(()) => Err(e),
-                    // Nothing to roll back any more is not a failure of the rollback.
-                    Err(_)
-                        if !e.breaks_connection()
-                            && self.inner.db.kind() == crate::config::BackendKind::Sqlite =>
-                    {
-                        Err(e)
-                    }
                     Err(rollback) => {
                         conn.mark_broken();
                         Err(Error::CommitAndRollback {
