@@ -214,6 +214,30 @@ impl rusqlite::ToSql for Param<'_> {
     }
 }
 
+/// Reads every row of `stmt`, handing each to `sink` until it returns `false`.
+fn read_rows(
+    stmt: &mut rusqlite::Statement<'_>,
+    params: &[Value],
+    mut sink: impl FnMut(Row) -> bool,
+) -> rusqlite::Result<()> {
+    let columns: Arc<[String]> = stmt
+        .column_names()
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
+    while let Some(r) = rows.next()? {
+        let mut values = Vec::with_capacity(columns.len());
+        for i in 0..columns.len() {
+            values.push(read_value(r.get_ref(i)?));
+        }
+        if !sink(Row::new(Arc::clone(&columns), values)) {
+            break;
+        }
+    }
+    Ok(())
+}
+
 fn read_value(v: ValueRef<'_>) -> Value {
     match v {
         ValueRef::Null => Value::Null,
@@ -235,22 +259,6 @@ impl SqliteConn {
         self.deadline.store(0, Ordering::Relaxed);
     }
 
-    /// Takes the write gate for an autocommit write; `None` for reads or inside a transaction.
-    async fn gate_for(&mut self, sql: &str) -> Result<Option<OwnedMutexGuard<()>>> {
-        if self.held.is_some() {
-            return Ok(None);
-        }
-        let readonly = self
-            .conn
-            .prepare_cached(sql)
-            .map_err(|e| self.fail(&e))?
-            .readonly();
-        if readonly {
-            return Ok(None);
-        }
-        Ok(Some(Arc::clone(&self.gate).lock_owned().await))
-    }
-
     fn fail(&self, e: &rusqlite::Error) -> Error {
         let err = classify(e);
         if matches!(err, Error::Timeout { .. }) {
@@ -262,38 +270,41 @@ impl SqliteConn {
         }
     }
 
-    fn run_execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+    /// Prepares `sql` (cached) and runs `f` on it under the statement deadline.
+    fn run_now<T>(
+        &mut self,
+        sql: &str,
+        f: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
         self.arm();
-        let result = self.conn.prepare_cached(sql).and_then(|mut stmt| {
-            stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
-        });
+        let result = self
+            .conn
+            .prepare_cached(sql)
+            .and_then(|mut stmt| f(&mut stmt));
         self.disarm();
-        result.map(|n| n as u64).map_err(|e| self.fail(&e))
+        result.map_err(|e| self.fail(&e))
     }
 
-    fn run_query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        self.arm();
-        let result = (|| {
-            let mut stmt = self.conn.prepare_cached(sql)?;
-            let columns: Arc<[String]> = stmt
-                .column_names()
-                .into_iter()
-                .map(str::to_string)
-                .collect();
-            let width = columns.len();
-            let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
-            let mut out = Vec::new();
-            while let Some(r) = rows.next()? {
-                let mut values = Vec::with_capacity(width);
-                for i in 0..width {
-                    values.push(read_value(r.get_ref(i)?));
-                }
-                out.push(Row::new(Arc::clone(&columns), values));
+    /// Runs `f` on the statement for `sql`, taking the write gate first when it is an
+    /// autocommit write. Reads, and anything inside a transaction, are prepared once.
+    async fn run<T>(
+        &mut self,
+        sql: &str,
+        f: impl Fn(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>,
+    ) -> Result<T> {
+        let gated = self.held.is_some();
+        let ran = self.run_now(sql, |stmt| {
+            if gated || stmt.readonly() {
+                f(stmt).map(Some)
+            } else {
+                Ok(None)
             }
-            Ok(out)
-        })();
-        self.disarm();
-        result.map_err(|e: rusqlite::Error| self.fail(&e))
+        })?;
+        if let Some(done) = ran {
+            return Ok(done);
+        }
+        let _gate = Arc::clone(&self.gate).lock_owned().await;
+        self.run_now(sql, &f)
     }
 
     /// Streams a query's rows from a blocking thread through a bounded channel, so memory
@@ -306,28 +317,10 @@ impl SqliteConn {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Row>>(256);
         tokio::task::spawn_blocking(move || {
             let c: &mut SqliteConn = &mut conn;
-            let result = (|| -> rusqlite::Result<()> {
-                let mut stmt = c.conn.prepare_cached(&sql)?;
-                let columns: Arc<[String]> = stmt
-                    .column_names()
-                    .into_iter()
-                    .map(str::to_string)
-                    .collect();
-                let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
-                while let Some(r) = rows.next()? {
-                    let mut values = Vec::with_capacity(columns.len());
-                    for i in 0..columns.len() {
-                        values.push(read_value(r.get_ref(i)?));
-                    }
-                    if tx
-                        .blocking_send(Ok(Row::new(Arc::clone(&columns), values)))
-                        .is_err()
-                    {
-                        break; // the consumer dropped the stream
-                    }
-                }
-                Ok(())
-            })();
+            let result = c.conn.prepare_cached(&sql).and_then(|mut stmt| {
+                // Stop when the consumer dropped the stream.
+                read_rows(&mut stmt, &params, |row| tx.blocking_send(Ok(row)).is_ok())
+            });
             if let Err(e) = result {
                 let _ = tx.blocking_send(Err(classify(&e)));
             }
@@ -340,13 +333,23 @@ impl SqliteConn {
 
 impl BackendConn for SqliteConn {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let _gate = self.gate_for(sql).await?;
-        self.run_execute(sql, params)
+        self.run(sql, |stmt| {
+            stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
+                .map(|n| n as u64)
+        })
+        .await
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let _gate = self.gate_for(sql).await?;
-        self.run_query(sql, params)
+        self.run(sql, |stmt| {
+            let mut out = Vec::new();
+            read_rows(stmt, params, |row| {
+                out.push(row);
+                true
+            })?;
+            Ok(out)
+        })
+        .await
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
