@@ -114,19 +114,23 @@ impl Step<'_> {
         }
     }
 
+    /// Runs the statements and records the result on `ex`, inside the caller's scope.
+    async fn run_and_record(&self, ex: &Executor, started: Instant) -> Result<()> {
+        match self.run_statements(ex).await {
+            Ok(()) => self
+                .record(ex, elapsed_ms(started), false)
+                .await
+                .map_err(|e| self.record_failed(e)),
+            Err(failure) => Err(self.failed(failure, false)),
+        }
+    }
+
     async fn in_transaction(&self, lock: &mut MigrationLock) -> Result<i64> {
         let started = Instant::now();
         if let Some(tx) = lock.sqlite_tx() {
-            let ex = Executor::from(tx);
+            // SQLite: the whole run is one transaction; each migration is a savepoint in it.
             let savepoint = tx.savepoint().await?;
-            let outcome = match self.run_statements(&ex).await {
-                Ok(()) => self
-                    .record(&ex, elapsed_ms(started), false)
-                    .await
-                    .map_err(|e| self.record_failed(e)),
-                Err(failure) => Err(self.failed(failure, false)),
-            };
-            match outcome {
+            match self.run_and_record(&Executor::from(tx), started).await {
                 Ok(()) => savepoint.release().await?,
                 Err(e) => {
                     savepoint.rollback().await?;
@@ -135,15 +139,7 @@ impl Step<'_> {
             }
         } else {
             let tx = self.db.begin().await?;
-            let ex = Executor::from(&tx);
-            let outcome = match self.run_statements(&ex).await {
-                Ok(()) => self
-                    .record(&ex, elapsed_ms(started), false)
-                    .await
-                    .map_err(|e| self.record_failed(e)),
-                Err(failure) => Err(self.failed(failure, false)),
-            };
-            match outcome {
+            match self.run_and_record(&Executor::from(&tx), started).await {
                 Ok(()) => tx.commit().await?,
                 Err(e) => {
                     if let Err(rollback) = tx.rollback().await {
