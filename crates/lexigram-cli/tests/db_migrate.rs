@@ -8,7 +8,6 @@ mod support;
 use std::path::Path;
 
 use lexigram_sql::config::BackendKind;
-use lexigram_sql::{Database, Error};
 use support::{Run, lexigram, spawn, wait};
 
 /// Runs `lexigram db <args> --url <url>` in `dir`.
@@ -17,17 +16,6 @@ fn db(dir: &Path, url: &str, args: &[&str]) -> Run {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--url", url]);
     lexigram(dir, &all, &[])
-}
-
-async fn table_exists(db: &Database, table: &str) -> bool {
-    match db
-        .fetch_all(&format!("SELECT COUNT(*) FROM {table}"), &[])
-        .await
-    {
-        Ok(_) => true,
-        Err(Error::TableMissing { .. }) => false,
-        Err(e) => panic!("probing {table}: {e}"),
-    }
 }
 
 /// The version of the migration `name` that `create` made in `dir`.
@@ -133,26 +121,36 @@ async fn init_create_upgrade_status_history_downgrade_validate() {
         );
 
         let database = t.connect().await;
-        assert!(table_exists(&database, "users").await && table_exists(&database, "posts").await);
+        assert!(
+            common::table_exists(&database, "users").await
+                && common::table_exists(&database, "posts").await
+        );
         let out = db(cwd, url, &["downgrade"]).ok().to_string();
         assert!(
             out.contains(&format!("reverted {v2}_add_posts"))
                 && out.contains("Reverted 1 migration"),
             "{out}"
         );
-        assert!(!table_exists(&database, "posts").await, "{}", t.name());
+        assert!(
+            !common::table_exists(&database, "posts").await,
+            "{}",
+            t.name()
+        );
         let out = db(cwd, url, &["status", "--json"]).ok().to_string();
         let json: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(json["current_version"].as_i64().unwrap().to_string(), v1);
         db(cwd, url, &["downgrade", "--steps", "1"]).ok();
-        assert!(!table_exists(&database, "users").await);
+        assert!(!common::table_exists(&database, "users").await);
 
         let out = db(cwd, url, &["upgrade", "--to", &v1]).ok().to_string();
         assert!(
             out.contains("Applied 1 migration") && out.contains(&format!("Current version: {v1}")),
             "{out}"
         );
-        assert!(table_exists(&database, "users").await && !table_exists(&database, "posts").await);
+        assert!(
+            common::table_exists(&database, "users").await
+                && !common::table_exists(&database, "posts").await
+        );
         let out = db(cwd, url, &["validate"]).ok().to_string();
         assert!(
             out.contains("OK: 1 applied migrations match their files; 1 pending"),
@@ -162,10 +160,10 @@ async fn init_create_upgrade_status_history_downgrade_validate() {
         // reset refuses without --force, then reverts and re-applies everything.
         let err = db(cwd, url, &["reset"]).failed().to_string();
         assert!(err.contains("--force"), "{err}");
-        assert!(table_exists(&database, "users").await);
+        assert!(common::table_exists(&database, "users").await);
         let out = db(cwd, url, &["reset", "--force"]).ok().to_string();
         assert!(out.contains("Reverted 1 and applied 2 migrations"), "{out}");
-        assert!(table_exists(&database, "posts").await);
+        assert!(common::table_exists(&database, "posts").await);
         database.close().await;
     }
 }
@@ -248,7 +246,7 @@ async fn a_migration_failing_halfway() {
         assert!(err.contains("MigrationError: 0002_broken.up.sql failed at statement 2 (line 3) `INSERT INTO missing_t VALUES (1)`"), "{err}");
         assert!(err.contains("LEX_ERR_SQL_014"), "{err}");
         let database = t.connect().await;
-        assert!(table_exists(&database, "ok_t").await);
+        assert!(common::table_exists(&database, "ok_t").await);
         let status = db(cwd, url, &["status"]).ok().to_string();
         if t.kind == BackendKind::MySql {
             assert!(
@@ -279,7 +277,7 @@ async fn a_migration_failing_halfway() {
                 "{err}"
             );
             assert!(
-                !table_exists(&database, "partial_t").await,
+                !common::table_exists(&database, "partial_t").await,
                 "nothing of it remains on {}",
                 t.name()
             );

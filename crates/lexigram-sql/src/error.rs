@@ -272,11 +272,6 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(self, Error::OptimisticLock { .. } | Error::Conflict { .. })
     }
-
-    /// True when the connection that produced this error must not be reused.
-    pub(crate) fn breaks_connection(&self) -> bool {
-        matches!(self, Error::ConnectionLost { .. })
-    }
 }
 
 /// Kinds of schema constraints the drivers report.

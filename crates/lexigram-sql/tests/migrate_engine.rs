@@ -34,17 +34,6 @@ async fn count(db: &Database, sql: &str) -> i64 {
     db.fetch_one(sql, &[]).await.unwrap().get_at(0).unwrap()
 }
 
-async fn table_exists(db: &Database, table: &str) -> bool {
-    match db
-        .fetch_all(&format!("SELECT COUNT(*) FROM {table}"), &[])
-        .await
-    {
-        Ok(_) => true,
-        Err(Error::TableMissing { .. }) => false,
-        Err(e) => panic!("unexpected error probing {table}: {e}"),
-    }
-}
-
 #[tokio::test]
 async fn upgrade_status_history_and_downgrade() {
     for t in common::all().await {
@@ -64,7 +53,7 @@ async fn upgrade_status_history_and_downgrade() {
         assert!(plan.dry_run);
         assert_eq!(plan.steps.len(), 2);
         assert!(
-            !table_exists(&db, "users").await,
+            !common::table_exists(&db, "users").await,
             "dry run changed nothing on {}",
             t.name()
         );
@@ -76,11 +65,11 @@ async fn upgrade_status_history_and_downgrade() {
         );
         assert_eq!(report.current_version, Some(1));
         assert_eq!(count(&db, "SELECT COUNT(*) FROM users").await, 1);
-        assert!(!table_exists(&db, "posts").await);
+        assert!(!common::table_exists(&db, "posts").await);
 
         let report = migrator.upgrade(None).await.unwrap();
         assert_eq!(report.steps.len(), 1, "{}", t.name());
-        assert!(table_exists(&db, "posts").await);
+        assert!(common::table_exists(&db, "posts").await);
         let status = migrator.status().await.unwrap();
         assert_eq!(status.current_version, Some(2));
         assert!(status.is_clean() && status.pending().is_empty());
@@ -96,14 +85,14 @@ async fn upgrade_status_history_and_downgrade() {
 
         let report = migrator.downgrade(DowngradeTarget::Last).await.unwrap();
         assert_eq!(report.current_version, Some(1));
-        assert!(!table_exists(&db, "posts").await, "{}", t.name());
+        assert!(!common::table_exists(&db, "posts").await, "{}", t.name());
         migrator.upgrade(None).await.unwrap();
         let report = migrator.downgrade(DowngradeTarget::To(0)).await.unwrap();
         assert_eq!(
             report.steps.iter().map(|s| s.version).collect::<Vec<_>>(),
             vec![2, 1]
         );
-        assert!(!table_exists(&db, "users").await);
+        assert!(!common::table_exists(&db, "users").await);
         assert_eq!(migrator.status().await.unwrap().current_version, None);
         db.close().await;
     }
@@ -132,7 +121,7 @@ async fn failing_migration_rolls_back_or_is_marked_dirty() {
         );
         assert!(text.contains("INSERT INTO no_such_table"), "{text}");
         assert!(
-            table_exists(&db, "ok_t").await,
+            common::table_exists(&db, "ok_t").await,
             "the migration before the failure stays applied"
         );
         let status = migrator.status().await.unwrap();
@@ -157,7 +146,7 @@ async fn failing_migration_rolls_back_or_is_marked_dirty() {
         } else {
             assert!(text.contains("rolled back"), "{text}");
             assert!(
-                !table_exists(&db, "partial_t").await,
+                !common::table_exists(&db, "partial_t").await,
                 "nothing of it remains on {}",
                 t.name()
             );

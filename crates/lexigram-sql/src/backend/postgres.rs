@@ -345,7 +345,7 @@ impl PgConn {
         self.last_used = Instant::now();
         result.map_err(|e| {
             let err = classify(&e, self.timeout);
-            if err.breaks_connection() {
+            if matches!(err, Error::ConnectionLost { .. }) {
                 self.broken = true;
             }
             err

@@ -162,3 +162,15 @@ pub fn ddl(kind: BackendKind, sql: &str) -> String {
         .replace("{ts}", ts)
         .replace("{bool}", boolean)
 }
+
+/// Whether `table` exists: a count over it either runs or fails with `TableMissing`.
+pub async fn table_exists(db: &Database, table: &str) -> bool {
+    match db
+        .fetch_all(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        .await
+    {
+        Ok(_) => true,
+        Err(lexigram_sql::Error::TableMissing { .. }) => false,
+        Err(e) => panic!("probing {table}: {e}"),
+    }
+}
