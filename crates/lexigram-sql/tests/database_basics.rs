@@ -526,3 +526,33 @@ async fn a_failed_commit_rolls_back_and_reports_the_commit_error() {
         assert_eq!(db.pool_stats().in_use, 0, "{}", t.name());
     }
 }
+
+#[tokio::test]
+async fn select_star_sees_a_column_added_after_it_first_ran() {
+    for t in common::all().await {
+        let db = t.connect().await;
+        db.execute_batch("CREATE TABLE evolving (a INTEGER)")
+            .await
+            .unwrap();
+        db.execute("INSERT INTO evolving (a) VALUES (1)", &[])
+            .await
+            .unwrap();
+        let before = db.fetch_one("SELECT * FROM evolving", &[]).await.unwrap();
+        assert_eq!(before.columns(), ["a"], "{}", t.name());
+
+        db.execute_batch("ALTER TABLE evolving ADD COLUMN b INTEGER")
+            .await
+            .unwrap();
+        db.execute("UPDATE evolving SET b = 2", &[]).await.unwrap();
+        for _ in 0..3 {
+            let after = db
+                .fetch_one("SELECT * FROM evolving", &[])
+                .await
+                .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+            assert_eq!(after.columns(), ["a", "b"], "{}", t.name());
+            assert_eq!(after.get::<i64>("b").unwrap(), 2, "{}", t.name());
+            let all = db.fetch_all("SELECT * FROM evolving", &[]).await.unwrap();
+            assert_eq!(all[0].columns(), ["a", "b"], "{}", t.name());
+        }
+    }
+}

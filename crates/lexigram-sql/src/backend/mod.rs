@@ -1,6 +1,8 @@
 //! Backends: the dialect trait, one module per native driver, and the runtime choice between
 //! them — written once here, in [`AnyPool`] and [`AnyConn`] and the `dispatch!` macro.
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+mod columns;
 mod dialect;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
@@ -10,6 +12,8 @@ pub(crate) mod postgres;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 
+#[cfg(any(feature = "sqlite", feature = "mysql"))]
+pub(crate) use columns::ColumnCache;
 pub use dialect::{Dialect, Isolation, MySql, Postgres, Sqlite};
 pub(crate) use pool::{AnyConn, AnyPool};
 
@@ -36,6 +40,10 @@ pub(crate) trait BackendConn: Send {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
     /// Runs a query, returning all rows.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
+    /// Runs a query, returning its first row; drivers that can stop reading there do.
+    async fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.query(sql, params).await?.into_iter().next())
+    }
     /// Runs one or more statements without parameters (migrations, transaction control).
     async fn batch(&mut self, sql: &str) -> Result<()>;
     /// Opens a transaction.

@@ -13,7 +13,7 @@ use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params};
 
-use super::{BackendConn, Dialect, Isolation, MySql, RowStream, VALIDATE_AFTER};
+use super::{BackendConn, ColumnCache, Dialect, Isolation, MySql, RowStream, VALIDATE_AFTER};
 use crate::config::DatabaseUrl;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
@@ -82,6 +82,7 @@ impl bb8::ManageConnection for Manager {
             in_flight: false,
             broken: false,
             timeout: self.statement_timeout,
+            columns: ColumnCache::default(),
         })
     }
 
@@ -125,6 +126,7 @@ pub(crate) struct MyConn {
     in_flight: bool,
     broken: bool,
     timeout: Duration,
+    columns: ColumnCache,
 }
 
 fn to_param(v: &Value) -> mysql_async::Value {
@@ -223,6 +225,11 @@ fn column_names(cols: &[mysql_async::Column]) -> Arc<[String]> {
     cols.iter().map(|c| c.name_str().into_owned()).collect()
 }
 
+/// A column's name as sent by the server (UTF-8 on connections this crate opens).
+fn name_of(col: &mysql_async::Column) -> &str {
+    std::str::from_utf8(col.name_ref()).unwrap_or_default()
+}
+
 impl MyConn {
     fn done<T>(&mut self, result: std::result::Result<T, mysql_async::Error>) -> Result<T> {
         self.in_flight = false;
@@ -274,8 +281,25 @@ impl BackendConn for MyConn {
         let Some(first) = rows.first() else {
             return Ok(Vec::new());
         };
-        let columns = column_names(&first.columns());
+        let columns = self
+            .columns
+            .names(sql, first.columns_ref().iter().map(name_of));
         Ok(rows.into_iter().map(|r| convert_row(r, &columns)).collect())
+    }
+
+    async fn query_first(&mut self, sql: &str, values: &[Value]) -> Result<Option<Row>> {
+        self.in_flight = true;
+        let result = self
+            .conn
+            .exec_first::<mysql_async::Row, _, _>(sql, params(values))
+            .await;
+        let Some(row) = self.done(result)? else {
+            return Ok(None);
+        };
+        let columns = self
+            .columns
+            .names(sql, row.columns_ref().iter().map(name_of));
+        Ok(Some(convert_row(row, &columns)))
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {

@@ -50,6 +50,10 @@ fn builder<M: bb8::ManageConnection>(pool: &PoolConfig) -> bb8::Builder<M> {
         .connection_timeout(pool.timeout)
         .idle_timeout(Some(pool.idle_timeout).filter(|d| !d.is_zero()))
         .max_lifetime(Some(pool.max_lifetime).filter(|d| !d.is_zero()))
+        // Hand out the most recently returned connection: its caches are warm (SQLite's page
+        // cache is stale on a connection another one has written past; prepared statements)
+        // and it skips the validation ping, while surplus connections age out by idle_timeout.
+        .queue_strategy(bb8::QueueStrategy::Lifo)
         // Each manager's `is_valid` skips the round trip for recently used connections.
         .test_on_check_out(true)
         // Surface connect errors (unreachable, bad password) instead of retrying until timeout.
@@ -157,6 +161,11 @@ impl AnyConn {
     /// See [`BackendConn::query`].
     pub(crate) async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         dispatch!(AnyConn, self, c => c.query(sql, params).await)
+    }
+
+    /// See [`BackendConn::query_first`].
+    pub(crate) async fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        dispatch!(AnyConn, self, c => c.query_first(sql, params).await)
     }
 
     /// See [`BackendConn::batch`].

@@ -4,14 +4,14 @@
 //! itself cancels a long statement (SQLSTATE 57014) and the connection stays usable.
 //! Statements are prepared once per connection and cached by their SQL text.
 
-use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::BytesMut;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
+use rustc_hash::FxHashMap;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls, Statement};
@@ -87,9 +87,10 @@ impl bb8::ManageConnection for Manager {
         });
         Ok(PgConn {
             client,
-            statements: HashMap::new(),
+            statements: FxHashMap::default(),
             last_used: Instant::now(),
             in_flight: false,
+            in_transaction: false,
             broken: false,
             timeout: self.statement_timeout,
         })
@@ -136,11 +137,21 @@ fn connect_error(e: &tokio_postgres::Error, target: &str) -> Error {
 /// One PostgreSQL connection with its prepared-statement cache.
 pub(crate) struct PgConn {
     client: Client,
-    statements: HashMap<String, Statement>,
+    /// Prepared statements and their result column names, by SQL text.
+    statements: FxHashMap<String, Prepared>,
     last_used: Instant,
     in_flight: bool,
+    /// Between a successful `begin` and its `finish`.
+    in_transaction: bool,
     broken: bool,
     timeout: Duration,
+}
+
+/// A statement prepared on one connection, with the column names its rows share.
+#[derive(Clone)]
+struct Prepared {
+    statement: Statement,
+    columns: Arc<[String]>,
 }
 
 /// Binds a [`Value`] to whatever type the server inferred for the parameter.
@@ -314,28 +325,77 @@ fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row
     Ok(Row::new(Arc::clone(columns), values))
 }
 
-fn column_names(stmt: &Statement) -> Arc<[String]> {
-    stmt.columns()
-        .iter()
-        .map(|c| c.name().to_string())
-        .collect()
-}
-
 impl PgConn {
-    async fn statement(&mut self, sql: &str) -> Result<Statement> {
+    async fn statement(&mut self, sql: &str) -> Result<Prepared> {
         if let Some(s) = self.statements.get(sql) {
             return Ok(s.clone());
         }
-        let stmt = self
+        let statement = self
             .client
             .prepare(sql)
             .await
             .map_err(|e| classify(&e, self.timeout))?;
+        let columns = statement
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        let prepared = Prepared { statement, columns };
         if self.statements.len() >= STATEMENT_CACHE {
             self.statements.clear();
         }
-        self.statements.insert(sql.to_string(), stmt.clone());
-        Ok(stmt)
+        self.statements.insert(sql.to_string(), prepared.clone());
+        Ok(prepared)
+    }
+
+    /// Runs a query and reads its rows, converting those `keep` accepts (by position).
+    async fn rows(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+        keep: impl Fn(usize) -> bool,
+    ) -> Result<Vec<Row>> {
+        let mut retried = false;
+        loop {
+            let Prepared { statement, columns } = self.statement(sql).await?;
+            self.in_flight = true;
+            let raw = match self
+                .client
+                .query_raw(&statement, params.iter().map(Param))
+                .await
+            {
+                Ok(stream) => stream.try_collect::<Vec<_>>().await,
+                Err(e) => Err(e),
+            };
+            if let Err(e) = &raw
+                && !retried
+                && self.forget_stale(sql, e)
+            {
+                retried = true;
+                continue;
+            }
+            let raw = self.done(raw)?;
+            return raw
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, r)| convert_row(r, &columns))
+                .collect();
+        }
+    }
+
+    /// After `cached plan must not change result type` (the table under a cached `SELECT *`
+    /// changed), drops the cached statement so the next run prepares it again. True when the
+    /// caller may retry at once: outside a transaction, which that error would have aborted.
+    fn forget_stale(&mut self, sql: &str, e: &tokio_postgres::Error) -> bool {
+        let stale = e.code() == Some(&SqlState::FEATURE_NOT_SUPPORTED)
+            && e.as_db_error()
+                .is_some_and(|d| d.message().contains("cached plan must not change"));
+        if stale {
+            self.statements.remove(sql);
+            self.in_flight = false;
+        }
+        stale && !self.in_transaction
     }
 
     /// Runs `op` with the in-flight flag set: a future dropped mid-statement leaves the flag
@@ -358,14 +418,12 @@ impl PgConn {
         params: Vec<Value>,
     ) -> RowStream {
         Box::pin(async_stream::try_stream! {
-            let stmt = conn.statement(&sql).await?;
-            let columns = column_names(&stmt);
+            let Prepared { statement, columns } = conn.statement(&sql).await?;
             let timeout = conn.timeout;
             conn.in_flight = true;
-            let binds: Vec<Param<'_>> = params.iter().map(Param).collect();
             let rows = conn
                 .client
-                .query_raw(&stmt, binds.iter().map(|p| p as &(dyn ToSql + Sync)))
+                .query_raw(&statement, params.iter().map(Param))
                 .await
                 .map_err(|e| classify(&e, timeout))?;
             futures_util::pin_mut!(rows);
@@ -380,23 +438,31 @@ impl PgConn {
 
 impl BackendConn for PgConn {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        let stmt = self.statement(sql).await?;
-        let binds: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|p| p as _).collect();
-        self.in_flight = true;
-        let result = self.client.execute(&stmt, &refs).await;
-        self.done(result)
+        let mut retried = false;
+        loop {
+            let statement = self.statement(sql).await?.statement;
+            self.in_flight = true;
+            let result = self
+                .client
+                .execute_raw(&statement, params.iter().map(Param))
+                .await;
+            if let Err(e) = &result
+                && !retried
+                && self.forget_stale(sql, e)
+            {
+                retried = true;
+                continue;
+            }
+            return self.done(result);
+        }
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let stmt = self.statement(sql).await?;
-        let columns = column_names(&stmt);
-        let binds: Vec<Param<'_>> = params.iter().map(Param).collect();
-        let refs: Vec<&(dyn ToSql + Sync)> = binds.iter().map(|p| p as _).collect();
-        self.in_flight = true;
-        let result = self.client.query(&stmt, &refs).await;
-        let rows = self.done(result)?;
-        rows.iter().map(|r| convert_row(r, &columns)).collect()
+        self.rows(sql, params, |_| true).await
+    }
+
+    async fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        Ok(self.rows(sql, params, |i| i == 0).await?.pop())
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
@@ -406,10 +472,13 @@ impl BackendConn for PgConn {
     }
 
     async fn begin(&mut self, isolation: Option<Isolation>) -> Result<()> {
-        self.batch(&Postgres.begin_sql(isolation)).await
+        self.batch(&Postgres.begin_sql(isolation)).await?;
+        self.in_transaction = true;
+        Ok(())
     }
 
     async fn finish(&mut self, commit: bool) -> Result<()> {
+        self.in_transaction = false;
         self.batch(if commit { "COMMIT" } else { "ROLLBACK" }).await
     }
 

@@ -23,10 +23,15 @@ use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{ErrorCode, OpenFlags};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
-use super::{BackendConn, Isolation};
+use super::{BackendConn, ColumnCache, Isolation};
 use crate::config::SqliteTarget;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
+
+/// No statement is running under a deadline.
+const DISARMED: u64 = 0;
+/// A statement is running; its deadline is set at the first progress callback.
+const ARMED: u64 = u64::MAX;
 
 /// Where the connections of one `Database` open, and the state they share.
 pub(crate) struct Manager {
@@ -86,25 +91,35 @@ impl Manager {
         ))
         .map_err(|e| classify(&e))?;
         conn.set_prepared_statement_cache_capacity(256);
-        let deadline = Arc::new(AtomicU64::new(0));
+        let deadline = Arc::new(AtomicU64::new(DISARMED));
         let epoch = Instant::now();
         let handler_deadline = Arc::clone(&deadline);
-        // Checked every 1000 VM steps: an interrupted statement fails with SQLITE_INTERRUPT.
+        let limit = self.statement_timeout.as_micros() as u64;
+        // Called every 1000 VM steps: a statement that short never reads the clock. The first
+        // call of a statement starts its deadline; a later call past it interrupts the
+        // statement (SQLITE_INTERRUPT), which surfaces as `Error::Timeout`.
         conn.progress_handler(
             1000,
             Some(move || {
-                let d = handler_deadline.load(Ordering::Relaxed);
-                d != 0 && epoch.elapsed().as_micros() as u64 > d
+                let now = epoch.elapsed().as_micros() as u64;
+                match handler_deadline.load(Ordering::Relaxed) {
+                    DISARMED => false,
+                    ARMED => {
+                        handler_deadline.store(now.saturating_add(limit), Ordering::Relaxed);
+                        false
+                    }
+                    deadline => now > deadline,
+                }
             }),
         );
         Ok(SqliteConn {
             conn,
-            epoch,
             deadline,
             timeout: self.statement_timeout,
             gate: Arc::clone(&self.gate),
             held: None,
             broken: false,
+            columns: ColumnCache::default(),
         })
     }
 }
@@ -187,12 +202,14 @@ impl bb8::ManageConnection for Manager {
 /// One SQLite connection with its statement deadline and its share of the write gate.
 pub(crate) struct SqliteConn {
     conn: rusqlite::Connection,
-    epoch: Instant,
+    /// [`DISARMED`], [`ARMED`] (a statement runs; its clock starts at the first progress
+    /// callback), or the deadline in microseconds since the connection opened.
     deadline: Arc<AtomicU64>,
     timeout: Duration,
     gate: Arc<AsyncMutex<()>>,
     held: Option<OwnedMutexGuard<()>>,
     broken: bool,
+    columns: ColumnCache,
 }
 
 /// Binds a [`Value`] without copying text or bytes.
@@ -214,24 +231,34 @@ impl rusqlite::ToSql for Param<'_> {
     }
 }
 
-/// Reads every row of `stmt`, handing each to `sink` until it returns `false`.
+/// Reads the rows of `stmt`, handing each to `sink` until it returns `false`. Column names
+/// come from `columns` when given (shared across queries), else are built for this result.
+///
+/// Names are read after the first step: a cached statement whose table changed (a column
+/// added under `SELECT *`) is re-prepared by that step, and only then reports its new columns.
 fn read_rows(
     stmt: &mut rusqlite::Statement<'_>,
+    sql: &str,
+    mut columns: Option<&mut ColumnCache>,
     params: &[Value],
     mut sink: impl FnMut(Row) -> bool,
 ) -> rusqlite::Result<()> {
-    let columns: Arc<[String]> = stmt
-        .column_names()
-        .into_iter()
-        .map(str::to_string)
-        .collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
+    let mut names: Option<Arc<[String]>> = None;
     while let Some(r) = rows.next()? {
-        let mut values = Vec::with_capacity(columns.len());
-        for i in 0..columns.len() {
+        let names = names.get_or_insert_with(|| {
+            let stmt = r.as_ref();
+            let current = (0..stmt.column_count()).map(|i| stmt.column_name(i).unwrap_or(""));
+            match columns.as_deref_mut() {
+                Some(cache) => cache.names(sql, current),
+                None => current.map(str::to_string).collect(),
+            }
+        });
+        let mut values = Vec::with_capacity(names.len());
+        for i in 0..names.len() {
             values.push(read_value(r.get_ref(i)?));
         }
-        if !sink(Row::new(Arc::clone(&columns), values)) {
+        if !sink(Row::new(Arc::clone(names), values)) {
             break;
         }
     }
@@ -250,13 +277,13 @@ fn read_value(v: ValueRef<'_>) -> Value {
 
 impl SqliteConn {
     fn arm(&self) {
-        let limit = self.epoch.elapsed() + self.timeout;
-        self.deadline
-            .store(limit.as_micros() as u64, Ordering::Relaxed);
+        if !self.timeout.is_zero() {
+            self.deadline.store(ARMED, Ordering::Relaxed);
+        }
     }
 
     fn disarm(&self) {
-        self.deadline.store(0, Ordering::Relaxed);
+        self.deadline.store(DISARMED, Ordering::Relaxed);
     }
 
     fn fail(&self, e: &rusqlite::Error) -> Error {
@@ -274,13 +301,14 @@ impl SqliteConn {
     fn run_now<T>(
         &mut self,
         sql: &str,
-        f: impl FnOnce(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>,
+        f: impl FnOnce(&mut rusqlite::CachedStatement<'_>, &mut ColumnCache) -> rusqlite::Result<T>,
     ) -> Result<T> {
         self.arm();
+        let columns = &mut self.columns;
         let result = self
             .conn
             .prepare_cached(sql)
-            .and_then(|mut stmt| f(&mut stmt));
+            .and_then(|mut stmt| f(&mut stmt, columns));
         self.disarm();
         result.map_err(|e| self.fail(&e))
     }
@@ -290,12 +318,12 @@ impl SqliteConn {
     async fn run<T>(
         &mut self,
         sql: &str,
-        f: impl Fn(&mut rusqlite::CachedStatement<'_>) -> rusqlite::Result<T>,
+        f: impl Fn(&mut rusqlite::CachedStatement<'_>, &mut ColumnCache) -> rusqlite::Result<T>,
     ) -> Result<T> {
         let gated = self.held.is_some();
-        let ran = self.run_now(sql, |stmt| {
+        let ran = self.run_now(sql, |stmt, columns| {
             if gated || stmt.readonly() {
-                f(stmt).map(Some)
+                f(stmt, columns).map(Some)
             } else {
                 Ok(None)
             }
@@ -319,7 +347,9 @@ impl SqliteConn {
             let c: &mut SqliteConn = &mut conn;
             let result = c.conn.prepare_cached(&sql).and_then(|mut stmt| {
                 // Stop when the consumer dropped the stream.
-                read_rows(&mut stmt, &params, |row| tx.blocking_send(Ok(row)).is_ok())
+                read_rows(&mut stmt, &sql, None, &params, |row| {
+                    tx.blocking_send(Ok(row)).is_ok()
+                })
             });
             if let Err(e) = result {
                 let _ = tx.blocking_send(Err(classify(&e)));
@@ -333,7 +363,7 @@ impl SqliteConn {
 
 impl BackendConn for SqliteConn {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        self.run(sql, |stmt| {
+        self.run(sql, |stmt, _| {
             stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
                 .map(|n| n as u64)
         })
@@ -341,13 +371,25 @@ impl BackendConn for SqliteConn {
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        self.run(sql, |stmt| {
+        self.run(sql, |stmt, columns| {
             let mut out = Vec::new();
-            read_rows(stmt, params, |row| {
+            read_rows(stmt, sql, Some(columns), params, |row| {
                 out.push(row);
                 true
             })?;
             Ok(out)
+        })
+        .await
+    }
+
+    async fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
+        self.run(sql, |stmt, columns| {
+            let mut first = None;
+            read_rows(stmt, sql, Some(columns), params, |row| {
+                first = Some(row);
+                false
+            })?;
+            Ok(first)
         })
         .await
     }

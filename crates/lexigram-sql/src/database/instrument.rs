@@ -18,16 +18,8 @@ pub(crate) async fn execute(
     sql: &str,
     params: &[Value],
 ) -> Result<u64> {
-    let started = Instant::now();
-    let result = guarded(settings, conn, |c| c.execute(sql, params)).await;
-    log(
-        settings,
-        sql,
-        params.len(),
-        started,
-        result.as_ref().ok().copied(),
-    );
-    result
+    let run = |c| AnyConn::execute(c, sql, params);
+    timed(settings, conn, sql, params.len(), run, |n| *n).await
 }
 
 pub(crate) async fn query(
@@ -36,22 +28,49 @@ pub(crate) async fn query(
     sql: &str,
     params: &[Value],
 ) -> Result<Vec<Row>> {
-    let started = Instant::now();
-    let result = guarded(settings, conn, |c| c.query(sql, params)).await;
-    log(
-        settings,
-        sql,
-        params.len(),
-        started,
-        result.as_ref().ok().map(|r| r.len() as u64),
-    );
-    result
+    let run = |c| AnyConn::query(c, sql, params);
+    timed(settings, conn, sql, params.len(), run, |r| r.len() as u64).await
+}
+
+pub(crate) async fn query_first(
+    settings: &BackendSettings,
+    conn: &mut AnyConn,
+    sql: &str,
+    params: &[Value],
+) -> Result<Option<Row>> {
+    let run = |c| AnyConn::query_first(c, sql, params);
+    timed(settings, conn, sql, params.len(), run, |r| {
+        u64::from(r.is_some())
+    })
+    .await
 }
 
 pub(crate) async fn batch(settings: &BackendSettings, conn: &mut AnyConn, sql: &str) -> Result<()> {
+    timed(settings, conn, sql, 0, |c| AnyConn::batch(c, sql), |()| 0).await
+}
+
+/// Runs one statement under the backstop, then logs it (echo / slow) with its row count.
+async fn timed<'c, T, F, Fut>(
+    settings: &BackendSettings,
+    conn: &'c mut AnyConn,
+    sql: &str,
+    params: usize,
+    run: F,
+    rows: impl Fn(&T) -> u64,
+) -> Result<T>
+where
+    F: FnOnce(&'c mut AnyConn) -> Fut,
+    Fut: Future<Output = Result<T>> + 'c,
+{
     let started = Instant::now();
-    let result = guarded(settings, conn, |c| c.batch(sql)).await;
-    log(settings, sql, 0, started, result.as_ref().ok().map(|()| 0));
+    let result = guarded(settings, conn, run).await;
+    log(
+        settings,
+        sql,
+        params,
+        started,
+        result.as_ref().ok().map(rows),
+    );
     result
 }
 

@@ -168,7 +168,8 @@ impl Database {
 
     /// Runs a query and returns its first row, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+        let mut conn = self.acquire().await?;
+        instrument::query_first(&self.inner.settings, &mut conn, sql, params).await
     }
 
     /// Streams a query's rows in constant memory; the stream holds one pooled connection

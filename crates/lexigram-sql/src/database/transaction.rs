@@ -106,7 +106,13 @@ impl Transaction {
 
     /// First row of a query, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        Ok(self.fetch_all(sql, params).await?.into_iter().next())
+        let mut state = self.inner.state.lock().await;
+        match &mut *state {
+            State::Open(conn) => {
+                instrument::query_first(self.inner.db.settings(), conn, sql, params).await
+            }
+            State::Ended(how) => Err(self.ended(how)),
+        }
     }
 
     /// Runs several statements without parameters inside the transaction.

@@ -1,0 +1,65 @@
+//! Column names shared by every row of every result of one statement, per connection.
+//!
+//! Building an `Arc<[String]>` of names costs an allocation per column on every query; a
+//! primary-key select spends more time on that than on reading its values. Each connection
+//! keeps the names it last saw for each SQL text and reuses them while the statement still
+//! reports the same columns (a schema change that alters `SELECT *` is noticed and rebuilt).
+
+use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
+
+/// How many statements' column names one connection remembers before starting over.
+const CAPACITY: usize = 512;
+
+/// Per-connection cache of result column names, keyed by SQL text.
+#[derive(Default)]
+pub(crate) struct ColumnCache {
+    by_sql: FxHashMap<Box<str>, Arc<[String]>>,
+}
+
+impl ColumnCache {
+    /// The shared names for `sql`, whose statement reports `names` now.
+    pub(crate) fn names<'a, I>(&mut self, sql: &str, names: I) -> Arc<[String]>
+    where
+        I: ExactSizeIterator<Item = &'a str> + Clone,
+    {
+        if let Some(cached) = self.by_sql.get(sql)
+            && cached.len() == names.len()
+            && cached.iter().map(String::as_str).eq(names.clone())
+        {
+            return Arc::clone(cached);
+        }
+        let fresh: Arc<[String]> = names.map(str::to_string).collect();
+        if self.by_sql.len() >= CAPACITY {
+            self.by_sql.clear();
+        }
+        self.by_sql.insert(sql.into(), Arc::clone(&fresh));
+        fresh
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_statement_shares_one_allocation() {
+        let mut cache = ColumnCache::default();
+        let a = cache.names("SELECT id, name FROM t", ["id", "name"].into_iter());
+        let b = cache.names("SELECT id, name FROM t", ["id", "name"].into_iter());
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(&*a, ["id".to_string(), "name".to_string()]);
+    }
+
+    #[test]
+    fn changed_columns_are_rebuilt() {
+        let mut cache = ColumnCache::default();
+        let a = cache.names("SELECT * FROM t", ["id"].into_iter());
+        let b = cache.names("SELECT * FROM t", ["id", "added"].into_iter());
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert_eq!(b.len(), 2);
+        let c = cache.names("SELECT * FROM t", ["id", "added"].into_iter());
+        assert!(Arc::ptr_eq(&b, &c));
+    }
+}
