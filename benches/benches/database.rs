@@ -8,6 +8,10 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use lexigram_sql::{Database, Value};
 use tokio::runtime::Runtime;
 
+#[path = "support/clock.rs"]
+mod clock;
+use clock::Clock;
+
 const ROWS: i64 = 1000;
 
 fn rt() -> Runtime {
@@ -17,7 +21,7 @@ fn rt() -> Runtime {
         .unwrap()
 }
 
-fn sqlite(c: &mut Criterion) {
+fn sqlite(c: &mut Criterion<Clock>) {
     let rt = rt();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
@@ -107,7 +111,7 @@ fn sqlite(c: &mut Criterion) {
     g.finish();
 }
 
-fn postgres(c: &mut Criterion) {
+fn postgres(c: &mut Criterion<Clock>) {
     let Ok(url) = std::env::var("LEX_TEST_POSTGRES_URL") else {
         return;
     };
@@ -197,7 +201,7 @@ fn postgres(c: &mut Criterion) {
     g.finish();
 }
 
-fn mysql(c: &mut Criterion) {
+fn mysql(c: &mut Criterion<Clock>) {
     use mysql_async::prelude::Queryable;
     let Ok(url) = std::env::var("LEX_TEST_MYSQL_URL") else {
         return;
@@ -293,7 +297,7 @@ fn mysql(c: &mut Criterion) {
 
 criterion_group! {
     name = benches;
-    config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(3)).warm_up_time(std::time::Duration::from_secs(1));
+    config = Criterion::default().with_measurement(Clock::from_env()).sample_size(30).measurement_time(std::time::Duration::from_secs(3)).warm_up_time(std::time::Duration::from_secs(1));
     targets = sqlite, postgres, mysql
 }
 criterion_main!(benches);

@@ -8,13 +8,15 @@
 
 use std::time::Duration;
 
-use criterion::{
-    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
-};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use lexigram_sql::repository::{Query, asc, col};
 use lexigram_sql::{Database, Entity, Repository};
 use mysql_async::prelude::Queryable;
 use tokio::runtime::Runtime;
+
+#[path = "support/clock.rs"]
+mod clock;
+use clock::Clock;
 
 const ROWS: i64 = 1000;
 const BULK: i64 = 10_000;
@@ -46,7 +48,7 @@ fn rt() -> Runtime {
         .unwrap()
 }
 
-fn group<'a>(c: &'a mut Criterion, name: &str) -> BenchmarkGroup<'a, WallTime> {
+fn group<'a>(c: &'a mut Criterion<Clock>, name: &str) -> BenchmarkGroup<'a, Clock> {
     let mut g = c.benchmark_group(name);
     g.measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
@@ -60,58 +62,70 @@ async fn seed(db: &Database, ddl: &str) -> Repository<Item> {
     repo
 }
 
-/// The lexigram side of every group, identical on each backend.
-fn lexigram_side(c: &mut Criterion, backend: &str, rt: &Runtime, repo: &Repository<Item>) {
-    let mut k = 0i64;
-    let mut g = group(c, &format!("{backend}/repo_select_by_key"));
-    g.bench_function("lexigram", |b| {
-        b.to_async(rt).iter(|| {
-            k = k % ROWS + 1;
-            let repo = repo.clone();
-            async move { repo.find_one(k).await.unwrap() }
-        })
-    });
-    g.finish();
-    let mut g = group(c, &format!("{backend}/repo_insert"));
-    g.bench_function("lexigram", |b| {
-        b.to_async(rt).iter(|| {
-            let repo = repo.clone();
-            async move { repo.create(item(1)).await.unwrap() }
-        })
-    });
-    g.finish();
-    let mut g = group(c, &format!("{backend}/repo_update_versioned"));
-    let mut it = rt.block_on(repo.find_one(1)).unwrap();
-    g.bench_function("lexigram", |b| {
-        b.iter(|| {
-            it.n += 1;
-            rt.block_on(repo.update(&mut it)).unwrap();
-        })
-    });
-    g.finish();
-    let mut g = group(c, &format!("{backend}/repo_find_many_100"));
-    g.bench_function("lexigram", |b| {
-        b.to_async(rt).iter(|| {
-            let repo = repo.clone();
-            async move {
-                let q = Query::from(col("id").between(101, 200)).order_by(asc("id"));
-                repo.find_many(q).await.unwrap()
-            }
-        })
-    });
-    g.finish();
-    let mut g = group(c, &format!("{backend}/repo_create_many_10k"));
-    g.sample_size(10);
-    g.bench_function("lexigram", |b| {
-        b.to_async(rt).iter(|| {
-            let repo = repo.clone();
-            async move { repo.create_many((0..BULK).map(item)).await.unwrap() }
-        })
-    });
-    g.finish();
+/// The operations measured, each against its raw peer in the same group.
+#[derive(Clone, Copy)]
+enum Op {
+    SelectByKey,
+    Insert,
+    UpdateVersioned,
+    FindMany100,
+    CreateMany10k,
 }
 
-fn sqlite(c: &mut Criterion) {
+/// The lexigram side of a group, identical on each backend; run right after the raw side so
+/// both see the same table and the same server state.
+fn lexigram(g: &mut BenchmarkGroup<'_, Clock>, op: Op, rt: &Runtime, repo: &Repository<Item>) {
+    match op {
+        Op::SelectByKey => {
+            let mut k = 0i64;
+            g.bench_function("lexigram", |b| {
+                b.to_async(rt).iter(|| {
+                    k = k % ROWS + 1;
+                    let repo = repo.clone();
+                    async move { repo.find_one(k).await.unwrap() }
+                })
+            });
+        }
+        Op::Insert => {
+            g.bench_function("lexigram", |b| {
+                b.to_async(rt).iter(|| {
+                    let repo = repo.clone();
+                    async move { repo.create(item(1)).await.unwrap() }
+                })
+            });
+        }
+        Op::UpdateVersioned => {
+            let mut it = rt.block_on(repo.find_one(1)).unwrap();
+            g.bench_function("lexigram", |b| {
+                b.iter(|| {
+                    it.n += 1;
+                    rt.block_on(repo.update(&mut it)).unwrap();
+                })
+            });
+        }
+        Op::FindMany100 => {
+            g.bench_function("lexigram", |b| {
+                b.to_async(rt).iter(|| {
+                    let repo = repo.clone();
+                    async move {
+                        let q = Query::from(col("id").between(101, 200)).order_by(asc("id"));
+                        repo.find_many(q).await.unwrap()
+                    }
+                })
+            });
+        }
+        Op::CreateMany10k => {
+            g.bench_function("lexigram", |b| {
+                b.to_async(rt).iter(|| {
+                    let repo = repo.clone();
+                    async move { repo.create_many((0..BULK).map(item)).await.unwrap() }
+                })
+            });
+        }
+    }
+}
+
+fn sqlite(c: &mut Criterion<Clock>) {
     let rt = rt();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
@@ -152,6 +166,7 @@ fn sqlite(c: &mut Criterion) {
             s.query_row([k], read).unwrap()
         })
     });
+    lexigram(&mut g, Op::SelectByKey, &rt, &repo);
     g.finish();
     let mut g = group(c, "sqlite/repo_insert");
     g.bench_function("raw_rusqlite", |b| {
@@ -163,6 +178,7 @@ fn sqlite(c: &mut Criterion) {
             s.query_row(rusqlite::params![it.name, it.n, 1i64], read).unwrap()
         })
     });
+    lexigram(&mut g, Op::Insert, &rt, &repo);
     g.finish();
     let mut g = group(c, "sqlite/repo_update_versioned");
     let mut version: i64 = raw
@@ -179,6 +195,7 @@ fn sqlite(c: &mut Criterion) {
             version += 1;
         })
     });
+    lexigram(&mut g, Op::UpdateVersioned, &rt, &repo);
     g.finish();
     let mut g = group(c, "sqlite/repo_find_many_100");
     g.bench_function("raw_rusqlite", |b| {
@@ -189,6 +206,7 @@ fn sqlite(c: &mut Criterion) {
             s.query_map([101i64, 200], read).unwrap().collect::<Result<Vec<_>, _>>().unwrap()
         })
     });
+    lexigram(&mut g, Op::FindMany100, &rt, &repo);
     g.finish();
     let mut g = group(c, "sqlite/repo_create_many_10k");
     g.sample_size(10);
@@ -209,11 +227,11 @@ fn sqlite(c: &mut Criterion) {
             tx.commit().unwrap();
         })
     });
+    lexigram(&mut g, Op::CreateMany10k, &rt, &repo);
     g.finish();
-    lexigram_side(c, "sqlite", &rt, &repo);
 }
 
-fn postgres(c: &mut Criterion) {
+fn postgres(c: &mut Criterion<Clock>) {
     let Ok(url) = std::env::var("LEX_TEST_POSTGRES_URL") else {
         return;
     };
@@ -256,6 +274,7 @@ fn postgres(c: &mut Criterion) {
             read(&rt.block_on(raw.query_one(&select, &[&k])).unwrap())
         })
     });
+    lexigram(&mut g, Op::SelectByKey, &rt, &repo);
     g.finish();
     let mut g = group(c, "postgres/repo_insert");
     g.bench_function("raw_tokio_postgres", |b| {
@@ -267,6 +286,7 @@ fn postgres(c: &mut Criterion) {
             )
         })
     });
+    lexigram(&mut g, Op::Insert, &rt, &repo);
     g.finish();
     let mut g = group(c, "postgres/repo_update_versioned");
     let mut version: i64 = rt
@@ -282,6 +302,7 @@ fn postgres(c: &mut Criterion) {
             version += 1;
         })
     });
+    lexigram(&mut g, Op::UpdateVersioned, &rt, &repo);
     g.finish();
     let mut g = group(c, "postgres/repo_find_many_100");
     g.bench_function("raw_tokio_postgres", |b| {
@@ -293,8 +314,8 @@ fn postgres(c: &mut Criterion) {
                 .collect::<Vec<_>>()
         })
     });
+    lexigram(&mut g, Op::FindMany100, &rt, &repo);
     g.finish();
-    lexigram_side(c, "postgres", &rt, &repo);
     // create_many's raw peer: the same chunked multi-row INSERT text, prepared by the driver.
     let mut g = group(c, "postgres/repo_create_many_10k");
     g.sample_size(10);
@@ -315,10 +336,11 @@ fn postgres(c: &mut Criterion) {
             rt.block_on(raw.execute(sql.as_str(), &params)).unwrap()
         })
     });
+    lexigram(&mut g, Op::CreateMany10k, &rt, &repo);
     g.finish();
 }
 
-fn mysql(c: &mut Criterion) {
+fn mysql(c: &mut Criterion<Clock>) {
     let Ok(url) = std::env::var("LEX_TEST_MYSQL_URL") else {
         return;
     };
@@ -356,6 +378,7 @@ fn mysql(c: &mut Criterion) {
             r.map(to_item).unwrap()
         })
     });
+    lexigram(&mut g, Op::SelectByKey, &rt, &repo);
     g.finish();
     let mut g = group(c, "mysql/repo_insert");
     g.bench_function("raw_mysql_async", |b| {
@@ -370,6 +393,7 @@ fn mysql(c: &mut Criterion) {
             r.map(to_item).unwrap()
         })
     });
+    lexigram(&mut g, Op::Insert, &rt, &repo);
     g.finish();
     let mut g = group(c, "mysql/repo_update_versioned");
     let mut version: i64 = rt
@@ -387,6 +411,7 @@ fn mysql(c: &mut Criterion) {
             version += 1;
         })
     });
+    lexigram(&mut g, Op::UpdateVersioned, &rt, &repo);
     g.finish();
     let mut g = group(c, "mysql/repo_find_many_100");
     g.bench_function("raw_mysql_async", |b| {
@@ -400,9 +425,17 @@ fn mysql(c: &mut Criterion) {
             rows.into_iter().map(to_item).collect::<Vec<_>>()
         })
     });
+    lexigram(&mut g, Op::FindMany100, &rt, &repo);
     g.finish();
-    lexigram_side(c, "mysql", &rt, &repo);
+    let mut g = group(c, "mysql/repo_create_many_10k");
+    g.sample_size(10);
+    lexigram(&mut g, Op::CreateMany10k, &rt, &repo);
+    g.finish();
 }
 
-criterion_group!(benches, sqlite, postgres, mysql);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock::from_env());
+    targets = sqlite, postgres, mysql
+}
 criterion_main!(benches);

@@ -12,12 +12,14 @@
 
 use std::time::Duration;
 
-use criterion::{
-    BenchmarkGroup, Criterion, criterion_group, criterion_main, measurement::WallTime,
-};
+use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use lexigram_sql::{Database, Entity};
 use mysql_async::prelude::Queryable;
 use tokio::runtime::Runtime;
+
+#[path = "support/clock.rs"]
+mod clock;
+use clock::Clock;
 
 const INSERTS: i64 = 10;
 
@@ -48,7 +50,7 @@ fn rt() -> Runtime {
         .unwrap()
 }
 
-fn group<'a>(c: &'a mut Criterion, backend: &str) -> BenchmarkGroup<'a, WallTime> {
+fn group<'a>(c: &'a mut Criterion<Clock>, backend: &str) -> BenchmarkGroup<'a, Clock> {
     let mut g = c.benchmark_group(format!("{backend}/uow_10_inserts"));
     g.measurement_time(Duration::from_secs(3))
         .warm_up_time(Duration::from_secs(1));
@@ -56,7 +58,7 @@ fn group<'a>(c: &'a mut Criterion, backend: &str) -> BenchmarkGroup<'a, WallTime
 }
 
 /// Both lexigram forms, identical on each backend.
-fn lexigram_side(g: &mut BenchmarkGroup<'_, WallTime>, rt: &Runtime, db: &Database) {
+fn lexigram_side(g: &mut BenchmarkGroup<'_, Clock>, rt: &Runtime, db: &Database) {
     g.bench_function("lexigram_register_new", |b| {
         b.to_async(rt).iter(|| {
             let db = db.clone();
@@ -92,7 +94,7 @@ async fn connect(url: &str, ddl: &str) -> Database {
     db
 }
 
-fn sqlite(c: &mut Criterion) {
+fn sqlite(c: &mut Criterion<Clock>) {
     let rt = rt();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.db");
@@ -133,7 +135,7 @@ fn sqlite(c: &mut Criterion) {
     g.finish();
 }
 
-fn postgres(c: &mut Criterion) {
+fn postgres(c: &mut Criterion<Clock>) {
     let Ok(url) = std::env::var("LEX_TEST_POSTGRES_URL") else {
         return;
     };
@@ -179,7 +181,7 @@ fn postgres(c: &mut Criterion) {
     g.finish();
 }
 
-fn mysql(c: &mut Criterion) {
+fn mysql(c: &mut Criterion<Clock>) {
     let Ok(url) = std::env::var("LEX_TEST_MYSQL_URL") else {
         return;
     };
@@ -220,5 +222,9 @@ fn mysql(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, sqlite, postgres, mysql);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(Clock::from_env());
+    targets = sqlite, postgres, mysql
+}
 criterion_main!(benches);

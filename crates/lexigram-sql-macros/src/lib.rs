@@ -276,6 +276,10 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         let f = &c.ident;
         quote_spanned!(c.span=> #f: row.get_at(#i)?)
     });
+    let take = columns.iter().zip(&indexes).map(|(c, i)| {
+        let f = &c.ident;
+        quote_spanned!(c.span=> #f: row.take_at(#i)?)
+    });
     let decode = columns.iter().zip(&col_names).map(|(c, n)| {
         let f = &c.ident;
         quote_spanned!(c.span=> self.#f = #sql::repository::__private::decode(value, #n)?)
@@ -309,6 +313,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             fn from_row(row: &#sql::Row) -> #sql::Result<Self> {
                 ::core::result::Result::Ok(Self {
                     #(#read,)*
+                    #(#skipped: ::core::default::Default::default(),)*
+                })
+            }
+
+            fn from_row_owned(mut row: #sql::Row) -> #sql::Result<Self> {
+                ::core::result::Result::Ok(Self {
+                    #(#take,)*
                     #(#skipped: ::core::default::Default::default(),)*
                 })
             }

@@ -29,7 +29,7 @@ impl<E: Entity> Repository<E> {
             Executor::Database(db) => {
                 let buf = self.select(&query)?;
                 let rows = db.fetch_stream(&buf.sql, &buf.params).await?;
-                Ok(Box::pin(rows.map(|r| r.and_then(|row| E::from_row(&row)))))
+                Ok(Box::pin(rows.map(|r| r.and_then(E::from_row_owned))))
             }
             Executor::Transaction(_) => self.stream_chunked(query),
         }
@@ -57,8 +57,8 @@ impl<E: Entity> Repository<E> {
                 let buf = repo.select(&q)?;
                 let rows = repo.ex.fetch_all(&buf.sql, &buf.params).await?;
                 let n = rows.len() as u64;
-                for row in &rows {
-                    yield E::from_row(row)?;
+                for row in rows {
+                    yield E::from_row_owned(row)?;
                 }
                 read += n;
                 if n < want { break; }

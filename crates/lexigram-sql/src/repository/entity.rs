@@ -47,6 +47,12 @@ pub trait Entity: Sized + Send + Sync + 'static {
     /// `Default::default()`.
     fn from_row(row: &Row) -> Result<Self>;
 
+    /// Like [`Entity::from_row`], consuming the row so text and bytes move into the fields
+    /// instead of being copied. `#[derive(Entity)]` implements it; the default borrows.
+    fn from_row_owned(row: Row) -> Result<Self> {
+        Self::from_row(&row)
+    }
+
     /// One column's value by position (`Value::Null` for an index out of range).
     fn get_column(&self, index: usize) -> Value;
 

@@ -115,7 +115,7 @@ impl<E: Entity> Repository<E> {
         let key = key.into();
         let params = [key];
         match self.ex.fetch_optional(&self.sql.find_key, &params).await? {
-            Some(row) => E::from_row(&row),
+            Some(row) => E::from_row_owned(row),
             None => Err(Error::NotFound {
                 entity: E::meta().name.to_string(),
                 key: Self::key_text(&params[0]),
@@ -129,7 +129,7 @@ impl<E: Entity> Repository<E> {
         self.ex
             .fetch_optional(&buf.sql, &buf.params)
             .await?
-            .map(|r| E::from_row(&r))
+            .map(E::from_row_owned)
             .transpose()
     }
 
@@ -137,7 +137,7 @@ impl<E: Entity> Repository<E> {
     pub async fn find_many(&self, query: impl Into<Query>) -> Result<Vec<E>> {
         let buf = self.select(&query.into())?;
         let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
-        rows.iter().map(E::from_row).collect()
+        rows.into_iter().map(E::from_row_owned).collect()
     }
 
     /// Number of entities matching a filter or query (limit and offset ignored).
@@ -184,7 +184,7 @@ impl<E: Entity> Repository<E> {
         }
         let params: Vec<Value> = pick(values, &self.sql.insert_cols);
         let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
-        E::from_row(&row)
+        E::from_row_owned(row)
     }
 
     /// Writes every column of an entity by its key. A versioned entity is only written if the
@@ -287,7 +287,7 @@ impl<E: Entity> Repository<E> {
         conflict: &[usize],
     ) -> Result<E> {
         if let Some(row) = self.ex.fetch_optional(sql, &params).await? {
-            return E::from_row(&row);
+            return E::from_row_owned(row);
         }
         // Nothing to update on conflict (PostgreSQL/SQLite `DO NOTHING` return no row): read it.
         let meta = E::meta();

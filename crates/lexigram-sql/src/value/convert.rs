@@ -35,6 +35,16 @@ impl<T: Clone + Into<Value>> ToValue for T {
 pub trait FromValue: Sized {
     /// Converts, or says what was expected and what was found.
     fn from_value(value: &Value) -> Result<Self, String>;
+
+    /// Converts a value the caller owns; text, bytes and JSON move instead of being copied.
+    ///
+    /// ```
+    /// use lexigram_sql::{FromValue, Value};
+    /// assert_eq!(String::from_owned(Value::Text("moved".into())), Ok("moved".to_string()));
+    /// ```
+    fn from_owned(value: Value) -> Result<Self, String> {
+        Self::from_value(&value)
+    }
 }
 
 fn mismatch(expected: &str, found: &Value) -> String {
@@ -146,6 +156,13 @@ impl FromValue for String {
                 .ok_or_else(|| mismatch("text", other)),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Text(s) => Ok(s),
+            other => Self::from_value(&other),
+        }
+    }
 }
 
 impl From<Vec<u8>> for Value {
@@ -166,6 +183,13 @@ impl FromValue for Vec<u8> {
             other => Err(mismatch("bytes", other)),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Bytes(b) => Ok(b),
+            other => Self::from_value(&other),
+        }
+    }
 }
 
 impl From<serde_json::Value> for Value {
@@ -180,6 +204,13 @@ impl FromValue for serde_json::Value {
             Value::Text(s) => serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}")),
             Value::Bytes(b) => serde_json::from_slice(b).map_err(|e| format!("invalid JSON: {e}")),
             other => Err(mismatch("json", other)),
+        }
+    }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Json(j) => Ok(j),
+            other => Self::from_value(&other),
         }
     }
 }
@@ -268,11 +299,22 @@ impl<T: FromValue> FromValue for Option<T> {
             other => T::from_value(other).map(Some),
         }
     }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        match value {
+            Value::Null => Ok(None),
+            other => T::from_owned(other).map(Some),
+        }
+    }
 }
 
 impl FromValue for Value {
     fn from_value(value: &Value) -> Result<Self, String> {
         Ok(value.clone())
+    }
+
+    fn from_owned(value: Value) -> Result<Self, String> {
+        Ok(value)
     }
 }
 

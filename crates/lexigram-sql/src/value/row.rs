@@ -82,20 +82,44 @@ impl Row {
 
     /// Reads a column by position and converts it.
     pub fn get_at<T: FromValue>(&self, idx: usize) -> Result<T> {
-        let column = || {
-            self.columns
+        let value = self.values.get(idx).ok_or_else(|| self.out_of_range(idx))?;
+        T::from_value(value).map_err(|detail| self.decode_error(idx, detail))
+    }
+
+    /// Takes a column's value out of the row by position and converts it without copying
+    /// text or bytes; the column reads as `Null` afterwards.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// let mut row = db.fetch_one("SELECT 'moved' AS s", &[]).await?;
+    /// assert_eq!(row.take_at::<String>(0)?, "moved");
+    /// assert_eq!(row.get_at::<Option<String>>(0)?, None);
+    /// # Ok(()) }
+    /// ```
+    pub fn take_at<T: FromValue>(&mut self, idx: usize) -> Result<T> {
+        let slot = self.values.get_mut(idx);
+        let Some(slot) = slot else {
+            return Err(self.out_of_range(idx));
+        };
+        let value = std::mem::replace(slot, Value::Null);
+        T::from_owned(value).map_err(|detail| self.decode_error(idx, detail))
+    }
+
+    fn out_of_range(&self, idx: usize) -> Error {
+        let detail = format!("index out of range (row has {} columns)", self.values.len());
+        self.decode_error(idx, detail)
+    }
+
+    fn decode_error(&self, idx: usize, detail: String) -> Error {
+        Error::Decode {
+            column: self
+                .columns
                 .get(idx)
                 .cloned()
-                .unwrap_or_else(|| idx.to_string())
-        };
-        let value = self.values.get(idx).ok_or_else(|| Error::Decode {
-            column: column(),
-            detail: format!("index out of range (row has {} columns)", self.values.len()),
-        })?;
-        T::from_value(value).map_err(|detail| Error::Decode {
-            column: column(),
+                .unwrap_or_else(|| idx.to_string()),
             detail,
-        })
+        }
     }
 
     /// Takes a column's value out of the row by name, leaving `Null` behind (no clone).
