@@ -211,32 +211,54 @@ fn is_text(t: &Type) -> bool {
     )
 }
 
+/// OIDs of the built-in types read into [`Value`]s (see `pg_type`); a test checks each
+/// against tokio-postgres' `Type` constants.
+mod oid {
+    pub(super) const BOOL: u32 = 16;
+    pub(super) const BYTEA: u32 = 17;
+    pub(super) const INT8: u32 = 20;
+    pub(super) const INT2: u32 = 21;
+    pub(super) const INT4: u32 = 23;
+    pub(super) const OID: u32 = 26;
+    pub(super) const JSON: u32 = 114;
+    pub(super) const FLOAT4: u32 = 700;
+    pub(super) const FLOAT8: u32 = 701;
+    pub(super) const DATE: u32 = 1082;
+    pub(super) const TIMESTAMP: u32 = 1114;
+    pub(super) const TIMESTAMPTZ: u32 = 1184;
+    pub(super) const NUMERIC: u32 = 1700;
+    pub(super) const UUID: u32 = 2950;
+    pub(super) const JSONB: u32 = 3802;
+}
+
 /// Reads any supported column type into a [`Value`].
 struct Cell(Value);
 
 impl<'a> FromSql<'a> for Cell {
     fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
-        let v = match *ty {
-            Type::BOOL => Value::Bool(bool::from_sql(ty, raw)?),
-            Type::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
-            Type::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
-            Type::INT8 => Value::Int(i64::from_sql(ty, raw)?),
-            Type::OID => Value::Int(i64::from(u32::from_sql(ty, raw)?)),
-            Type::FLOAT4 => Value::Float(f64::from(f32::from_sql(ty, raw)?)),
-            Type::FLOAT8 => Value::Float(f64::from_sql(ty, raw)?),
-            Type::BYTEA => Value::Bytes(Vec::<u8>::from_sql(ty, raw)?),
-            Type::JSON | Type::JSONB => Value::Json(serde_json::Value::from_sql(ty, raw)?),
-            Type::UUID => Value::Uuid(uuid::Uuid::from_sql(ty, raw)?),
-            Type::TIMESTAMPTZ => Value::Timestamp(DateTime::<Utc>::from_sql(ty, raw)?),
-            Type::TIMESTAMP => Value::DateTime(NaiveDateTime::from_sql(ty, raw)?),
-            Type::DATE => Value::Date(NaiveDate::from_sql(ty, raw)?),
-            Type::NUMERIC => numeric(raw)?,
-            ref t if is_text(t) || <&str as FromSql>::accepts(t) => {
+        // One jump on the type's OID (PostgreSQL's fixed catalog numbers, `pg_type.oid`)
+        // instead of comparing `Type`s one by one: this runs for every cell read.
+        let v = match ty.oid() {
+            oid::BOOL => Value::Bool(bool::from_sql(ty, raw)?),
+            oid::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
+            oid::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
+            oid::INT8 => Value::Int(i64::from_sql(ty, raw)?),
+            oid::OID => Value::Int(i64::from(u32::from_sql(ty, raw)?)),
+            oid::FLOAT4 => Value::Float(f64::from(f32::from_sql(ty, raw)?)),
+            oid::FLOAT8 => Value::Float(f64::from_sql(ty, raw)?),
+            oid::BYTEA => Value::Bytes(Vec::<u8>::from_sql(ty, raw)?),
+            oid::JSON | oid::JSONB => Value::Json(serde_json::Value::from_sql(ty, raw)?),
+            oid::UUID => Value::Uuid(uuid::Uuid::from_sql(ty, raw)?),
+            oid::TIMESTAMPTZ => Value::Timestamp(DateTime::<Utc>::from_sql(ty, raw)?),
+            oid::TIMESTAMP => Value::DateTime(NaiveDateTime::from_sql(ty, raw)?),
+            oid::DATE => Value::Date(NaiveDate::from_sql(ty, raw)?),
+            oid::NUMERIC => numeric(raw)?,
+            _ if is_text(ty) || <&str as FromSql>::accepts(ty) => {
                 Value::Text(<&str>::from_sql(ty, raw)?.to_string())
             }
-            ref t => {
+            _ => {
                 return Err(format!(
-                    "column type {t} is not supported; cast it in SQL (e.g. `::text` or `::float8`)"
+                    "column type {ty} is not supported; cast it in SQL (e.g. `::text` or `::float8`)"
                 )
                 .into());
             }
@@ -540,5 +562,34 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             code: Some(c.to_string()),
             message,
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oids_match_the_driver_types() {
+        let pairs = [
+            (oid::BOOL, Type::BOOL),
+            (oid::BYTEA, Type::BYTEA),
+            (oid::INT8, Type::INT8),
+            (oid::INT2, Type::INT2),
+            (oid::INT4, Type::INT4),
+            (oid::OID, Type::OID),
+            (oid::JSON, Type::JSON),
+            (oid::FLOAT4, Type::FLOAT4),
+            (oid::FLOAT8, Type::FLOAT8),
+            (oid::DATE, Type::DATE),
+            (oid::TIMESTAMP, Type::TIMESTAMP),
+            (oid::TIMESTAMPTZ, Type::TIMESTAMPTZ),
+            (oid::NUMERIC, Type::NUMERIC),
+            (oid::UUID, Type::UUID),
+            (oid::JSONB, Type::JSONB),
+        ];
+        for (oid, ty) in pairs {
+            assert_eq!(oid, ty.oid(), "{ty}");
+        }
     }
 }
