@@ -49,6 +49,26 @@ pub trait Entity: Sized + Send + Sync + 'static {
 
     /// Like [`Entity::from_row`], consuming the row so text and bytes move into the fields
     /// instead of being copied. `#[derive(Entity)]` implements it; the default borrows.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// use lexigram_sql::{Database, Entity, repository::Entity as _};
+    ///
+    /// #[derive(Debug, Entity)]
+    /// struct Note {
+    ///     #[entity(key, generated)]
+    ///     id: i64,
+    ///     body: String,
+    /// }
+    ///
+    /// let db = Database::connect_url("sqlite://").await?;
+    /// db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT NOT NULL)", &[]).await?;
+    /// db.execute("INSERT INTO notes (body) VALUES ('kept')", &[]).await?;
+    /// let row = db.fetch_one("SELECT id, body FROM notes", &[]).await?;
+    /// let note = Note::from_row_owned(row)?;
+    /// assert_eq!((note.id, note.body.as_str()), (1, "kept"));
+    /// # Ok(()) }
+    /// ```
     fn from_row_owned(row: Row) -> Result<Self> {
         Self::from_row(&row)
     }
