@@ -556,3 +556,46 @@ async fn select_star_sees_a_column_added_after_it_first_ran() {
         }
     }
 }
+
+#[tokio::test]
+async fn first_row_fetches_return_the_first_of_many_and_leave_the_connection_clean() {
+    for t in common::all().await {
+        let db = t.connect().await;
+        db.execute_batch("CREATE TABLE many (n INTEGER NOT NULL)")
+            .await
+            .unwrap();
+        for n in 1..=5i64 {
+            let sql = format!("INSERT INTO many (n) VALUES ({})", ph(&db, 1));
+            db.execute(&sql, &[n.into()]).await.unwrap();
+        }
+        let top = "SELECT n FROM many ORDER BY n DESC";
+        let one = db.fetch_one(top, &[]).await.unwrap();
+        assert_eq!(one.get::<i64>("n").unwrap(), 5, "{}", t.name());
+        let opt = db.fetch_optional(top, &[]).await.unwrap();
+        assert_eq!(opt.unwrap().get::<i64>("n").unwrap(), 5, "{}", t.name());
+
+        // Same connection, inside one transaction: the rows left unread by each first-row
+        // fetch must not leak into the next statement's result.
+        let tx = db.begin().await.unwrap();
+        for _ in 0..3 {
+            let first = tx.fetch_one(top, &[]).await.unwrap();
+            assert_eq!(first.get::<i64>("n").unwrap(), 5, "{}", t.name());
+            let count = tx
+                .fetch_one("SELECT COUNT(*) AS c FROM many", &[])
+                .await
+                .unwrap();
+            assert_eq!(count.get::<i64>("c").unwrap(), 5, "{}", t.name());
+        }
+        tx.execute("DELETE FROM many WHERE n > 3", &[])
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        let after = db.fetch_optional(top, &[]).await.unwrap().unwrap();
+        assert_eq!(after.get::<i64>("n").unwrap(), 3, "{}", t.name());
+        let none = db
+            .fetch_optional("SELECT n FROM many WHERE n > 100", &[])
+            .await
+            .unwrap();
+        assert!(none.is_none(), "{}", t.name());
+    }
+}
