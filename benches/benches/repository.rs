@@ -316,7 +316,7 @@ fn postgres(c: &mut Criterion<Clock>) {
     });
     lexigram(&mut g, Op::FindMany100, &rt, &repo);
     g.finish();
-    // create_many's raw peer: the same chunked multi-row INSERT text, prepared by the driver.
+    // create_many's raw peer: one multi-row INSERT of all 10,000 rows (30,000 parameters).
     let mut g = group(c, "postgres/repo_create_many_10k");
     g.sample_size(10);
     g.bench_function("raw_tokio_postgres_multirow", |b| {
@@ -334,6 +334,31 @@ fn postgres(c: &mut Criterion<Clock>) {
                 params.extend(row);
             }
             rt.block_on(raw.execute(sql.as_str(), &params)).unwrap()
+        })
+    });
+    // The other way to load rows into PostgreSQL: binary COPY, measured to decide whether
+    // create_many should use it (it reads no generated keys either).
+    g.bench_function("raw_tokio_postgres_copy", |b| {
+        use tokio_postgres::binary_copy::BinaryCopyInWriter;
+        use tokio_postgres::types::Type;
+        b.iter(|| {
+            rt.block_on(async {
+                let sink = raw
+                    .copy_in(r#"COPY "bench_repo" ("name", "n", "version") FROM STDIN BINARY"#)
+                    .await
+                    .unwrap();
+                let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::INT8]);
+                let mut writer = std::pin::pin!(writer);
+                for i in 0..BULK {
+                    let it = item(i);
+                    writer
+                        .as_mut()
+                        .write(&[&it.name, &it.n, &1i64])
+                        .await
+                        .unwrap();
+                }
+                writer.finish().await.unwrap()
+            })
         })
     });
     lexigram(&mut g, Op::CreateMany10k, &rt, &repo);
