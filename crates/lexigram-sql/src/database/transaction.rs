@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use tokio::sync::Mutex;
+use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
 use super::{Database, instrument, not_found};
 use crate::backend::AnyConn;
@@ -75,26 +75,30 @@ impl Transaction {
         }
     }
 
+    /// The transaction's connection, held for one statement; a typed error once it ended.
+    async fn conn(&self) -> Result<MappedMutexGuard<'_, Box<AnyConn>>> {
+        let state = self.inner.state.lock().await;
+        MutexGuard::try_map(state, |s| match s {
+            State::Open(conn) => Some(conn),
+            State::Ended(_) => None,
+        })
+        .map_err(|state| match *state {
+            State::Ended(how) => self.ended(how),
+            // `try_map` hands the guard back only for an ended state.
+            State::Open(_) => self.ended("ended"),
+        })
+    }
+
     /// Runs a statement inside the transaction.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
-        let mut state = self.inner.state.lock().await;
-        match &mut *state {
-            State::Open(conn) => {
-                instrument::execute(self.inner.db.settings(), conn, sql, params).await
-            }
-            State::Ended(how) => Err(self.ended(how)),
-        }
+        let mut conn = self.conn().await?;
+        instrument::execute(self.inner.db.settings(), &mut conn, sql, params).await
     }
 
     /// Runs a query inside the transaction and returns every row.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let mut state = self.inner.state.lock().await;
-        match &mut *state {
-            State::Open(conn) => {
-                instrument::query(self.inner.db.settings(), conn, sql, params).await
-            }
-            State::Ended(how) => Err(self.ended(how)),
-        }
+        let mut conn = self.conn().await?;
+        instrument::query(self.inner.db.settings(), &mut conn, sql, params).await
     }
 
     /// First row of a query, or [`Error::NotFound`].
@@ -106,22 +110,14 @@ impl Transaction {
 
     /// First row of a query, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        let mut state = self.inner.state.lock().await;
-        match &mut *state {
-            State::Open(conn) => {
-                instrument::query_first(self.inner.db.settings(), conn, sql, params).await
-            }
-            State::Ended(how) => Err(self.ended(how)),
-        }
+        let mut conn = self.conn().await?;
+        instrument::query_first(self.inner.db.settings(), &mut conn, sql, params).await
     }
 
     /// Runs several statements without parameters inside the transaction.
     pub async fn execute_batch(&self, sql: &str) -> Result<()> {
-        let mut state = self.inner.state.lock().await;
-        match &mut *state {
-            State::Open(conn) => instrument::batch(self.inner.db.settings(), conn, sql).await,
-            State::Ended(how) => Err(self.ended(how)),
-        }
+        let mut conn = self.conn().await?;
+        instrument::batch(self.inner.db.settings(), &mut conn, sql).await
     }
 
     /// Commits. If COMMIT fails the transaction is rolled back; when that fails too, both
