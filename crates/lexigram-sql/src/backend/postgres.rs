@@ -379,9 +379,8 @@ impl PgConn {
     ) -> Result<Vec<Row>> {
         let mut retried = false;
         loop {
-            let Prepared { statement, columns } = self.statement(sql).await?;
-            self.in_flight = true;
-            let raw = match self
+            let Prepared { statement, columns } = self.start(sql).await?;
+            let result = match self
                 .client
                 .query_raw(&statement, params.iter().map(Param))
                 .await
@@ -389,21 +388,40 @@ impl PgConn {
                 Ok(stream) => stream.try_collect::<Vec<_>>().await,
                 Err(e) => Err(e),
             };
-            if let Err(e) = &raw
-                && !retried
-                && self.forget_stale(sql, e)
-            {
-                retried = true;
-                continue;
+            if let Some(raw) = self.finish(sql, result, &mut retried)? {
+                return raw
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| keep(*i))
+                    .map(|(_, r)| convert_row(r, &columns))
+                    .collect();
             }
-            let raw = self.done(raw)?;
-            return raw
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| keep(*i))
-                .map(|(_, r)| convert_row(r, &columns))
-                .collect();
         }
+    }
+
+    /// The statement prepared for `sql`, with the in-flight flag raised for running it.
+    async fn start(&mut self, sql: &str) -> Result<Prepared> {
+        let prepared = self.statement(sql).await?;
+        self.in_flight = true;
+        Ok(prepared)
+    }
+
+    /// Ends a statement begun with [`PgConn::start`]. `Ok(None)` asks the caller to run it
+    /// once more: its cached plan went stale and was dropped (see [`PgConn::forget_stale`]).
+    fn finish<T>(
+        &mut self,
+        sql: &str,
+        result: std::result::Result<T, tokio_postgres::Error>,
+        retried: &mut bool,
+    ) -> Result<Option<T>> {
+        if let Err(e) = &result
+            && !*retried
+            && self.forget_stale(sql, e)
+        {
+            *retried = true;
+            return Ok(None);
+        }
+        self.done(result).map(Some)
     }
 
     /// After `cached plan must not change result type` (the table under a cached `SELECT *`
@@ -420,8 +438,8 @@ impl PgConn {
         stale && !self.in_transaction
     }
 
-    /// Runs `op` with the in-flight flag set: a future dropped mid-statement leaves the flag
-    /// up, and the pool then discards the connection instead of reusing it.
+    /// Ends a statement started with the in-flight flag up (a future dropped mid-statement
+    /// leaves the flag up, and the pool then discards the connection), classifying its error.
     fn done<T>(&mut self, result: std::result::Result<T, tokio_postgres::Error>) -> Result<T> {
         self.in_flight = false;
         self.last_used = Instant::now();
@@ -440,9 +458,8 @@ impl PgConn {
         params: Vec<Value>,
     ) -> RowStream {
         Box::pin(async_stream::try_stream! {
-            let Prepared { statement, columns } = conn.statement(&sql).await?;
+            let Prepared { statement, columns } = conn.start(&sql).await?;
             let timeout = conn.timeout;
-            conn.in_flight = true;
             let rows = conn
                 .client
                 .query_raw(&statement, params.iter().map(Param))
@@ -462,20 +479,14 @@ impl BackendConn for PgConn {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut retried = false;
         loop {
-            let statement = self.statement(sql).await?.statement;
-            self.in_flight = true;
+            let statement = self.start(sql).await?.statement;
             let result = self
                 .client
                 .execute_raw(&statement, params.iter().map(Param))
                 .await;
-            if let Err(e) = &result
-                && !retried
-                && self.forget_stale(sql, e)
-            {
-                retried = true;
-                continue;
+            if let Some(affected) = self.finish(sql, result, &mut retried)? {
+                return Ok(affected);
             }
-            return self.done(result);
         }
     }
 
