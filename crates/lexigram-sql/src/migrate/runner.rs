@@ -218,12 +218,7 @@ impl Migrator {
             tracing::warn!(version, source = %self.source.origin(), "applied migration has no file");
         }
         let steps = self.run(store, lock, &pending, Direction::Up).await?;
-        let current = store
-            .list(&lock.executor())
-            .await?
-            .iter()
-            .map(|a| a.version)
-            .max();
+        let current = store.last_version(&lock.executor()).await?;
         Ok(MigrationReport {
             direction: Direction::Up,
             dry_run: false,
@@ -315,12 +310,7 @@ impl Migrator {
             migrations.push(m);
         }
         let steps = self.run(store, lock, &migrations, Direction::Down).await?;
-        let current = store
-            .list(&lock.executor())
-            .await?
-            .iter()
-            .map(|a| a.version)
-            .max();
+        let current = store.last_version(&lock.executor()).await?;
         let missing_files = status_of(&self.source, &applied).missing_files();
         Ok(MigrationReport {
             direction: Direction::Down,

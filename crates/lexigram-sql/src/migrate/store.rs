@@ -97,6 +97,11 @@ impl Store {
         }
     }
 
+    /// The highest recorded version, if any (what a run reports as current afterwards).
+    pub(crate) async fn last_version(&self, ex: &Executor) -> Result<Option<i64>> {
+        Ok(self.list(ex).await?.iter().map(|a| a.version).max())
+    }
+
     /// Records a migration (dirty when it is about to run outside a transaction).
     pub(crate) async fn insert(&self, ex: &Executor, row: &AppliedMigration) -> Result<()> {
         let sql = format!(

@@ -127,24 +127,21 @@ impl Outbox {
 
     /// Up to `limit` unpublished events, oldest first.
     pub async fn pending(&self, limit: u64) -> Result<Vec<OutboxEvent>> {
-        ensure_table(&self.db).await?;
-        let sql = format!(
-            "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} WHERE published_at IS NULL ORDER BY id{}",
-            self.db.dialect().limit_offset(Some(limit), None)
-        );
-        self.db
-            .fetch_all(&sql, &[])
-            .await?
-            .iter()
-            .map(OutboxEvent::from_row)
-            .collect()
+        let limit = self.db.dialect().limit_offset(Some(limit), None);
+        self.events(&format!("WHERE published_at IS NULL ORDER BY id{limit}"))
+            .await
     }
 
     /// Every stored event, oldest first (published or not).
     pub async fn all(&self) -> Result<Vec<OutboxEvent>> {
+        self.events("ORDER BY id").await
+    }
+
+    /// The events a `WHERE … ORDER BY …` tail (fixed SQL, no input) selects.
+    async fn events(&self, tail: &str) -> Result<Vec<OutboxEvent>> {
         ensure_table(&self.db).await?;
         let sql = format!(
-            "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} ORDER BY id"
+            "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} {tail}"
         );
         self.db
             .fetch_all(&sql, &[])
