@@ -6,20 +6,16 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use lexigram_sql::{Database, Value};
-use tokio::runtime::Runtime;
 
 #[path = "support/clock.rs"]
 mod clock;
+#[allow(dead_code)] // this bench uses only the runtime
+#[path = "support/fixture.rs"]
+mod fixture;
 use clock::Clock;
+use fixture::rt;
 
 const ROWS: i64 = 1000;
-
-fn rt() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn sqlite(c: &mut Criterion<Clock>) {
     let rt = rt();

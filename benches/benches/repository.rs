@@ -10,43 +10,19 @@ use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
 use lexigram_sql::repository::{Query, asc, col};
-use lexigram_sql::{Database, Entity, Repository};
+use lexigram_sql::{Database, Repository};
 use mysql_async::prelude::Queryable;
 use tokio::runtime::Runtime;
 
 #[path = "support/clock.rs"]
 mod clock;
+#[path = "support/fixture.rs"]
+mod fixture;
 use clock::Clock;
+use fixture::{Item, item, rt};
 
 const ROWS: i64 = 1000;
 const BULK: i64 = 10_000;
-
-#[derive(Debug, Clone, Entity)]
-#[entity(table = "bench_repo")]
-struct Item {
-    #[entity(key, generated)]
-    id: i64,
-    name: String,
-    n: i64,
-    #[entity(version)]
-    version: i64,
-}
-
-fn item(i: i64) -> Item {
-    Item {
-        id: 0,
-        name: format!("item {i}"),
-        n: i,
-        version: 0,
-    }
-}
-
-fn rt() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn group<'a>(c: &'a mut Criterion<Clock>, name: &str) -> BenchmarkGroup<'a, Clock> {
     let mut g = c.benchmark_group(name);
@@ -137,7 +113,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
         .unwrap();
     let repo = rt.block_on(seed(
         &db,
-        "CREATE TABLE bench_repo (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL, version INTEGER NOT NULL)",
+        "CREATE TABLE bench_entity (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL, version INTEGER NOT NULL)",
     ));
     let mut raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute_batch(
@@ -160,7 +136,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
             k = k % ROWS + 1;
             let mut s = raw
                 .prepare_cached(
-                    r#"SELECT "id", "name", "n", "version" FROM "bench_repo" WHERE "id" = ?"#,
+                    r#"SELECT "id", "name", "n", "version" FROM "bench_entity" WHERE "id" = ?"#,
                 )
                 .unwrap();
             s.query_row([k], read).unwrap()
@@ -172,7 +148,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
     g.bench_function("raw_rusqlite", |b| {
         b.iter(|| {
             let mut s = raw
-                .prepare_cached(r#"INSERT INTO "bench_repo" ("name", "n", "version") VALUES (?, ?, ?) RETURNING "id", "name", "n", "version""#)
+                .prepare_cached(r#"INSERT INTO "bench_entity" ("name", "n", "version") VALUES (?, ?, ?) RETURNING "id", "name", "n", "version""#)
                 .unwrap();
             let it = item(1);
             s.query_row(rusqlite::params![it.name, it.n, 1i64], read).unwrap()
@@ -182,14 +158,14 @@ fn sqlite(c: &mut Criterion<Clock>) {
     g.finish();
     let mut g = group(c, "sqlite/repo_update_versioned");
     let mut version: i64 = raw
-        .query_row("SELECT version FROM bench_repo WHERE id = 2", [], |r| {
+        .query_row("SELECT version FROM bench_entity WHERE id = 2", [], |r| {
             r.get(0)
         })
         .unwrap();
     g.bench_function("raw_rusqlite", |b| {
         b.iter(|| {
             let mut s = raw
-                .prepare_cached(r#"UPDATE "bench_repo" SET "name" = ?, "n" = ?, "version" = "version" + 1 WHERE "id" = ? AND "version" = ?"#)
+                .prepare_cached(r#"UPDATE "bench_entity" SET "name" = ?, "n" = ?, "version" = "version" + 1 WHERE "id" = ? AND "version" = ?"#)
                 .unwrap();
             assert_eq!(s.execute(rusqlite::params!["item 2", 2i64, 2i64, version]).unwrap(), 1);
             version += 1;
@@ -201,7 +177,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
     g.bench_function("raw_rusqlite", |b| {
         b.iter(|| {
             let mut s = raw
-                .prepare_cached(r#"SELECT "id", "name", "n", "version" FROM "bench_repo" WHERE "id" BETWEEN ? AND ? ORDER BY "id""#)
+                .prepare_cached(r#"SELECT "id", "name", "n", "version" FROM "bench_entity" WHERE "id" BETWEEN ? AND ? ORDER BY "id""#)
                 .unwrap();
             s.query_map([101i64, 200], read).unwrap().collect::<Result<Vec<_>, _>>().unwrap()
         })
@@ -216,7 +192,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
             {
                 let mut s = tx
                     .prepare_cached(
-                        r#"INSERT INTO "bench_repo" ("name", "n", "version") VALUES (?, ?, ?)"#,
+                        r#"INSERT INTO "bench_entity" ("name", "n", "version") VALUES (?, ?, ?)"#,
                     )
                     .unwrap();
                 for i in 0..BULK {
@@ -239,7 +215,7 @@ fn postgres(c: &mut Criterion<Clock>) {
     let db = rt.block_on(Database::connect_url(&url)).unwrap();
     let repo = rt.block_on(seed(
         &db,
-        "DROP TABLE IF EXISTS bench_repo; CREATE TABLE bench_repo (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
+        "DROP TABLE IF EXISTS bench_entity; CREATE TABLE bench_entity (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
     ));
     let raw = rt.block_on(async {
         let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -249,15 +225,15 @@ fn postgres(c: &mut Criterion<Clock>) {
         client
     });
     let prep = |sql: &str| rt.block_on(raw.prepare(sql)).unwrap();
-    let select = prep(r#"SELECT "id", "name", "n", "version" FROM "bench_repo" WHERE "id" = $1"#);
+    let select = prep(r#"SELECT "id", "name", "n", "version" FROM "bench_entity" WHERE "id" = $1"#);
     let insert = prep(
-        r#"INSERT INTO "bench_repo" ("name", "n", "version") VALUES ($1, $2, $3) RETURNING "id", "name", "n", "version""#,
+        r#"INSERT INTO "bench_entity" ("name", "n", "version") VALUES ($1, $2, $3) RETURNING "id", "name", "n", "version""#,
     );
     let update = prep(
-        r#"UPDATE "bench_repo" SET "name" = $1, "n" = $2, "version" = "version" + 1 WHERE "id" = $3 AND "version" = $4"#,
+        r#"UPDATE "bench_entity" SET "name" = $1, "n" = $2, "version" = "version" + 1 WHERE "id" = $3 AND "version" = $4"#,
     );
     let many = prep(
-        r#"SELECT "id", "name", "n", "version" FROM "bench_repo" WHERE "id" BETWEEN $1 AND $2 ORDER BY "id""#,
+        r#"SELECT "id", "name", "n", "version" FROM "bench_entity" WHERE "id" BETWEEN $1 AND $2 ORDER BY "id""#,
     );
     let read = |r: &tokio_postgres::Row| Item {
         id: r.get(0),
@@ -290,7 +266,7 @@ fn postgres(c: &mut Criterion<Clock>) {
     g.finish();
     let mut g = group(c, "postgres/repo_update_versioned");
     let mut version: i64 = rt
-        .block_on(raw.query_one("SELECT version FROM bench_repo WHERE id = 2", &[]))
+        .block_on(raw.query_one("SELECT version FROM bench_entity WHERE id = 2", &[]))
         .unwrap()
         .get(0);
     g.bench_function("raw_tokio_postgres", |b| {
@@ -322,7 +298,7 @@ fn postgres(c: &mut Criterion<Clock>) {
     g.bench_function("raw_tokio_postgres_multirow", |b| {
         b.iter(|| {
             let mut sql =
-                String::from(r#"INSERT INTO "bench_repo" ("name", "n", "version") VALUES "#);
+                String::from(r#"INSERT INTO "bench_entity" ("name", "n", "version") VALUES "#);
             let items: Vec<Item> = (0..BULK).map(item).collect();
             let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = Vec::new();
             for (r, it) in items.iter().enumerate() {
@@ -344,7 +320,7 @@ fn postgres(c: &mut Criterion<Clock>) {
         b.iter(|| {
             rt.block_on(async {
                 let sink = raw
-                    .copy_in(r#"COPY "bench_repo" ("name", "n", "version") FROM STDIN BINARY"#)
+                    .copy_in(r#"COPY "bench_entity" ("name", "n", "version") FROM STDIN BINARY"#)
                     .await
                     .unwrap();
                 let writer = BinaryCopyInWriter::new(sink, &[Type::TEXT, Type::INT8, Type::INT8]);
@@ -373,7 +349,7 @@ fn mysql(c: &mut Criterion<Clock>) {
     let db = rt.block_on(Database::connect_url(&url)).unwrap();
     let repo = rt.block_on(seed(
         &db,
-        "DROP TABLE IF EXISTS bench_repo; CREATE TABLE bench_repo (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
+        "DROP TABLE IF EXISTS bench_entity; CREATE TABLE bench_entity (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
     ));
     let opts = mysql_async::Opts::from_url(&url).unwrap();
     let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(opts)
@@ -396,7 +372,7 @@ fn mysql(c: &mut Criterion<Clock>) {
             k = k % ROWS + 1;
             let r: Option<R> = rt
                 .block_on(raw.exec_first(
-                    "SELECT `id`, `name`, `n`, `version` FROM `bench_repo` WHERE `id` = ?",
+                    "SELECT `id`, `name`, `n`, `version` FROM `bench_entity` WHERE `id` = ?",
                     (k,),
                 ))
                 .unwrap();
@@ -411,7 +387,7 @@ fn mysql(c: &mut Criterion<Clock>) {
             let it = item(1);
             let r: Option<R> = rt
                 .block_on(raw.exec_first(
-                    "INSERT INTO `bench_repo` (`name`, `n`, `version`) VALUES (?, ?, ?) RETURNING `id`, `name`, `n`, `version`",
+                    "INSERT INTO `bench_entity` (`name`, `n`, `version`) VALUES (?, ?, ?) RETURNING `id`, `name`, `n`, `version`",
                     (it.name, it.n, 1i64),
                 ))
                 .unwrap();
@@ -422,13 +398,13 @@ fn mysql(c: &mut Criterion<Clock>) {
     g.finish();
     let mut g = group(c, "mysql/repo_update_versioned");
     let mut version: i64 = rt
-        .block_on(raw.query_first("SELECT version FROM bench_repo WHERE id = 2"))
+        .block_on(raw.query_first("SELECT version FROM bench_entity WHERE id = 2"))
         .unwrap()
         .unwrap();
     g.bench_function("raw_mysql_async", |b| {
         b.iter(|| {
             rt.block_on(raw.exec_drop(
-                "UPDATE `bench_repo` SET `name` = ?, `n` = ?, `version` = `version` + 1 WHERE `id` = ? AND `version` = ?",
+                "UPDATE `bench_entity` SET `name` = ?, `n` = ?, `version` = `version` + 1 WHERE `id` = ? AND `version` = ?",
                 ("item 2", 2i64, 2i64, version),
             ))
             .unwrap();
@@ -443,7 +419,7 @@ fn mysql(c: &mut Criterion<Clock>) {
         b.iter(|| {
             let rows: Vec<R> = rt
                 .block_on(raw.exec(
-                    "SELECT `id`, `name`, `n`, `version` FROM `bench_repo` WHERE `id` BETWEEN ? AND ? ORDER BY `id`",
+                    "SELECT `id`, `name`, `n`, `version` FROM `bench_entity` WHERE `id` BETWEEN ? AND ? ORDER BY `id`",
                     (101i64, 200i64),
                 ))
                 .unwrap();

@@ -13,42 +13,18 @@
 use std::time::Duration;
 
 use criterion::{BenchmarkGroup, Criterion, criterion_group, criterion_main};
-use lexigram_sql::{Database, Entity};
+use lexigram_sql::Database;
 use mysql_async::prelude::Queryable;
 use tokio::runtime::Runtime;
 
 #[path = "support/clock.rs"]
 mod clock;
+#[path = "support/fixture.rs"]
+mod fixture;
 use clock::Clock;
+use fixture::{Item, item, rt};
 
 const INSERTS: i64 = 10;
-
-#[derive(Debug, Clone, Entity)]
-#[entity(table = "bench_uow")]
-struct Item {
-    #[entity(key, generated)]
-    id: i64,
-    name: String,
-    n: i64,
-    #[entity(version)]
-    version: i64,
-}
-
-fn item(i: i64) -> Item {
-    Item {
-        id: 0,
-        name: format!("item {i}"),
-        n: i,
-        version: 0,
-    }
-}
-
-fn rt() -> Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 fn group<'a>(c: &'a mut Criterion<Clock>, backend: &str) -> BenchmarkGroup<'a, Clock> {
     let mut g = c.benchmark_group(format!("{backend}/uow_10_inserts"));
@@ -100,7 +76,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
     let path = dir.path().join("bench.db");
     let db = rt.block_on(connect(
         &format!("sqlite:///{}", path.display()),
-        "CREATE TABLE bench_uow (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL, version INTEGER NOT NULL)",
+        "CREATE TABLE bench_entity (id INTEGER PRIMARY KEY, name TEXT NOT NULL, n INTEGER NOT NULL, version INTEGER NOT NULL)",
     ));
     let mut raw = rusqlite::Connection::open(&path).unwrap();
     raw.execute_batch(
@@ -116,7 +92,7 @@ fn sqlite(c: &mut Criterion<Clock>) {
                 .unwrap();
             {
                 let mut s = tx
-                    .prepare_cached(r#"INSERT INTO "bench_uow" ("name", "n", "version") VALUES (?, ?, ?) RETURNING "id", "name", "n", "version""#)
+                    .prepare_cached(r#"INSERT INTO "bench_entity" ("name", "n", "version") VALUES (?, ?, ?) RETURNING "id", "name", "n", "version""#)
                     .unwrap();
                 for i in 0..INSERTS {
                     let it = item(i);
@@ -142,7 +118,7 @@ fn postgres(c: &mut Criterion<Clock>) {
     let rt = rt();
     let db = rt.block_on(connect(
         &url,
-        "DROP TABLE IF EXISTS bench_uow; CREATE TABLE bench_uow (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
+        "DROP TABLE IF EXISTS bench_entity; CREATE TABLE bench_entity (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
     ));
     let mut raw = rt.block_on(async {
         let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
@@ -152,7 +128,7 @@ fn postgres(c: &mut Criterion<Clock>) {
         client
     });
     let insert = rt
-        .block_on(raw.prepare(r#"INSERT INTO "bench_uow" ("name", "n", "version") VALUES ($1, $2, $3) RETURNING "id", "name", "n", "version""#))
+        .block_on(raw.prepare(r#"INSERT INTO "bench_entity" ("name", "n", "version") VALUES ($1, $2, $3) RETURNING "id", "name", "n", "version""#))
         .unwrap();
 
     let mut g = group(c, "postgres");
@@ -188,7 +164,7 @@ fn mysql(c: &mut Criterion<Clock>) {
     let rt = rt();
     let db = rt.block_on(connect(
         &url,
-        "DROP TABLE IF EXISTS bench_uow; CREATE TABLE bench_uow (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
+        "DROP TABLE IF EXISTS bench_entity; CREATE TABLE bench_entity (id BIGINT AUTO_INCREMENT PRIMARY KEY, name VARCHAR(100) NOT NULL, n BIGINT NOT NULL, version BIGINT NOT NULL)",
     ));
     let opts = mysql_async::Opts::from_url(&url).unwrap();
     let opts: mysql_async::Opts = mysql_async::OptsBuilder::from_opts(opts)
@@ -206,7 +182,7 @@ fn mysql(c: &mut Criterion<Clock>) {
                     let it = item(i);
                     let r: Option<(i64, String, i64, i64)> = raw
                         .exec_first(
-                            "INSERT INTO `bench_uow` (`name`, `n`, `version`) VALUES (?, ?, ?) RETURNING `id`, `name`, `n`, `version`",
+                            "INSERT INTO `bench_entity` (`name`, `n`, `version`) VALUES (?, ?, ?) RETURNING `id`, `name`, `n`, `version`",
                             (it.name, it.n, 1i64),
                         )
                         .await
