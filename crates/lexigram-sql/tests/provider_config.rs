@@ -11,6 +11,15 @@ fn yaml(text: &str) -> AppConfig {
     AppConfig::from_yaml_and_env(text, "application.yaml", []).unwrap()
 }
 
+/// Boots an application whose configuration is the YAML `text`, with the SQL module reading it.
+async fn boot_yaml(text: &str) -> Result<Application, AppError> {
+    Application::builder("shop")
+        .config(yaml(text))
+        .module(DatabaseModule::from_app_config())
+        .boot()
+        .await
+}
+
 fn sql_error(err: &AppError) -> &Error {
     err.downcast_ref::<Error>()
         .unwrap_or_else(|| panic!("not a lexigram_sql::Error: {err:?}"))
@@ -132,10 +141,7 @@ async fn explicit_config_ignores_the_app_section() {
 
 #[tokio::test]
 async fn invalid_app_config_is_a_configuration_error_at_boot() {
-    let err = Application::builder("shop")
-        .config(yaml("sql:\n  backend:\n    url: 'mydb://localhost/db'\n"))
-        .module(DatabaseModule::from_app_config())
-        .boot()
+    let err = boot_yaml("sql:\n  backend:\n    url: 'mydb://localhost/db'\n")
         .await
         .unwrap_err();
     let sql = sql_error(&err);
@@ -160,12 +166,7 @@ async fn two_primaries_or_a_duplicate_name_are_configuration_errors() {
         (two_primaries, "more than one primary backend"),
         (duplicate, "used twice"),
     ] {
-        let err = Application::builder("shop")
-            .config(yaml(text))
-            .module(DatabaseModule::from_app_config())
-            .boot()
-            .await
-            .unwrap_err();
+        let err = boot_yaml(text).await.unwrap_err();
         let Error::Configuration(config) = sql_error(&err) else {
             panic!("{err:?}")
         };
@@ -179,12 +180,7 @@ async fn two_primaries_or_a_duplicate_name_are_configuration_errors() {
 #[tokio::test]
 async fn several_backends_without_a_primary_resolve_by_name_only() {
     let text = "sql:\n  backends:\n    - name: orders\n      backend: { url: 'sqlite://' }\n    - name: audit\n      backend: { url: 'sqlite://' }\n";
-    let app = Application::builder("shop")
-        .config(yaml(text))
-        .module(DatabaseModule::from_app_config())
-        .boot()
-        .await
-        .unwrap();
+    let app = boot_yaml(text).await.unwrap();
     assert_eq!(
         app.resolve_named::<Database>("orders").unwrap().name(),
         "orders"
@@ -218,12 +214,7 @@ async fn several_backends_without_a_primary_resolve_by_name_only() {
 #[tokio::test]
 async fn the_primary_is_also_the_unnamed_database() {
     let text = "sql:\n  backends:\n    - name: audit\n      backend: { url: 'sqlite://' }\n    - name: main\n      primary: true\n      backend: { url: 'sqlite://' }\n";
-    let app = Application::builder("shop")
-        .config(yaml(text))
-        .module(DatabaseModule::from_app_config())
-        .boot()
-        .await
-        .unwrap();
+    let app = boot_yaml(text).await.unwrap();
     let unnamed = app.resolve::<Database>().unwrap();
     let main = app.resolve_named::<Database>("main").unwrap();
     assert_eq!(unnamed.name(), "main");
@@ -245,12 +236,7 @@ async fn the_primary_is_also_the_unnamed_database() {
 
 #[tokio::test]
 async fn disabled_sql_binds_nothing() {
-    let app = Application::builder("shop")
-        .config(yaml("sql:\n  enabled: false\n"))
-        .module(DatabaseModule::from_app_config())
-        .boot()
-        .await
-        .unwrap();
+    let app = boot_yaml("sql:\n  enabled: false\n").await.unwrap();
     let err = app.resolve::<Database>().unwrap_err();
     assert!(matches!(err, ResolveError::NotRegistered { .. }));
     assert!(app.health_check().await.components.is_empty());
@@ -260,12 +246,7 @@ async fn disabled_sql_binds_nothing() {
 #[tokio::test]
 async fn an_unreachable_backend_fails_boot_and_closes_the_others() {
     let text = "sql:\n  pool: { timeout: 2 }\n  backends:\n    - name: main\n      primary: true\n      backend: { url: 'sqlite://' }\n    - name: gone\n      backend: { url: 'sqlite:////nonexistent-dir/x/y.db' }\n";
-    let err = Application::builder("shop")
-        .config(yaml(text))
-        .module(DatabaseModule::from_app_config())
-        .boot()
-        .await
-        .unwrap_err();
+    let err = boot_yaml(text).await.unwrap_err();
     let sql = sql_error(&err);
     assert_eq!(sql.code(), "LEX_ERR_SQL_002", "{err}");
     assert!(
