@@ -218,12 +218,7 @@ async fn four_processes_upgrade_twenty_migrations_at_once() {
             (row.get::<i64>("n").unwrap(), row.get::<i64>("d").unwrap()),
             (19, 19)
         );
-        let n: i64 = database
-            .fetch_one("SELECT COUNT(*) AS n FROM schema_migrations", &[])
-            .await
-            .unwrap()
-            .get("n")
-            .unwrap();
+        let n: i64 = common::row_count(&database, "schema_migrations").await;
         assert_eq!(n, 20);
         database.close().await;
     }

@@ -244,12 +244,7 @@ async fn constraint_violations_are_classified() {
             t.name()
         );
         // Nothing of the failed writes is left behind.
-        let n: i64 = db
-            .fetch_one("SELECT COUNT(*) AS n FROM items", &[])
-            .await
-            .unwrap()
-            .get("n")
-            .unwrap();
+        let n: i64 = common::row_count(&db, "items").await;
         assert_eq!(n, 1, "{}", t.name());
     }
 }
@@ -447,12 +442,7 @@ async fn in_memory_databases_are_isolated_and_shared_across_connections() {
         .unwrap();
     // Another pooled connection of the same Database sees the table.
     let tx = a.begin().await.unwrap();
-    let n: i64 = a
-        .fetch_one("SELECT COUNT(*) AS n FROM only_a", &[])
-        .await
-        .unwrap()
-        .get("n")
-        .unwrap();
+    let n: i64 = common::row_count(&a, "only_a").await;
     assert_eq!(n, 1);
     tx.rollback().await.unwrap();
     let err = b.fetch_all("SELECT * FROM only_a", &[]).await.unwrap_err();
@@ -512,12 +502,7 @@ async fn a_failed_commit_rolls_back_and_reports_the_commit_error() {
             "{}: the commit's own error, not a rollback failure: {err:?}",
             t.name()
         );
-        let n: i64 = db
-            .fetch_one("SELECT COUNT(*) AS n FROM children", &[])
-            .await
-            .unwrap()
-            .get("n")
-            .unwrap();
+        let n: i64 = common::row_count(&db, "children").await;
         assert_eq!(n, 0, "{}", t.name());
         // The write lock (SQLite) and the connection are free again.
         db.execute("INSERT INTO parents (id) VALUES (1)", &[])

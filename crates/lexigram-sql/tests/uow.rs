@@ -305,12 +305,7 @@ async fn concurrent_transfers_with_retry_keep_the_total() {
             .get("s")
             .unwrap();
         assert_eq!(total, ACCOUNTS * 1000, "{}", t.name());
-        let applied: i64 = db
-            .fetch_one("SELECT COUNT(*) AS n FROM transfers", &[])
-            .await
-            .unwrap()
-            .get("n")
-            .unwrap();
+        let applied: i64 = common::row_count(&db, "transfers").await;
         assert_eq!(
             applied,
             800,

@@ -163,6 +163,15 @@ pub fn ddl(kind: BackendKind, sql: &str) -> String {
         .replace("{bool}", boolean)
 }
 
+/// How many rows `table` holds.
+pub async fn row_count(db: &Database, table: &str) -> i64 {
+    db.fetch_one(&format!("SELECT COUNT(*) FROM {table}"), &[])
+        .await
+        .unwrap_or_else(|e| panic!("counting {table}: {e}"))
+        .get_at(0)
+        .unwrap()
+}
+
 /// Whether `table` exists: a count over it either runs or fails with `TableMissing`.
 pub async fn table_exists(db: &Database, table: &str) -> bool {
     match db
