@@ -314,22 +314,32 @@ impl SqliteConn {
         result.map_err(|e| self.fail(&e))
     }
 
-    /// Runs `f` on the statement for `sql`, taking the write gate first when it is an
-    /// autocommit write. Reads, and anything inside a transaction, are prepared once.
+    /// Runs `f` on the statement for `sql`, holding the write gate while it runs when it is an
+    /// autocommit write. Reads, anything inside a transaction, and writes that find the gate
+    /// free are prepared once; a write that finds it taken waits for it, then prepares again.
     async fn run<T>(
         &mut self,
         sql: &str,
         f: impl Fn(&mut rusqlite::CachedStatement<'_>, &mut ColumnCache) -> rusqlite::Result<T>,
     ) -> Result<T> {
         let gated = self.held.is_some();
+        let gate = Arc::clone(&self.gate);
+        let mut write_guard = None;
         let ran = self.run_now(sql, |stmt, columns| {
             if gated || stmt.readonly() {
-                f(stmt, columns).map(Some)
-            } else {
-                Ok(None)
+                return f(stmt, columns).map(Some);
             }
-        })?;
-        if let Some(done) = ran {
+            // The gate is fair: `try_lock` fails while other writers queue for it.
+            match gate.try_lock_owned() {
+                Ok(guard) => {
+                    write_guard = Some(guard);
+                    f(stmt, columns).map(Some)
+                }
+                Err(_) => Ok(None),
+            }
+        });
+        drop(write_guard);
+        if let Some(done) = ran? {
             return Ok(done);
         }
         let _gate = Arc::clone(&self.gate).lock_owned().await;
