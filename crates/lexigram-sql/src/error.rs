@@ -215,6 +215,26 @@ pub enum Error {
         detail: String,
     },
 
+    /// A value cannot be stored as the type the database expects for it: the parameter's
+    /// declared type (PostgreSQL), or the column's (MySQL/MariaDB in strict mode, SQLite). The
+    /// value is refused whole; nothing is rounded, truncated, saturated or re-encoded as
+    /// another type.
+    #[error(
+        "EncodeError: {} cannot be stored as {target}: {detail}. Fix: bind a value of the column's type, or convert it explicitly",
+        encode_subject(*parameter, value)
+    )]
+    Encode {
+        /// 1-based position of the parameter, when the driver says which one.
+        parameter: Option<usize>,
+        /// The kind of the value (`integer`, `text`, …), never the value itself; empty when
+        /// the server refused it without saying.
+        value: String,
+        /// The server type or column that refused it.
+        target: String,
+        /// Why.
+        detail: String,
+    },
+
     /// A `Database` bound by `DatabaseProvider` was resolved before the application booted
     /// (pools are opened at boot), or after a failed boot.
     #[error(
@@ -224,6 +244,15 @@ pub enum Error {
         /// Backend name.
         name: String,
     },
+}
+
+/// `parameter 2 (integer value)`, or `a text value` when the position is unknown.
+fn encode_subject(parameter: Option<usize>, value: &str) -> String {
+    match parameter {
+        Some(p) => format!("parameter {p} ({value} value)"),
+        None if value.is_empty() => "a value".to_string(),
+        None => format!("a {value} value"),
+    }
 }
 
 impl Error {
@@ -258,6 +287,7 @@ impl Error {
             Error::InvalidIdentifier { .. } => "LEX_ERR_SQL_020",
             Error::InvalidRequest { .. } => "LEX_ERR_SQL_021",
             Error::NotConnected { .. } => "LEX_ERR_SQL_022",
+            Error::Encode { .. } => "LEX_ERR_SQL_023",
         }
     }
 

@@ -40,4 +40,4 @@ pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationSt
 pub use provider::{DatabaseModule, DatabaseProvider, Databases};
 pub use repository::{Entity, Filter, Query, Record, Repository, Table};
 pub use uow::{Outbox, RetryPolicy, UnitOfWork};
-pub use value::{FromValue, Row, ToValue, Value};
+pub use value::{Decimal, FromValue, Interval, Row, ToValue, Value};

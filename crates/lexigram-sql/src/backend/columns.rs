@@ -12,10 +12,19 @@ use rustc_hash::FxHashMap;
 /// How many statements' column names one connection remembers before starting over.
 const CAPACITY: usize = 512;
 
-/// Per-connection cache of result column names, keyed by SQL text.
-#[derive(Default)]
-pub(crate) struct ColumnCache {
-    by_sql: FxHashMap<Box<str>, Arc<[String]>>,
+/// Per-connection cache of result column names, keyed by SQL text, with whatever else a
+/// backend derives once per result shape (`X`: SQLite keeps the columns' declared decimal
+/// scales there).
+pub(crate) struct ColumnCache<X = ()> {
+    by_sql: FxHashMap<Box<str>, (Arc<[String]>, X)>,
+}
+
+impl<X> Default for ColumnCache<X> {
+    fn default() -> Self {
+        ColumnCache {
+            by_sql: FxHashMap::default(),
+        }
+    }
 }
 
 impl ColumnCache {
@@ -24,18 +33,36 @@ impl ColumnCache {
     where
         I: ExactSizeIterator<Item = &'a str> + Clone,
     {
-        if let Some(cached) = self.by_sql.get(sql)
+        self.shape(sql, names, || ()).0
+    }
+}
+
+impl<X: Clone> ColumnCache<X> {
+    /// The shared names for `sql` (whose statement reports `names` now) and the extra data
+    /// `derive` builds when the names are new.
+    pub(crate) fn shape<'a, I>(
+        &mut self,
+        sql: &str,
+        names: I,
+        derive: impl FnOnce() -> X,
+    ) -> (Arc<[String]>, X)
+    where
+        I: ExactSizeIterator<Item = &'a str> + Clone,
+    {
+        if let Some((cached, extra)) = self.by_sql.get(sql)
             && cached.len() == names.len()
             && cached.iter().map(String::as_str).eq(names.clone())
         {
-            return Arc::clone(cached);
+            return (Arc::clone(cached), extra.clone());
         }
         let fresh: Arc<[String]> = names.map(str::to_string).collect();
+        let extra = derive();
         if self.by_sql.len() >= CAPACITY {
             self.by_sql.clear();
         }
-        self.by_sql.insert(sql.into(), Arc::clone(&fresh));
-        fresh
+        self.by_sql
+            .insert(sql.into(), (Arc::clone(&fresh), extra.clone()));
+        (fresh, extra)
     }
 }
 

@@ -6,11 +6,17 @@ mod columns;
 mod dialect;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
+#[cfg(feature = "mysql")]
+mod mysql_values;
 mod pool;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
+#[cfg(feature = "postgres")]
+mod postgres_values;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
+#[cfg(feature = "sqlite")]
+mod sqlite_values;
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) use columns::ColumnCache;

@@ -8,17 +8,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chrono::{Datelike, NaiveDate, Timelike};
-use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder, Params};
+use mysql_async::{Conn, Opts, OptsBuilder};
 
+use super::mysql_values::{convert_row, params};
 use super::{BackendConn, ColumnCache, Dialect, Isolation, MySql, RowStream, VALIDATE_AFTER};
 use crate::config::DatabaseUrl;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{Row, Value};
-
-const BINARY_CHARSET: u16 = 63;
 
 /// Opens MySQL/MariaDB connections for one `Database`.
 pub(crate) struct Manager {
@@ -129,98 +126,6 @@ pub(crate) struct MyConn {
     columns: ColumnCache,
 }
 
-fn to_param(v: &Value) -> mysql_async::Value {
-    use mysql_async::Value as M;
-    match v {
-        Value::Null => M::NULL,
-        Value::Bool(b) => M::Int(i64::from(*b)),
-        Value::Int(i) => M::Int(*i),
-        Value::Float(f) => M::Double(*f),
-        Value::Text(s) => M::Bytes(s.as_bytes().to_vec()),
-        Value::Bytes(b) => M::Bytes(b.clone()),
-        Value::Timestamp(t) => datetime(t.naive_utc()),
-        Value::DateTime(t) => datetime(*t),
-        Value::Date(d) => datetime(d.and_hms_opt(0, 0, 0).unwrap_or_default()),
-        other => M::Bytes(other.as_storage_text().unwrap_or_default().into_bytes()),
-    }
-}
-
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-fn datetime(t: chrono::NaiveDateTime) -> mysql_async::Value {
-    mysql_async::Value::Date(
-        t.year() as u16,
-        t.month() as u8,
-        t.day() as u8,
-        t.hour() as u8,
-        t.minute() as u8,
-        t.second() as u8,
-        t.nanosecond() / 1000,
-    )
-}
-
-fn params(values: &[Value]) -> Params {
-    if values.is_empty() {
-        Params::Empty
-    } else {
-        Params::Positional(values.iter().map(to_param).collect())
-    }
-}
-
-fn read_value(v: mysql_async::Value, col: &mysql_async::Column) -> Value {
-    use mysql_async::Value as M;
-    match v {
-        M::NULL => Value::Null,
-        M::Int(i) => Value::Int(i),
-        M::UInt(u) => Value::Int(i64::try_from(u).unwrap_or(i64::MAX)),
-        M::Float(f) => Value::Float(f64::from(f)),
-        M::Double(f) => Value::Float(f),
-        M::Bytes(b) => {
-            if col.character_set() == BINARY_CHARSET
-                && !matches!(
-                    col.column_type(),
-                    ColumnType::MYSQL_TYPE_NEWDECIMAL | ColumnType::MYSQL_TYPE_DECIMAL
-                )
-            {
-                Value::Bytes(b)
-            } else {
-                match String::from_utf8(b) {
-                    Ok(s) => Value::Text(s),
-                    Err(e) => Value::Bytes(e.into_bytes()),
-                }
-            }
-        }
-        M::Date(y, mo, d, h, mi, s, us) => {
-            let date = NaiveDate::from_ymd_opt(i32::from(y), u32::from(mo), u32::from(d));
-            match (col.column_type(), date) {
-                (ColumnType::MYSQL_TYPE_DATE, Some(date)) => Value::Date(date),
-                (_, Some(date)) => date
-                    .and_hms_micro_opt(u32::from(h), u32::from(mi), u32::from(s), us)
-                    .map_or(Value::Null, Value::DateTime),
-                (_, None) => Value::Null, // zero dates
-            }
-        }
-        M::Time(neg, days, h, mi, s, us) => Value::Text(format!(
-            "{}{:02}:{:02}:{:02}.{:06}",
-            if neg { "-" } else { "" },
-            u32::from(h) + days * 24,
-            mi,
-            s,
-            us
-        )),
-    }
-}
-
-fn convert_row(row: mysql_async::Row, columns: &Arc<[String]>) -> Row {
-    let cols = row.columns();
-    let values = row
-        .unwrap()
-        .into_iter()
-        .zip(cols.iter())
-        .map(|(v, c)| read_value(v, c))
-        .collect();
-    Row::new(Arc::clone(columns), values)
-}
-
 fn column_names(cols: &[mysql_async::Column]) -> Arc<[String]> {
     cols.iter().map(|c| c.name_str().into_owned()).collect()
 }
@@ -249,13 +154,14 @@ impl MyConn {
     ) -> RowStream {
         Box::pin(async_stream::try_stream! {
             let timeout = conn.timeout;
+            let bound = params(&values)?;
             conn.in_flight = true;
             let c: &mut MyConn = &mut conn;
-            let mut result = c.conn.exec_iter(sql.as_str(), params(&values)).await
+            let mut result = c.conn.exec_iter(sql.as_str(), bound).await
                 .map_err(|e| classify(&e, timeout))?;
             let columns = result.columns().map(|c| column_names(&c)).unwrap_or_else(|| Arc::from(Vec::new()));
             while let Some(row) = result.next().await.map_err(|e| classify(&e, timeout))? {
-                yield convert_row(row, &columns);
+                yield convert_row(row, &columns)?;
             }
             drop(result);
             c.in_flight = false;
@@ -265,18 +171,17 @@ impl MyConn {
 
 impl BackendConn for MyConn {
     async fn execute(&mut self, sql: &str, values: &[Value]) -> Result<u64> {
+        let bound = params(values)?;
         self.in_flight = true;
-        let result = self.conn.exec_drop(sql, params(values)).await;
+        let result = self.conn.exec_drop(sql, bound).await;
         self.done(result)?;
         Ok(self.conn.affected_rows())
     }
 
     async fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>> {
+        let bound = params(values)?;
         self.in_flight = true;
-        let result = self
-            .conn
-            .exec::<mysql_async::Row, _, _>(sql, params(values))
-            .await;
+        let result = self.conn.exec::<mysql_async::Row, _, _>(sql, bound).await;
         let rows = self.done(result)?;
         let Some(first) = rows.first() else {
             return Ok(Vec::new());
@@ -284,14 +189,15 @@ impl BackendConn for MyConn {
         let columns = self
             .columns
             .names(sql, first.columns_ref().iter().map(name_of));
-        Ok(rows.into_iter().map(|r| convert_row(r, &columns)).collect())
+        rows.into_iter().map(|r| convert_row(r, &columns)).collect()
     }
 
     async fn query_first(&mut self, sql: &str, values: &[Value]) -> Result<Option<Row>> {
+        let bound = params(values)?;
         self.in_flight = true;
         let result = self
             .conn
-            .exec_first::<mysql_async::Row, _, _>(sql, params(values))
+            .exec_first::<mysql_async::Row, _, _>(sql, bound)
             .await;
         let Some(row) = self.done(result)? else {
             return Ok(None);
@@ -299,7 +205,7 @@ impl BackendConn for MyConn {
         let columns = self
             .columns
             .names(sql, row.columns_ref().iter().map(name_of));
-        Ok(Some(convert_row(row, &columns)))
+        convert_row(row, &columns).map(Some)
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
@@ -323,6 +229,14 @@ impl BackendConn for MyConn {
     fn in_flight(&self) -> bool {
         self.in_flight
     }
+}
+
+/// The column named by a strict-mode refusal: `… for column 'v' at row 1` (MySQL) or
+/// ``… for column `db`.`t`.`v` at row 1`` (MariaDB).
+fn refused_column(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once("column ")?;
+    let name = rest.split(" at row").next()?.rsplit('.').next()?;
+    Some(name.trim_matches(|c| c == '`' || c == '\'').to_string())
 }
 
 /// Classifies a mysql_async error from the server's error number.
@@ -368,6 +282,17 @@ pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
             detail: message,
         },
         1969 | 3024 | 1317 | 1028 => Error::Timeout { timeout },
+        // Strict mode refused a value for its column: out of range, truncated, not a number,
+        // too long, not a date, unsigned overflow.
+        1264 | 1265 | 1366 | 1406 | 1292 | 1690 => Error::Encode {
+            parameter: None,
+            value: String::new(),
+            target: refused_column(&message).map_or_else(
+                || "the column's type".to_string(),
+                |c| format!("column '{c}'"),
+            ),
+            detail: message,
+        },
         c => Error::Driver {
             backend: "mysql",
             code: Some(c.to_string()),

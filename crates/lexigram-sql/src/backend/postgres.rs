@@ -8,18 +8,16 @@ use std::error::Error as StdError;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::BytesMut;
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use futures_util::{StreamExt, TryStreamExt};
 use rustc_hash::FxHashMap;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::types::{FromSql, IsNull, ToSql, Type, to_sql_checked};
 use tokio_postgres::{Client, NoTls, Statement};
 
+use super::postgres_values::{Cell, Param};
 use super::{BackendConn, Dialect, Isolation, Postgres, RowStream, VALIDATE_AFTER};
 use crate::config::DatabaseUrl;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
-use crate::value::{Row, Value};
+use crate::value::{EncodeError, Row, Value};
 
 const STATEMENT_CACHE: usize = 512;
 
@@ -154,183 +152,9 @@ struct Prepared {
     columns: Arc<[String]>,
 }
 
-/// Binds a [`Value`] to whatever type the server inferred for the parameter.
-#[derive(Debug)]
-struct Param<'a>(&'a Value);
-
-type BoxError = Box<dyn StdError + Sync + Send>;
-
-impl ToSql for Param<'_> {
-    fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> std::result::Result<IsNull, BoxError> {
-        match (self.0, ty) {
-            (Value::Null, _) => Ok(IsNull::Yes),
-            (Value::Bool(b), &Type::BOOL) => b.to_sql(ty, out),
-            (Value::Bool(b), _) => Param(&Value::Int(i64::from(*b))).to_sql(ty, out),
-            (Value::Int(i), &Type::INT2) => i16::try_from(*i)?.to_sql(ty, out),
-            (Value::Int(i), &Type::INT4) => i32::try_from(*i)?.to_sql(ty, out),
-            (Value::Int(i), &Type::OID) => u32::try_from(*i)?.to_sql(ty, out),
-            #[allow(clippy::cast_precision_loss)]
-            (Value::Int(i), &Type::FLOAT8) => (*i as f64).to_sql(ty, out),
-            #[allow(clippy::cast_precision_loss)]
-            (Value::Int(i), &Type::FLOAT4) => (*i as f32).to_sql(ty, out),
-            (Value::Int(i), &Type::BOOL) => (*i != 0).to_sql(ty, out),
-            (Value::Int(i), t) if is_text(t) => i.to_string().to_sql(ty, out),
-            (Value::Int(i), _) => i.to_sql(ty, out),
-            #[allow(clippy::cast_possible_truncation)]
-            (Value::Float(f), &Type::FLOAT4) => (*f as f32).to_sql(ty, out),
-            (Value::Float(f), _) => f.to_sql(ty, out),
-            (Value::Text(s), &Type::JSON | &Type::JSONB) => {
-                serde_json::from_str::<serde_json::Value>(s)?.to_sql(ty, out)
-            }
-            (Value::Text(s), &Type::UUID) => uuid::Uuid::parse_str(s)?.to_sql(ty, out),
-            (Value::Text(s), _) => s.as_str().to_sql(ty, out),
-            (Value::Bytes(b), _) => b.as_slice().to_sql(ty, out),
-            (Value::Json(j), t) if is_text(t) => j.to_string().to_sql(ty, out),
-            (Value::Json(j), _) => j.to_sql(ty, out),
-            (Value::Uuid(u), t) if is_text(t) => u.to_string().to_sql(ty, out),
-            (Value::Uuid(u), _) => u.to_sql(ty, out),
-            (Value::Timestamp(t), &Type::TIMESTAMP) => t.naive_utc().to_sql(ty, out),
-            (Value::Timestamp(t), _) => t.to_sql(ty, out),
-            (Value::DateTime(t), &Type::TIMESTAMPTZ) => t.and_utc().to_sql(ty, out),
-            (Value::DateTime(t), _) => t.to_sql(ty, out),
-            (Value::Date(d), _) => d.to_sql(ty, out),
-        }
-    }
-
-    fn accepts(_ty: &Type) -> bool {
-        true
-    }
-
-    to_sql_checked!();
-}
-
-fn is_text(t: &Type) -> bool {
-    matches!(
-        *t,
-        Type::TEXT | Type::VARCHAR | Type::BPCHAR | Type::NAME | Type::UNKNOWN
-    )
-}
-
-/// OIDs of the built-in types read into [`Value`]s (see `pg_type`); a test checks each
-/// against tokio-postgres' `Type` constants.
-mod oid {
-    pub(super) const BOOL: u32 = 16;
-    pub(super) const BYTEA: u32 = 17;
-    pub(super) const INT8: u32 = 20;
-    pub(super) const INT2: u32 = 21;
-    pub(super) const INT4: u32 = 23;
-    pub(super) const OID: u32 = 26;
-    pub(super) const JSON: u32 = 114;
-    pub(super) const FLOAT4: u32 = 700;
-    pub(super) const FLOAT8: u32 = 701;
-    pub(super) const DATE: u32 = 1082;
-    pub(super) const TIMESTAMP: u32 = 1114;
-    pub(super) const TIMESTAMPTZ: u32 = 1184;
-    pub(super) const NUMERIC: u32 = 1700;
-    pub(super) const UUID: u32 = 2950;
-    pub(super) const JSONB: u32 = 3802;
-}
-
-/// Reads any supported column type into a [`Value`].
-struct Cell(Value);
-
-impl<'a> FromSql<'a> for Cell {
-    fn from_sql(ty: &Type, raw: &'a [u8]) -> std::result::Result<Self, BoxError> {
-        // One jump on the type's OID (PostgreSQL's fixed catalog numbers, `pg_type.oid`)
-        // instead of comparing `Type`s one by one: this runs for every cell read.
-        let v = match ty.oid() {
-            oid::BOOL => Value::Bool(bool::from_sql(ty, raw)?),
-            oid::INT2 => Value::Int(i64::from(i16::from_sql(ty, raw)?)),
-            oid::INT4 => Value::Int(i64::from(i32::from_sql(ty, raw)?)),
-            oid::INT8 => Value::Int(i64::from_sql(ty, raw)?),
-            oid::OID => Value::Int(i64::from(u32::from_sql(ty, raw)?)),
-            oid::FLOAT4 => Value::Float(f64::from(f32::from_sql(ty, raw)?)),
-            oid::FLOAT8 => Value::Float(f64::from_sql(ty, raw)?),
-            oid::BYTEA => Value::Bytes(Vec::<u8>::from_sql(ty, raw)?),
-            oid::JSON | oid::JSONB => Value::Json(serde_json::Value::from_sql(ty, raw)?),
-            oid::UUID => Value::Uuid(uuid::Uuid::from_sql(ty, raw)?),
-            oid::TIMESTAMPTZ => Value::Timestamp(DateTime::<Utc>::from_sql(ty, raw)?),
-            oid::TIMESTAMP => Value::DateTime(NaiveDateTime::from_sql(ty, raw)?),
-            oid::DATE => Value::Date(NaiveDate::from_sql(ty, raw)?),
-            oid::NUMERIC => numeric(raw)?,
-            _ if is_text(ty) || <&str as FromSql>::accepts(ty) => {
-                Value::Text(<&str>::from_sql(ty, raw)?.to_string())
-            }
-            _ => {
-                return Err(format!(
-                    "column type {ty} is not supported; cast it in SQL (e.g. `::text` or `::float8`)"
-                )
-                .into());
-            }
-        };
-        Ok(Cell(v))
-    }
-
-    fn from_sql_null(_ty: &Type) -> std::result::Result<Self, BoxError> {
-        Ok(Cell(Value::Null))
-    }
-
-    fn accepts(_ty: &Type) -> bool {
-        true
-    }
-}
-
-/// Decodes PostgreSQL's binary NUMERIC: an integer when it has no fractional digits and fits
-/// in `i64` (`SUM(bigint)` returns NUMERIC), otherwise its exact decimal text.
-fn numeric(raw: &[u8]) -> std::result::Result<Value, BoxError> {
-    let word = |i: usize| -> std::result::Result<i16, BoxError> {
-        let b = raw.get(i * 2..i * 2 + 2).ok_or("truncated NUMERIC")?;
-        Ok(i16::from_be_bytes([b[0], b[1]]))
-    };
-    let (ndigits, weight, sign, dscale) = (word(0)?, word(1)?, word(2)? as u16, word(3)?);
-    if sign == 0xC000 {
-        return Ok(Value::Text("NaN".into()));
-    }
-    let mut int_part = String::new();
-    let mut frac_part = String::new();
-    for i in 0..ndigits.max(0) as usize {
-        let d = word(4 + i)?;
-        let pos = weight as i32 - i as i32;
-        if pos >= 0 {
-            if int_part.is_empty() {
-                int_part = d.to_string();
-            } else {
-                int_part.push_str(&format!("{d:04}"));
-            }
-        } else {
-            frac_part.push_str(&format!("{d:04}"));
-        }
-    }
-    // Trailing base-10000 groups that were zero are not sent: restore them.
-    let last_pos = weight as i32 - ndigits as i32 + 1;
-    if !int_part.is_empty() && last_pos > 0 {
-        for _ in 0..last_pos {
-            int_part.push_str("0000");
-        }
-    }
-    if weight < -1 && ndigits > 0 {
-        frac_part = "0000".repeat((-weight - 1) as usize) + &frac_part;
-    }
-    if int_part.is_empty() {
-        int_part.push('0');
-    }
-    let scale = dscale.max(0) as usize;
-    frac_part.truncate(scale);
-    while frac_part.len() < scale {
-        frac_part.push('0');
-    }
-    let negative = sign == 0x4000;
-    let text = format!(
-        "{}{int_part}{}{frac_part}",
-        if negative { "-" } else { "" },
-        if scale > 0 { "." } else { "" }
-    );
-    if scale == 0
-        && let Ok(i) = text.parse::<i64>()
-    {
-        return Ok(Value::Int(i));
-    }
-    Ok(Value::Text(text))
+/// The parameters of a statement, numbered from 1 for error messages.
+fn bind(params: &[Value]) -> impl ExactSizeIterator<Item = Param<'_>> {
+    params.iter().enumerate().map(|(i, v)| Param(i + 1, v))
 }
 
 fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row> {
@@ -380,11 +204,7 @@ impl PgConn {
         let mut retried = false;
         loop {
             let Prepared { statement, columns } = self.start(sql).await?;
-            let result = match self
-                .client
-                .query_raw(&statement, params.iter().map(Param))
-                .await
-            {
+            let result = match self.client.query_raw(&statement, bind(params)).await {
                 Ok(stream) => stream.try_collect::<Vec<_>>().await,
                 Err(e) => Err(e),
             };
@@ -462,7 +282,7 @@ impl PgConn {
             let timeout = conn.timeout;
             let rows = conn
                 .client
-                .query_raw(&statement, params.iter().map(Param))
+                .query_raw(&statement, bind(&params))
                 .await
                 .map_err(|e| classify(&e, timeout))?;
             futures_util::pin_mut!(rows);
@@ -480,10 +300,7 @@ impl BackendConn for PgConn {
         let mut retried = false;
         loop {
             let statement = self.start(sql).await?.statement;
-            let result = self
-                .client
-                .execute_raw(&statement, params.iter().map(Param))
-                .await;
+            let result = self.client.execute_raw(&statement, bind(params)).await;
             if let Some(affected) = self.finish(sql, result, &mut retried)? {
                 return Ok(affected);
             }
@@ -526,6 +343,9 @@ impl BackendConn for PgConn {
 
 /// Classifies a tokio-postgres error from its SQLSTATE.
 pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
+    if let Some(refused) = e.source().and_then(EncodeError::find) {
+        return refused.clone().into();
+    }
     let Some(db) = e.as_db_error() else {
         if e.is_closed() || e.source().is_some_and(|s| s.is::<std::io::Error>()) {
             return Error::ConnectionLost {
@@ -565,6 +385,17 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             detail: message,
         },
         "57014" => Error::Timeout { timeout },
+        // Data exceptions: the server refused a value for its column (overflow, too long,
+        // not a number, not a date).
+        "22003" | "22001" | "22P02" | "22007" | "22008" => Error::Encode {
+            parameter: None,
+            value: String::new(),
+            target: db.column().map_or_else(
+                || "the column's type".to_string(),
+                |c| format!("column '{c}'"),
+            ),
+            detail: message,
+        },
         c if c.starts_with("08") || c == "57P01" || c == "57P02" || c == "57P03" => {
             Error::ConnectionLost { detail: message }
         }
@@ -573,34 +404,5 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             code: Some(c.to_string()),
             message,
         },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn oids_match_the_driver_types() {
-        let pairs = [
-            (oid::BOOL, Type::BOOL),
-            (oid::BYTEA, Type::BYTEA),
-            (oid::INT8, Type::INT8),
-            (oid::INT2, Type::INT2),
-            (oid::INT4, Type::INT4),
-            (oid::OID, Type::OID),
-            (oid::JSON, Type::JSON),
-            (oid::FLOAT4, Type::FLOAT4),
-            (oid::FLOAT8, Type::FLOAT8),
-            (oid::DATE, Type::DATE),
-            (oid::TIMESTAMP, Type::TIMESTAMP),
-            (oid::TIMESTAMPTZ, Type::TIMESTAMPTZ),
-            (oid::NUMERIC, Type::NUMERIC),
-            (oid::UUID, Type::UUID),
-            (oid::JSONB, Type::JSONB),
-        ];
-        for (oid, ty) in pairs {
-            assert_eq!(oid, ty.oid(), "{ty}");
-        }
     }
 }

@@ -20,14 +20,14 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{ErrorCode, OpenFlags};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
+use super::sqlite_values::{Decimals, Param, decimals_of, read_value};
 use super::{BackendConn, ColumnCache, Isolation};
 use crate::config::SqliteTarget;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
-use crate::value::{Row, Value};
+use crate::value::{EncodeError, Row, Value};
 
 /// No statement is running under a deadline.
 const DISARMED: u64 = 0;
@@ -210,26 +210,12 @@ pub(crate) struct SqliteConn {
     gate: Arc<AsyncMutex<()>>,
     held: Option<OwnedMutexGuard<()>>,
     broken: bool,
-    columns: ColumnCache,
+    columns: ColumnCache<Decimals>,
 }
 
-/// Binds a [`Value`] without copying text or bytes.
-struct Param<'a>(&'a Value);
-
-impl rusqlite::ToSql for Param<'_> {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(match self.0 {
-            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
-            Value::Bool(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(i64::from(*b))),
-            Value::Int(i) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*i)),
-            Value::Float(f) => ToSqlOutput::Owned(rusqlite::types::Value::Real(*f)),
-            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
-            Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-            other => ToSqlOutput::Owned(rusqlite::types::Value::Text(
-                other.as_storage_text().unwrap_or_default(),
-            )),
-        })
-    }
+/// The parameters of a statement, numbered from 1 for error messages.
+fn bind(params: &[Value]) -> rusqlite::ParamsFromIter<impl Iterator<Item = Param<'_>>> {
+    rusqlite::params_from_iter(params.iter().enumerate().map(|(i, v)| Param(i + 1, v)))
 }
 
 /// Reads the rows of `stmt`, handing each to `sink` until it returns `false`. Column names
@@ -240,40 +226,32 @@ impl rusqlite::ToSql for Param<'_> {
 fn read_rows(
     stmt: &mut rusqlite::Statement<'_>,
     sql: &str,
-    mut columns: Option<&mut ColumnCache>,
+    mut columns: Option<&mut ColumnCache<Decimals>>,
     params: &[Value],
     mut sink: impl FnMut(Row) -> bool,
 ) -> rusqlite::Result<()> {
-    let mut rows = stmt.query(rusqlite::params_from_iter(params.iter().map(Param)))?;
-    let mut names: Option<Arc<[String]>> = None;
+    let mut rows = stmt.query(bind(params))?;
+    let mut shape: Option<(Arc<[String]>, Decimals)> = None;
     while let Some(r) = rows.next()? {
-        let names = names.get_or_insert_with(|| {
+        let (names, decimals) = shape.get_or_insert_with(|| {
             let stmt = r.as_ref();
             let current = (0..stmt.column_count()).map(|i| stmt.column_name(i).unwrap_or(""));
+            let derive = || decimals_of(stmt);
             match columns.as_deref_mut() {
-                Some(cache) => cache.names(sql, current),
-                None => current.map(str::to_string).collect(),
+                Some(cache) => cache.shape(sql, current, derive),
+                None => (current.map(str::to_string).collect(), derive()),
             }
         });
         let mut values = Vec::with_capacity(names.len());
         for i in 0..names.len() {
-            values.push(read_value(r.get_ref(i)?));
+            let decimal = decimals.as_ref().and_then(|d| d.get(i).copied().flatten());
+            values.push(read_value(r.get_ref(i)?, decimal));
         }
         if !sink(Row::new(Arc::clone(names), values)) {
             break;
         }
     }
     Ok(())
-}
-
-fn read_value(v: ValueRef<'_>) -> Value {
-    match v {
-        ValueRef::Null => Value::Null,
-        ValueRef::Integer(i) => Value::Int(i),
-        ValueRef::Real(f) => Value::Float(f),
-        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
-        ValueRef::Blob(b) => Value::Bytes(b.to_vec()),
-    }
 }
 
 impl SqliteConn {
@@ -302,7 +280,10 @@ impl SqliteConn {
     fn run_now<T>(
         &mut self,
         sql: &str,
-        f: impl FnOnce(&mut rusqlite::CachedStatement<'_>, &mut ColumnCache) -> rusqlite::Result<T>,
+        f: impl FnOnce(
+            &mut rusqlite::CachedStatement<'_>,
+            &mut ColumnCache<Decimals>,
+        ) -> rusqlite::Result<T>,
     ) -> Result<T> {
         self.arm();
         let columns = &mut self.columns;
@@ -320,7 +301,10 @@ impl SqliteConn {
     async fn run<T>(
         &mut self,
         sql: &str,
-        f: impl Fn(&mut rusqlite::CachedStatement<'_>, &mut ColumnCache) -> rusqlite::Result<T>,
+        f: impl Fn(
+            &mut rusqlite::CachedStatement<'_>,
+            &mut ColumnCache<Decimals>,
+        ) -> rusqlite::Result<T>,
     ) -> Result<T> {
         let gated = self.held.is_some();
         let gate = Arc::clone(&self.gate);
@@ -374,11 +358,8 @@ impl SqliteConn {
 
 impl BackendConn for SqliteConn {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
-        self.run(sql, |stmt, _| {
-            stmt.execute(rusqlite::params_from_iter(params.iter().map(Param)))
-                .map(|n| n as u64)
-        })
-        .await
+        self.run(sql, |stmt, _| stmt.execute(bind(params)).map(|n| n as u64))
+            .await
     }
 
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
@@ -449,6 +430,11 @@ impl BackendConn for SqliteConn {
 
 /// Classifies a rusqlite error from its extended result code.
 pub(crate) fn classify(e: &rusqlite::Error) -> Error {
+    if let rusqlite::Error::ToSqlConversionFailure(cause) = e
+        && let Some(refused) = EncodeError::find(cause.as_ref())
+    {
+        return refused.clone().into();
+    }
     let rusqlite::Error::SqliteFailure(code, msg) = e else {
         return Error::Driver {
             backend: "sqlite",

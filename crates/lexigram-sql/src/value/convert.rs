@@ -3,10 +3,12 @@
 //! `From<T> for Value` covers parameters; [`FromValue`] reads columns back, accepting the
 //! representation each backend uses for the type (text UUIDs on SQLite, 0/1 booleans, ...).
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use std::net::IpAddr;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use super::Value;
+use super::{Interval, Value};
 
 /// Converts a Rust value into a bound parameter. Implemented for everything `Value: From<T>`.
 ///
@@ -47,88 +49,8 @@ pub trait FromValue: Sized {
     }
 }
 
-fn mismatch(expected: &str, found: &Value) -> String {
+pub(super) fn mismatch(expected: &str, found: &Value) -> String {
     format!("expected {expected}, found {}", found.type_name())
-}
-
-macro_rules! int_conversions {
-    ($($t:ty),*) => {$(
-        impl From<$t> for Value {
-            fn from(v: $t) -> Self { Value::Int(i64::from(v)) }
-        }
-        impl FromValue for $t {
-            fn from_value(value: &Value) -> Result<Self, String> {
-                match value {
-                    Value::Int(i) => <$t>::try_from(*i)
-                        .map_err(|_| format!("{i} does not fit in {}", stringify!($t))),
-                    Value::Bool(b) => Ok(<$t>::from(*b)),
-                    // Exact decimals (MySQL DECIMAL, PostgreSQL NUMERIC) arrive as text.
-                    Value::Text(s) => s.parse::<$t>().map_err(|_| mismatch(stringify!($t), value)),
-                    other => Err(mismatch(stringify!($t), other)),
-                }
-            }
-        }
-    )*};
-}
-int_conversions!(i8, i16, i32, i64, u8, u16, u32);
-
-impl From<u64> for Value {
-    /// Values above `i64::MAX` saturate; SQL integers are signed 64-bit.
-    fn from(v: u64) -> Self {
-        Value::Int(i64::try_from(v).unwrap_or(i64::MAX))
-    }
-}
-
-impl FromValue for u64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        let i = i64::from_value(value)?;
-        u64::try_from(i).map_err(|_| format!("{i} does not fit in u64"))
-    }
-}
-
-impl From<f64> for Value {
-    fn from(v: f64) -> Self {
-        Value::Float(v)
-    }
-}
-impl From<f32> for Value {
-    fn from(v: f32) -> Self {
-        Value::Float(f64::from(v))
-    }
-}
-impl FromValue for f64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Float(f) => Ok(*f),
-            // Integers are exact in f64 up to 2^53; SQL aggregates often return integers.
-            #[allow(clippy::cast_precision_loss)]
-            Value::Int(i) => Ok(*i as f64),
-            Value::Text(s) => s.parse().map_err(|_| mismatch("float", value)),
-            other => Err(mismatch("f64", other)),
-        }
-    }
-}
-impl FromValue for f32 {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        #[allow(clippy::cast_possible_truncation)]
-        f64::from_value(value).map(|f| f as f32)
-    }
-}
-
-impl From<bool> for Value {
-    fn from(v: bool) -> Self {
-        Value::Bool(v)
-    }
-}
-impl FromValue for bool {
-    fn from_value(value: &Value) -> Result<Self, String> {
-        match value {
-            Value::Bool(b) => Ok(*b),
-            Value::Int(0) => Ok(false),
-            Value::Int(1) => Ok(true),
-            other => Err(mismatch("bool", other)),
-        }
-    }
 }
 
 impl From<String> for Value {
@@ -287,6 +209,74 @@ impl FromValue for NaiveDate {
     }
 }
 
+impl From<NaiveTime> for Value {
+    fn from(v: NaiveTime) -> Self {
+        Value::Time(v)
+    }
+}
+impl FromValue for NaiveTime {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Time(t) => Ok(*t),
+            Value::Text(s) => NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
+                .map_err(|e| format!("invalid time {s:?}: {e}")),
+            Value::Interval(i) => Err(format!(
+                "{i} is not a time of day (MySQL TIME values outside 00:00..24:00 read as intervals)"
+            )),
+            other => Err(mismatch("time", other)),
+        }
+    }
+}
+
+impl From<Interval> for Value {
+    fn from(v: Interval) -> Self {
+        Value::Interval(v)
+    }
+}
+impl FromValue for Interval {
+    fn from_value(value: &Value) -> Result<Self, String> {
+        match value {
+            Value::Interval(i) => Ok(*i),
+            Value::Time(t) => {
+                let micros = i64::from(t.num_seconds_from_midnight()) * 1_000_000
+                    + i64::from(t.nanosecond() / 1000);
+                Ok(Interval::from_micros(micros))
+            }
+            other => Err(mismatch("interval", other)),
+        }
+    }
+}
+
+impl From<IpAddr> for Value {
+    /// Binds as text; PostgreSQL `inet`/`cidr` parameters take it as an address.
+    fn from(v: IpAddr) -> Self {
+        Value::Text(v.to_string())
+    }
+}
+impl FromValue for IpAddr {
+    /// Reads an address from text (`inet`/`cidr` arrive as text); a `/n` suffix is accepted
+    /// only when it covers the whole address, since an `IpAddr` cannot hold a network.
+    fn from_value(value: &Value) -> Result<Self, String> {
+        let Value::Text(s) = value else {
+            return Err(mismatch("ip address", value));
+        };
+        let (addr, bits) = match s.split_once('/') {
+            Some((a, b)) => (a, Some(b)),
+            None => (s.as_str(), None),
+        };
+        let ip: IpAddr = addr
+            .parse()
+            .map_err(|e| format!("invalid IP address {s:?}: {e}"))?;
+        let full = if ip.is_ipv4() { "32" } else { "128" };
+        match bits {
+            Some(b) if b != full => Err(format!(
+                "{s:?} is a network, not one address; read it as a String"
+            )),
+            _ => Ok(ip),
+        }
+    }
+}
+
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Self {
         v.map_or(Value::Null, Into::into)
@@ -321,17 +311,6 @@ impl FromValue for Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn integers_round_trip_and_reject_overflow() {
-        assert_eq!(i32::from_value(&Value::from(7i32)), Ok(7));
-        assert!(
-            i8::from_value(&Value::Int(300))
-                .unwrap_err()
-                .contains("does not fit")
-        );
-        assert!(u32::from_value(&Value::Int(-1)).is_err());
-    }
 
     #[test]
     fn text_representations_are_read_back() {

@@ -4,13 +4,26 @@
 //! some types differently (SQLite keeps UUIDs and timestamps as text, booleans as integers), so
 //! [`FromValue`] accepts each backend's representation.
 
+mod array;
 mod convert;
+mod encode;
+mod exact;
+mod interval;
+mod numeric;
 mod row;
 
 pub use convert::{FromValue, ToValue};
+pub use interval::{Interval, IntervalError};
 pub use row::Row;
+pub use rust_decimal::Decimal;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+pub(crate) use encode::EncodeError;
+pub(crate) use exact::{
+    decimal_from_text, decimal_to_f64, decimal_to_i64, f64_to_decimal, f64_to_i64, i64_to_f64,
+};
+pub(crate) use numeric::{f32_to_f64, f64_to_f32};
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 
 /// A single SQL value, as bound to a statement or read from a row.
 ///
@@ -45,6 +58,15 @@ pub enum Value {
     DateTime(NaiveDateTime),
     /// A calendar date.
     Date(NaiveDate),
+    /// An exact decimal (`NUMERIC`/`DECIMAL` on every backend; unsigned MySQL `BIGINT` values
+    /// above `i64::MAX`; `u64` values above `i64::MAX`).
+    Decimal(Decimal),
+    /// A time of day without zone (`time` on PostgreSQL, `TIME` on MySQL, text on SQLite).
+    Time(NaiveTime),
+    /// A span of time: PostgreSQL `interval`; MySQL `TIME` values outside one day.
+    Interval(Interval),
+    /// An array of values (PostgreSQL arrays, one dimension); `Null` elements allowed.
+    Array(Vec<Value>),
 }
 
 impl Value {
@@ -71,6 +93,10 @@ impl Value {
             Value::Timestamp(_) => "timestamp",
             Value::DateTime(_) => "datetime",
             Value::Date(_) => "date",
+            Value::Decimal(_) => "decimal",
+            Value::Time(_) => "time",
+            Value::Interval(_) => "interval",
+            Value::Array(_) => "array",
         }
     }
 
@@ -83,6 +109,9 @@ impl Value {
             Value::Timestamp(t) => Some(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
             Value::DateTime(t) => Some(t.format("%Y-%m-%d %H:%M:%S%.6f").to_string()),
             Value::Date(d) => Some(d.format("%Y-%m-%d").to_string()),
+            Value::Decimal(d) => Some(d.to_string()),
+            Value::Time(t) => Some(t.format("%H:%M:%S%.6f").to_string()),
+            Value::Interval(i) => Some(i.to_string()),
             _ => None,
         }
     }
@@ -98,6 +127,16 @@ impl std::fmt::Display for Value {
             Value::Float(x) => write!(f, "{x}"),
             Value::Text(s) => write!(f, "{s:?}"),
             Value::Bytes(b) => write!(f, "<{} bytes>", b.len()),
+            Value::Array(items) => {
+                f.write_str("[")?;
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{item}")?;
+                }
+                f.write_str("]")
+            }
             other => match other.as_storage_text() {
                 Some(s) => f.write_str(&s),
                 None => f.write_str("?"),
