@@ -26,6 +26,10 @@ fn to_param(position: usize, v: &Value) -> Result<mysql_async::Value> {
         Value::Null => M::NULL,
         Value::Bool(b) => M::Int(i64::from(*b)),
         Value::Int(i) => M::Int(*i),
+        // As its shortest decimal text: the server then converts it to the column's type
+        // exactly or, in strict mode, refuses it (a fraction into an integer column), where a
+        // binary double would be rounded silently.
+        Value::Float(f) if f.is_finite() => M::Bytes(f.to_string().into_bytes()),
         Value::Float(f) => M::Double(*f),
         Value::Text(s) => M::Bytes(s.as_bytes().to_vec()),
         Value::Bytes(b) => M::Bytes(b.clone()),

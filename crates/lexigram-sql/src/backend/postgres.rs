@@ -387,7 +387,7 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
         "57014" => Error::Timeout { timeout },
         // Data exceptions: the server refused a value for its column (overflow, too long,
         // not a number, not a date).
-        "22003" | "22001" | "22P02" | "22007" | "22008" => Error::Encode {
+        "22003" | "22001" | "22P02" | "22007" | "22008" | "22021" => Error::Encode {
             parameter: None,
             value: String::new(),
             target: db.column().map_or_else(

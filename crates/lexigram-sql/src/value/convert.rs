@@ -69,10 +69,15 @@ impl From<&String> for Value {
     }
 }
 impl FromValue for String {
+    /// Text, UTF-8 bytes, and the text form of every other scalar (a number a backend stored
+    /// from text reads back as the same digits: `Float(12.34)` → `"12.34"`).
     fn from_value(value: &Value) -> Result<Self, String> {
         match value {
             Value::Text(s) => Ok(s.clone()),
             Value::Bytes(b) => String::from_utf8(b.clone()).map_err(|_| "invalid UTF-8".into()),
+            Value::Int(i) => Ok(i.to_string()),
+            Value::Float(f) => Ok(f.to_string()),
+            Value::Bool(b) => Ok(b.to_string()),
             other => other
                 .as_storage_text()
                 .ok_or_else(|| mismatch("text", other)),

@@ -166,11 +166,20 @@ impl From<bool> for Value {
     }
 }
 impl FromValue for bool {
+    /// Booleans, and the forms backends store them as: 0/1 (integer, float or decimal) and
+    /// the text `true`/`false`/`t`/`f`/`1`/`0`.
     fn from_value(value: &Value) -> Result<Self, String> {
         match value {
             Value::Bool(b) => Ok(*b),
             Value::Int(0) => Ok(false),
             Value::Int(1) => Ok(true),
+            Value::Float(f) if *f == 0.0 || *f == 1.0 => Ok(*f == 1.0),
+            Value::Decimal(d) if d.is_zero() || *d == Decimal::ONE => Ok(*d == Decimal::ONE),
+            Value::Text(s) => match s.to_ascii_lowercase().as_str() {
+                "true" | "t" | "1" => Ok(true),
+                "false" | "f" | "0" => Ok(false),
+                _ => Err(format!("{s:?} is not a boolean")),
+            },
             other => Err(mismatch("bool", other)),
         }
     }
