@@ -68,16 +68,16 @@ pub enum Error {
         key: String,
     },
 
-    /// A column name given by the caller is not a column of the entity.
-    #[error(
-        "RepositoryError: unknown column '{column}' for {entity}; known columns: {known}. Fix: use one of the entity's column names"
-    )]
+    /// A column name is not a column of the entity (checked before any SQL is built), or the
+    /// database reported that a statement named a column its table does not have (SQLite
+    /// `no such column`, PostgreSQL SQLSTATE 42703, MySQL error 1054).
+    #[error("{}", unknown_column_text(column, entity, known))]
     UnknownColumn {
         /// The rejected name, exactly as given.
         column: String,
-        /// The entity or table.
+        /// The entity, or `table 'x'`; empty when the database did not say which table.
         entity: String,
-        /// The entity's columns, comma separated.
+        /// The entity's columns, comma separated; empty when the database rejected the name.
         known: String,
     },
 
@@ -255,7 +255,54 @@ fn encode_subject(parameter: Option<usize>, value: &str) -> String {
     }
 }
 
+/// The message of [`Error::UnknownColumn`]: with the known columns when the entity's metadata
+/// rejected the name, with the schema hint when the database did.
+fn unknown_column_text(column: &str, entity: &str, known: &str) -> String {
+    let target = if entity.is_empty() {
+        String::new()
+    } else {
+        format!(" for {entity}")
+    };
+    if known.is_empty() {
+        format!(
+            "RepositoryError: unknown column '{column}'{target}: the table has no such column. Fix: check the column name against the table's schema, or run `lexigram db upgrade` if a migration adds it"
+        )
+    } else {
+        format!(
+            "RepositoryError: unknown column '{column}'{target}; known columns: {known}. Fix: use one of the entity's column names"
+        )
+    }
+}
+
 impl Error {
+    /// [`Error::UnknownColumn`] as a driver reports it: the column, and the table when the
+    /// driver's message names it.
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub(crate) fn unknown_column(column: &str, table: Option<&str>) -> Error {
+        Error::UnknownColumn {
+            column: column.to_string(),
+            entity: table.map(|t| format!("table '{t}'")).unwrap_or_default(),
+            known: String::new(),
+        }
+    }
+
+    /// Names `table` in an [`Error::UnknownColumn`] the database raised without saying which
+    /// table; every other error is returned unchanged.
+    pub(crate) fn in_table(self, table: &str) -> Error {
+        match self {
+            Error::UnknownColumn {
+                column,
+                entity,
+                known,
+            } if entity.is_empty() => Error::UnknownColumn {
+                column,
+                entity: format!("table '{table}'"),
+                known,
+            },
+            other => other,
+        }
+    }
+
     /// Stable code of this error, `LEX_ERR_SQL_NNN`; safe to match on and to document.
     ///
     /// ```

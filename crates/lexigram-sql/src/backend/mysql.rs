@@ -273,6 +273,11 @@ pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
                 .map(|t| t.rsplit('.').next().unwrap_or_default().to_string())
                 .unwrap_or_else(|| message.clone()),
         },
+        // `Unknown column 'x' in 'where clause'` (or `'t.x'` when qualified).
+        1054 => {
+            let name = quoted().unwrap_or_else(|| message.clone());
+            Error::unknown_column(name.rsplit('.').next().unwrap_or(&name), None)
+        }
         1213 => Error::Conflict {
             kind: ConflictKind::Deadlock,
             detail: message,

@@ -376,6 +376,7 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
                 .nth(1)
                 .map_or_else(|| message.clone(), str::to_string),
         },
+        _ if *code == SqlState::UNDEFINED_COLUMN => undefined_column(&message),
         "40001" => Error::Conflict {
             kind: ConflictKind::Serialization,
             detail: message,
@@ -405,4 +406,23 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             message,
         },
     }
+}
+
+/// SQLSTATE 42703: `column "x" does not exist`, `column "x" of relation "t" does not exist`,
+/// or `column t.x does not exist` (a qualified name is not quoted).
+fn undefined_column(message: &str) -> Error {
+    let quoted: Vec<&str> = message.split('"').skip(1).step_by(2).collect();
+    let column = match quoted.first() {
+        Some(c) => (*c).to_string(),
+        None => message
+            .strip_prefix("column ")
+            .and_then(|rest| rest.split(' ').next())
+            .map(|name| name.rsplit('.').next().unwrap_or(name).to_string())
+            .unwrap_or_else(|| message.to_string()),
+    };
+    let table = quoted
+        .get(1)
+        .copied()
+        .filter(|_| message.contains(" of relation "));
+    Error::unknown_column(&column, table)
 }

@@ -91,6 +91,7 @@ impl Manager {
             "PRAGMA busy_timeout = {busy_ms}; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;"
         ))
         .map_err(|e| classify(&e))?;
+        strict_identifiers(&conn)?;
         conn.set_prepared_statement_cache_capacity(256);
         let deadline = Arc::new(AtomicU64::new(DISARMED));
         let epoch = Instant::now();
@@ -123,6 +124,21 @@ impl Manager {
             columns: ColumnCache::default(),
         })
     }
+}
+
+/// Turns off SQLite's legacy reading of an unknown double-quoted identifier as a string
+/// literal, in DML and DDL: `WHERE "nmae" = ?` is then "no such column", not a comparison
+/// with the string `'nmae'` that matches every row (or none).
+fn strict_identifiers(conn: &rusqlite::Connection) -> Result<()> {
+    use rusqlite::config::DbConfig;
+    for option in [
+        DbConfig::SQLITE_DBCONFIG_DQS_DML,
+        DbConfig::SQLITE_DBCONFIG_DQS_DDL,
+    ] {
+        conn.set_db_config(option, false)
+            .map_err(|e| classify(&e))?;
+    }
+    Ok(())
 }
 
 /// Builds the `file:` URI for a path, escaping the characters URIs reserve.
@@ -435,14 +451,20 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
     {
         return refused.clone().into();
     }
-    let rusqlite::Error::SqliteFailure(code, msg) = e else {
-        return Error::Driver {
-            backend: "sqlite",
-            code: None,
-            message: e.to_string(),
-        };
+    let (code, message) = match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            (code, msg.clone().unwrap_or_else(|| code.to_string()))
+        }
+        // A prepare error that points at a token of the SQL (`no such column: "x"`).
+        rusqlite::Error::SqlInputError { error, msg, .. } => (error, msg.clone()),
+        _ => {
+            return Error::Driver {
+                backend: "sqlite",
+                code: None,
+                message: e.to_string(),
+            };
+        }
     };
-    let message = msg.clone().unwrap_or_else(|| code.to_string());
     let after_colon = || {
         message
             .split_once(": ")
@@ -465,13 +487,27 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
             _ if message.starts_with("no such table: ") => Error::TableMissing {
                 table: message.trim_start_matches("no such table: ").to_string(),
             },
-            _ => Error::Driver {
+            _ => unknown_column(&message).unwrap_or_else(|| Error::Driver {
                 backend: "sqlite",
                 code: Some(code.extended_code.to_string()),
                 message,
-            },
+            }),
         },
     }
+}
+
+/// `no such column: x` (a name in an expression) and `table t has no column named x` (an
+/// INSERT's column list) as [`Error::UnknownColumn`].
+fn unknown_column(message: &str) -> Option<Error> {
+    if let Some(rest) = message.strip_prefix("no such column: ") {
+        // `no such column: "x" - should this be a string literal in single-quotes?`
+        let name = rest.split(" - ").next().unwrap_or(rest);
+        let name = name.rsplit('.').next().unwrap_or(name).trim_matches('"');
+        return Some(Error::unknown_column(name, None));
+    }
+    let rest = message.strip_prefix("table ")?;
+    let (table, column) = rest.split_once(" has no column named ")?;
+    Some(Error::unknown_column(column, Some(table)))
 }
 
 fn constraint(kind: ConstraintKind, constraint: Option<String>, detail: String) -> Error {

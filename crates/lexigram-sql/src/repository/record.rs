@@ -180,6 +180,11 @@ impl Table {
         super::col(self.key.clone()).eq(key)
     }
 
+    /// Names this table in an unknown-column error the database raised.
+    fn named(&self, e: Error) -> Error {
+        e.in_table(&self.name)
+    }
+
     fn not_found(&self, key: &Value) -> Error {
         Error::NotFound {
             entity: format!("table '{}' row", self.name),
@@ -213,6 +218,7 @@ impl Table {
             .fetch_one(&buf.sql, &buf.params)
             .await
             .map(Record::from)
+            .map_err(|e| self.named(e))
     }
 
     /// The row with this key; [`Error::NotFound`] if there is none.
@@ -230,7 +236,8 @@ impl Table {
         Ok(self
             .ex
             .fetch_optional(&buf.sql, &buf.params)
-            .await?
+            .await
+            .map_err(|e| self.named(e))?
             .map(Record::from))
     }
 
@@ -240,7 +247,8 @@ impl Table {
         Ok(self
             .ex
             .fetch_all(&buf.sql, &buf.params)
-            .await?
+            .await
+            .map_err(|e| self.named(e))?
             .into_iter()
             .map(Record::from)
             .collect())
@@ -260,7 +268,8 @@ impl Table {
         buf.where_clause(&query.into().filter.0, None, self.cols())?;
         self.ex
             .fetch_one(&buf.sql, &buf.params)
-            .await?
+            .await
+            .map_err(|e| self.named(e))?
             .get_at::<u64>(0)
     }
 
@@ -285,7 +294,12 @@ impl Table {
             buf.param(v);
         }
         buf.where_clause(&self.key_filter(key.clone()).0, None, self.cols())?;
-        match self.ex.execute(&buf.sql, &buf.params).await? {
+        match self
+            .ex
+            .execute(&buf.sql, &buf.params)
+            .await
+            .map_err(|e| self.named(e))?
+        {
             0 => Err(self.not_found(&key)),
             _ => Ok(()),
         }
@@ -304,6 +318,9 @@ impl Table {
     pub async fn delete_many(&self, filter: Filter) -> Result<u64> {
         let mut buf = self.start("DELETE FROM ")?;
         buf.where_clause(&filter.0, None, self.cols())?;
-        self.ex.execute(&buf.sql, &buf.params).await
+        self.ex
+            .execute(&buf.sql, &buf.params)
+            .await
+            .map_err(|e| self.named(e))
     }
 }
