@@ -35,7 +35,7 @@ impl Manager {
                 ConnectErrorKind::Other,
                 "mysql",
                 target.clone(),
-                format!("invalid URL: {e}"),
+                url.scrub(&format!("invalid URL: {e}")),
             ))
         })?;
         let opts = OptsBuilder::from_opts(opts)
