@@ -39,10 +39,13 @@ use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 
 mod env;
+mod redact;
 mod yaml;
 
 #[cfg(test)]
 mod tests;
+
+pub use redact::{MASK, redact_secrets, redact_url};
 
 use env::{EnvLayer, align_dict, env_overlay};
 use yaml::YamlFile;

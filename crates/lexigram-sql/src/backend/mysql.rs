@@ -32,7 +32,7 @@ impl Manager {
                 ConnectErrorKind::Other,
                 "mysql",
                 target.clone(),
-                format!("invalid URL: {e}"),
+                url.scrub(&format!("invalid URL: {e}")),
             ))
         })?;
         let opts = OptsBuilder::from_opts(opts)

@@ -41,7 +41,7 @@ impl Manager {
                         ConnectErrorKind::Other,
                         "postgresql",
                         target.clone(),
-                        format!("invalid URL: {e}"),
+                        url.scrub(&format!("invalid URL: {e}")),
                     ))
                 })?;
         config.application_name("lexigram");

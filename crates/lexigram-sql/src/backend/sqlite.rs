@@ -37,6 +37,9 @@ const ARMED: u64 = u64::MAX;
 /// Where the connections of one `Database` open, and the state they share.
 pub(crate) struct Manager {
     path: String,
+    /// The file, for the directory check; `None` for `:memory:`.
+    file: Option<PathBuf>,
+    /// The file as shown in errors (anything that looks like a password masked).
     display: String,
     flags: OpenFlags,
     statement_timeout: Duration,
@@ -57,11 +60,20 @@ impl Manager {
                 let file = dir.path().join("memory.sqlite");
                 (file_uri(&file), ":memory:".to_string(), Some(dir))
             }
-            SqliteTarget::File(p) => (file_uri(p), p.display().to_string(), None),
+            // The path is shown in errors: a URL like `sqlite://user:pw@host/db` must not show `pw`.
+            SqliteTarget::File(p) => (
+                file_uri(p),
+                lexigram::config::redact_secrets(&p.display().to_string()),
+                None,
+            ),
         };
         let manager = Manager {
             path,
             display,
+            file: match target {
+                SqliteTarget::File(p) => Some(p.clone()),
+                SqliteTarget::Memory => None,
+            },
             flags: base,
             statement_timeout,
             gate: Arc::new(AsyncMutex::new(())),
@@ -83,7 +95,7 @@ impl Manager {
                 ConnectErrorKind::File,
                 "sqlite",
                 self.display.clone(),
-                e.to_string(),
+                lexigram::config::redact_secrets(&e.to_string()),
             ))
         })?;
         let busy_ms = self.statement_timeout.as_millis().max(1000);
@@ -186,22 +198,19 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<SqliteConn> {
-        if let Some(parent) = std::path::Path::new(&self.display).parent()
-            && self._scratch.is_none()
+        if let Some(parent) = self.file.as_deref().and_then(std::path::Path::parent)
             && !parent.as_os_str().is_empty()
             && !parent.exists()
         {
-            {
-                return Err(Error::Connect(ConnectError::new(
-                    ConnectErrorKind::File,
-                    "sqlite",
-                    self.display.clone(),
-                    format!(
-                        "directory {} does not exist",
-                        PathBuf::from(parent).display()
-                    ),
-                )));
-            }
+            return Err(Error::Connect(ConnectError::new(
+                ConnectErrorKind::File,
+                "sqlite",
+                self.display.clone(),
+                format!(
+                    "directory {} does not exist",
+                    lexigram::config::redact_secrets(&parent.display().to_string())
+                ),
+            )));
         }
         self.open()
     }

@@ -4,6 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use percent_encoding::percent_decode_str;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::{ConfigError, ConfigErrorKind};
 
@@ -126,8 +127,10 @@ pub enum SqliteTarget {
     File(PathBuf),
 }
 
-/// A database URL. The password is a secret: `Debug` and `Display` show it as `***`, and
-/// only [`DatabaseUrl::expose`] returns it.
+/// A database URL. The password is a secret: it is held only in [`SecretString`]s (zeroed on
+/// drop, never formatted), `Debug` and `Display` show it as `***` — whether it was given as
+/// `user:password@` or as a `?password=` query parameter — and only [`DatabaseUrl::expose`]
+/// returns it.
 ///
 /// ```
 /// use lexigram_sql::config::{BackendKind, DatabaseUrl};
@@ -140,13 +143,35 @@ pub enum SqliteTarget {
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct DatabaseUrl {
-    /// As written, for redacted display.
-    raw: String,
-    /// Canonical scheme, `+driver` removed: what drivers receive.
-    normalized: String,
+    /// As written, password replaced by `***`: what `Display` and `Debug` show.
+    redacted: String,
+    /// Canonical scheme, `+driver` removed, password included: what drivers receive.
+    normalized: Secret,
     kind: BackendKind,
     details: Details,
 }
+
+/// A [`SecretString`] that compares by value (for `DatabaseUrl: PartialEq`).
+#[derive(Clone)]
+struct Secret(SecretString);
+
+impl Secret {
+    fn new(text: String) -> Self {
+        Secret(SecretString::from(text))
+    }
+
+    fn expose(&self) -> &str {
+        self.0.expose_secret()
+    }
+}
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        self.expose() == other.expose()
+    }
+}
+
+impl Eq for Secret {}
 
 #[derive(Clone, PartialEq, Eq)]
 enum Details {
@@ -155,9 +180,36 @@ enum Details {
         host: Option<String>,
         port: Option<u16>,
         username: Option<String>,
-        password: Option<String>,
+        /// From `user:password@`, else from a `password=` query parameter.
+        password: Option<Secret>,
         database: Option<String>,
     },
+}
+
+/// Passwords at least this long are also masked wherever they appear verbatim, as a whole
+/// word, in text shown about their URL (shorter ones would mask unrelated text).
+const SCRUB_MIN_LEN: usize = 4;
+
+/// `text` with every occurrence of `word` that is not part of a longer alphanumeric run
+/// replaced by `***` (so the password `postgres` leaves `postgresql://` alone).
+fn mask_word(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find(word) {
+        let end = pos + word.len();
+        let before = rest[..pos].chars().next_back();
+        let after = rest[end..].chars().next();
+        let joined = |c: Option<char>| c.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..pos]);
+        if joined(before) || joined(after) {
+            out.push_str(word);
+        } else {
+            out.push_str(lexigram::config::MASK);
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 impl DatabaseUrl {
@@ -183,17 +235,30 @@ impl DatabaseUrl {
         let Some(kind) = BackendKind::from_scheme(scheme) else {
             return Err(prefix_error(raw, Some(scheme)));
         };
-        let normalized = format!("{}://{rest}", kind.name());
+        let normalized = Secret::new(format!("{}://{rest}", kind.name()));
         let details = match kind {
             BackendKind::Sqlite => Details::Sqlite(sqlite_target(rest)),
-            BackendKind::Postgres | BackendKind::MySql => server_details(raw, &normalized)?,
+            BackendKind::Postgres | BackendKind::MySql => server_details(raw, normalized.expose())?,
         };
-        Ok(DatabaseUrl {
-            raw: raw.to_string(),
+        let mut url = DatabaseUrl {
+            redacted: String::new(),
             normalized,
             kind,
             details,
-        })
+        };
+        url.redacted = url.scrub(raw);
+        Ok(url)
+    }
+
+    /// `text` with this URL's password masked: every URL-like word redacted as [`redact`]
+    /// does, and the password itself wherever it still appears verbatim. For messages that
+    /// may quote the URL (driver errors).
+    pub(crate) fn scrub(&self, text: &str) -> String {
+        let redacted = lexigram::config::redact_secrets(text);
+        match self.password() {
+            Some(password) if password.len() >= SCRUB_MIN_LEN => mask_word(&redacted, password),
+            _ => redacted,
+        }
     }
 
     /// Which backend the scheme names.
@@ -211,7 +276,7 @@ impl DatabaseUrl {
     /// # Ok::<(), lexigram_sql::ConfigError>(())
     /// ```
     pub fn expose(&self) -> &str {
-        &self.normalized
+        self.normalized.expose()
     }
 
     /// The URL as written, with the password replaced by `***`.
@@ -222,7 +287,7 @@ impl DatabaseUrl {
     /// # Ok::<(), lexigram_sql::ConfigError>(())
     /// ```
     pub fn redacted(&self) -> String {
-        redact(&self.raw)
+        self.redacted.clone()
     }
 
     /// The database SQLite opens, for `sqlite` URLs; `None` for server URLs.
@@ -278,10 +343,11 @@ impl DatabaseUrl {
         }
     }
 
-    /// The percent-decoded password of a server URL. Secret: for drivers and checks only.
+    /// The percent-decoded password of a server URL (`user:password@`, else a `password=`
+    /// query parameter). Secret: for drivers and checks only.
     pub(crate) fn password(&self) -> Option<&str> {
         match &self.details {
-            Details::Server { password, .. } => password.as_deref(),
+            Details::Server { password, .. } => password.as_ref().map(Secret::expose),
             Details::Sqlite(_) => None,
         }
     }
@@ -303,8 +369,8 @@ impl Default for DatabaseUrl {
     /// [`DEFAULT_URL`], `sqlite:///data.db`.
     fn default() -> Self {
         DatabaseUrl {
-            raw: DEFAULT_URL.to_string(),
-            normalized: DEFAULT_URL.to_string(),
+            redacted: DEFAULT_URL.to_string(),
+            normalized: Secret::new(DEFAULT_URL.to_string()),
             kind: BackendKind::Sqlite,
             details: Details::Sqlite(sqlite_target("/data.db")),
         }
@@ -371,7 +437,13 @@ fn server_details(raw: &str, normalized: &str) -> Result<Details, ConfigError> {
     let password = url
         .password()
         .map(decode)
-        .or_else(|| empty_password.then(String::new));
+        .or_else(|| empty_password.then(String::new))
+        .or_else(|| {
+            url.query_pairs()
+                .find(|(key, _)| key.eq_ignore_ascii_case("password"))
+                .map(|(_, value)| value.into_owned())
+        })
+        .map(Secret::new);
     let host = url.host_str().filter(|h| !h.is_empty()).map(str::to_string);
     let database = Some(url.path().trim_start_matches('/'))
         .filter(|d| !d.is_empty())
@@ -387,7 +459,7 @@ fn server_details(raw: &str, normalized: &str) -> Result<Details, ConfigError> {
 
 fn prefix_error(raw: &str, scheme: Option<&str>) -> ConfigError {
     let what = match scheme {
-        Some(scheme) => format!("scheme `{scheme}` is not supported"),
+        Some(scheme) => format!("scheme `{}` is not supported", redact(scheme)),
         None => "it has no `scheme://`".to_string(),
     };
     ConfigError {
@@ -401,47 +473,26 @@ fn prefix_error(raw: &str, scheme: Option<&str>) -> ConfigError {
     }
 }
 
-/// Replaces the password of a `scheme://user:password@host…` URL with `***`. Works on any
-/// text shaped like a URL, valid or not; if unsure it hides more rather than less.
+/// Replaces the password of a URL with `***`: the `user:password@` part and secret query
+/// parameters (`password=`, `pass=`, `sslpassword=`, …). Works on any text shaped like a URL,
+/// valid or not (`postgresql:/user:pw@host` with one slash, no scheme, an unencoded `@` in the
+/// password); if unsure it hides more rather than less. The same function as
+/// [`lexigram::config::redact_url`].
 ///
 /// ```
 /// # use lexigram_sql::config::redact;
 /// assert_eq!(redact("postgresql://u:p@ss@h/db"), "postgresql://u:***@h/db");
+/// assert_eq!(redact("postgresql:/u:pw@h/db"), "postgresql:/u:***@h/db");
+/// assert_eq!(redact("mysql://u@h/db?password=pw"), "mysql://u@h/db?password=***");
 /// assert_eq!(redact("sqlite:///data.db"), "sqlite:///data.db");
 /// ```
 pub fn redact(url: &str) -> String {
-    let Some(start) = url.find("://").map(|i| i + 3) else {
-        return url.to_string();
-    };
-    let rest = &url[start..];
-    let Some(at) = rest.rfind('@') else {
-        return url.to_string();
-    };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!("{}{}:***{}", &url[..start], &userinfo[..colon], &rest[at..]),
-        None => url.to_string(),
-    }
+    lexigram::config::redact_url(url)
 }
 
 /// Redacts every URL inside free text (an error message quoting a value, for example).
 pub(crate) fn redact_text(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find("://") {
-        // The URL starts after the last delimiter before `://`.
-        let begin = rest[..pos]
-            .rfind(|c: char| c.is_whitespace() || "\"'`(<[{,".contains(c))
-            .map_or(0, |i| i + 1);
-        let end = rest[pos..]
-            .find(|c: char| c.is_whitespace() || "\"'`)>]},".contains(c))
-            .map_or(rest.len(), |i| pos + i);
-        out.push_str(&rest[..begin]);
-        out.push_str(&redact(&rest[begin..end]));
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    lexigram::config::redact_secrets(text)
 }
 
 #[cfg(test)]
@@ -567,6 +618,24 @@ mod tests {
         assert!(!weak("mysql://root@h/db"));
         assert!(!weak("postgresql://app:Xk9!rT2vq@h/db"));
         assert!(!weak("sqlite:///data.db"));
+    }
+
+    #[test]
+    fn query_password_is_the_password_and_hidden() {
+        let url = DatabaseUrl::parse("postgresql://app@db/shop?sslmode=disable&password=hunter2")
+            .unwrap();
+        assert_eq!(url.password(), Some("hunter2"));
+        assert_eq!(
+            url.to_string(),
+            "postgresql://app@db/shop?sslmode=disable&password=***"
+        );
+        assert!(url.expose().contains("hunter2"));
+        assert_eq!(
+            url.scrub("driver said: hunter2 rejected; hunter22 kept"),
+            "driver said: *** rejected; hunter22 kept"
+        );
+        let url = DatabaseUrl::parse("postgresql://app:postgres@db/shop").unwrap();
+        assert_eq!(url.to_string(), "postgresql://app:***@db/shop");
     }
 
     #[test]

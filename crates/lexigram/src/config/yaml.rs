@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use figment::value::{Dict, Empty, Map, Num, Value};
 use figment::{Metadata, Profile, Provider, Source};
 
-use super::AppConfigError;
+use super::{AppConfigError, redact_secrets};
 
 /// A parsed, interpolated YAML file as a figment provider; metadata names the file.
 pub(super) struct YamlFile {
@@ -21,9 +21,10 @@ impl YamlFile {
         path: &Path,
         env: &BTreeMap<String, String>,
     ) -> Result<Self, AppConfigError> {
+        // Parser messages and values quoted in them may hold a URL with its password.
         let parse_error = |reason: String| AppConfigError::Parse {
             path: path.to_path_buf(),
-            reason,
+            reason: redact_secrets(&reason),
         };
         let yaml: serde_yaml_ng::Value =
             serde_yaml_ng::from_str(text).map_err(|e| parse_error(e.to_string()))?;
@@ -92,10 +93,10 @@ impl Interpolation<'_> {
                         other => {
                             return Err(AppConfigError::Parse {
                                 path: self.path.to_path_buf(),
-                                reason: format!(
+                                reason: redact_secrets(&format!(
                                     "unsupported key {other:?} under `{}`",
                                     key.join(".")
-                                ),
+                                )),
                             });
                         }
                     };
@@ -193,7 +194,7 @@ impl Interpolation<'_> {
         AppConfigError::BadPlaceholder {
             path: self.path.to_path_buf(),
             key: key.join("."),
-            reason,
+            reason: redact_secrets(&reason),
         }
     }
 }
