@@ -35,7 +35,8 @@ fn to_param(position: usize, v: &Value) -> Result<mysql_async::Value> {
         Value::Bytes(b) => M::Bytes(b.clone()),
         Value::Timestamp(t) => datetime(t.naive_utc()),
         Value::DateTime(t) => datetime(*t),
-        Value::Date(d) => datetime(d.and_time(NaiveTime::MIN)),
+        // As text: a DATE (or DATETIME) column converts it, and a text column keeps the date.
+        Value::Date(d) => M::Bytes(d.format("%Y-%m-%d").to_string().into_bytes()),
         Value::Time(t) => time(0, t.num_seconds_from_midnight(), t.nanosecond() / 1000),
         Value::Interval(i) if i.months == 0 => {
             let micros = i128::from(i.days) * 86_400_000_000 + i128::from(i.microseconds);

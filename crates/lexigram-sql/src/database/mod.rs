@@ -4,6 +4,7 @@
 mod executor;
 mod health;
 mod instrument;
+mod schema;
 mod transaction;
 
 pub use executor::Executor;
@@ -48,6 +49,8 @@ struct Inner {
     pool: RwLock<Option<AnyPool>>,
     /// Set once the unit-of-work outbox table is known to exist.
     outbox_ready: std::sync::atomic::AtomicBool,
+    /// Declared column types of the tables written through `Table` and `Repository`.
+    schema: schema::SchemaCache,
 }
 
 impl std::fmt::Debug for Database {
@@ -80,6 +83,7 @@ impl Database {
                 settings,
                 pool: RwLock::new(Some(pool)),
                 outbox_ready: std::sync::atomic::AtomicBool::new(false),
+                schema: schema::SchemaCache::default(),
             }),
         })
     }
@@ -129,6 +133,10 @@ impl Database {
     /// The settings this handle was built from.
     pub fn settings(&self) -> &BackendSettings {
         &self.inner.settings
+    }
+
+    pub(crate) fn schema(&self) -> &schema::SchemaCache {
+        &self.inner.schema
     }
 
     fn pool(&self) -> Result<AnyPool> {
@@ -194,6 +202,8 @@ impl Database {
 
     /// Runs several statements without parameters (DDL scripts); each statement is checked.
     pub async fn execute_batch(&self, sql: &str) -> Result<()> {
+        // A batch may change the schema (migrations, DDL): column types are read again.
+        self.schema().clear();
         let mut conn = self.acquire().await?;
         instrument::batch(&self.inner.settings, &mut conn, sql).await
     }

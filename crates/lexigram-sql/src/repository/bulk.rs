@@ -113,6 +113,10 @@ impl<E: Entity> Repository<E> {
                 params.extend(pick(values, cols));
                 rows += 1;
             }
+            let names = cols.iter().cycle().map(|&i| meta.columns[i].name);
+            self.ex
+                .check_columns(meta.table, names, &mut params)
+                .await?;
             let build = |rows: usize| {
                 let mut sql = head.clone();
                 for r in 0..rows {

@@ -207,7 +207,15 @@ impl Table {
             buf.ident(c);
         }
         buf.push(") VALUES (");
-        for (i, v) in record.values.into_iter().enumerate() {
+        let mut values = record.values;
+        self.ex
+            .check_columns(
+                &self.name,
+                record.columns.iter().map(String::as_str),
+                &mut values,
+            )
+            .await?;
+        for (i, v) in values.into_iter().enumerate() {
             if i > 0 {
                 buf.push(", ");
             }
@@ -284,7 +292,15 @@ impl Table {
         let key = key.into();
         let mut buf = self.start("UPDATE ")?;
         buf.push(" SET ");
-        for (i, (c, v)) in changes.columns.iter().zip(changes.values).enumerate() {
+        let mut values = changes.values;
+        self.ex
+            .check_columns(
+                &self.name,
+                changes.columns.iter().map(String::as_str),
+                &mut values,
+            )
+            .await?;
+        for (i, (c, v)) in changes.columns.iter().zip(values).enumerate() {
             ident::check("column", c)?;
             if i > 0 {
                 buf.push(", ");

@@ -182,7 +182,7 @@ impl<E: Entity> Repository<E> {
         if let Some(v) = meta.version {
             values[v] = Value::Int(1);
         }
-        let params: Vec<Value> = pick(values, &self.sql.insert_cols);
+        let params = self.bind(values, &self.sql.insert_cols).await?;
         let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
         E::from_row_owned(row)
     }
@@ -198,7 +198,7 @@ impl<E: Entity> Repository<E> {
         let version = meta
             .version
             .map(|v| std::mem::replace(&mut values[v], Value::Null));
-        let mut params = pick(values, &self.sql.update_cols);
+        let mut params = self.bind(values, &self.sql.update_cols).await?;
         params.push(key);
         params.extend(version);
         if self.ex.execute(&self.sql.update, &params).await? == 0 {
@@ -207,6 +207,19 @@ impl<E: Entity> Repository<E> {
                 .await);
         }
         bump_version(entity)
+    }
+
+    /// The values of `cols`, in order, converted exactly to the columns' declared types (on
+    /// backends whose parameters carry no type), or [`Error::Encode`] for the first that does
+    /// not fit.
+    pub(super) async fn bind(&self, values: Vec<Value>, cols: &[usize]) -> Result<Vec<Value>> {
+        let meta = E::meta();
+        let mut params = pick(values, cols);
+        let names = cols.iter().cycle().map(|&i| meta.columns[i].name);
+        self.ex
+            .check_columns(meta.table, names, &mut params)
+            .await?;
+        Ok(params)
     }
 
     /// Why a keyed write matched no row: optimistic lock if the row exists, not found if not.
@@ -265,7 +278,7 @@ impl<E: Entity> Repository<E> {
         if let Some(v) = meta.version {
             values[v] = Value::Int(1);
         }
-        let params = pick(values, &cols);
+        let params = self.bind(values, &cols).await?;
         self.run_upsert(&sql, params, &cols, &conflict).await
     }
 
@@ -276,6 +289,7 @@ impl<E: Entity> Repository<E> {
             values[v] = Value::Int(1);
         }
         let cols: Vec<usize> = (0..meta.columns.len()).collect();
+        let values = self.bind(values, &cols).await?;
         self.run_upsert(sql, values, &cols, conflict).await
     }
 

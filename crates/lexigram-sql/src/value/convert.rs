@@ -204,11 +204,26 @@ impl From<NaiveDate> for Value {
     }
 }
 impl FromValue for NaiveDate {
+    /// Dates, and date-times at midnight (a date stored in a timestamp column).
     fn from_value(value: &Value) -> Result<Self, String> {
+        let midnight = |t: NaiveDateTime| {
+            if t.time() == NaiveTime::MIN {
+                Ok(t.date())
+            } else {
+                Err(format!("{t} has a time of day; read it as a date-time"))
+            }
+        };
         match value {
             Value::Date(d) => Ok(*d),
-            Value::Text(s) => NaiveDate::parse_from_str(s, "%Y-%m-%d")
-                .map_err(|e| format!("invalid date {s:?}: {e}")),
+            Value::DateTime(t) => midnight(*t),
+            Value::Timestamp(t) => midnight(t.naive_utc()),
+            Value::Text(s) => match NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d") {
+                Ok(d) => Ok(d),
+                Err(e) => match parse_naive(s.trim()) {
+                    Ok(t) => midnight(t),
+                    Err(_) => Err(format!("invalid date {s:?}: {e}")),
+                },
+            },
             other => Err(mismatch("date", other)),
         }
     }

@@ -5,6 +5,7 @@
 //! [`FromValue`] accepts each backend's representation.
 
 mod array;
+mod check;
 mod convert;
 mod encode;
 mod exact;
@@ -17,6 +18,7 @@ pub use interval::{Interval, IntervalError};
 pub use row::Row;
 pub use rust_decimal::Decimal;
 
+pub(crate) use check::ColumnType;
 pub(crate) use encode::EncodeError;
 pub(crate) use exact::{
     decimal_from_text, decimal_to_f64, decimal_to_i64, f64_to_decimal, f64_to_i64, i64_to_f64,

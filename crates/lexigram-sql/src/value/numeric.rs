@@ -34,8 +34,11 @@ fn integer(value: &Value, target: &str) -> Result<i64, String> {
                 whole(f.to_string())
             }
         }),
-        // Exact decimals some drivers send as text.
-        Value::Text(s) => s.parse::<i64>().or_else(|_| {
+        Value::Json(serde_json::Value::Number(n)) => n
+            .as_i64()
+            .ok_or_else(|| format!("JSON number {n} does not fit in {target}")),
+        // Exact decimals some drivers send as text (`CHAR(n)` pads it with spaces).
+        Value::Text(s) => s.trim().parse::<i64>().or_else(|_| {
             let d = decimal_from_text(s).ok_or_else(|| mismatch(target, value))?;
             integer(&Value::Decimal(d), target)
         }),
@@ -141,7 +144,10 @@ impl FromValue for f64 {
             Value::Decimal(d) => d
                 .to_f64()
                 .ok_or_else(|| format!("{d} is out of the range of f64")),
-            Value::Text(s) => s.parse().map_err(|_| mismatch("float", value)),
+            Value::Text(s) => s.trim().parse().map_err(|_| mismatch("float", value)),
+            Value::Json(serde_json::Value::Number(n)) => n
+                .as_f64()
+                .ok_or_else(|| format!("JSON number {n} is not an f64")),
             other => Err(mismatch("f64", other)),
         }
     }
@@ -175,7 +181,8 @@ impl FromValue for bool {
             Value::Int(1) => Ok(true),
             Value::Float(f) if *f == 0.0 || *f == 1.0 => Ok(*f == 1.0),
             Value::Decimal(d) if d.is_zero() || *d == Decimal::ONE => Ok(*d == Decimal::ONE),
-            Value::Text(s) => match s.to_ascii_lowercase().as_str() {
+            Value::Json(serde_json::Value::Bool(b)) => Ok(*b),
+            Value::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" | "t" | "1" => Ok(true),
                 "false" | "f" | "0" => Ok(false),
                 _ => Err(format!("{s:?} is not a boolean")),

@@ -1,0 +1,110 @@
+//! Declared column types of the tables `Table` and `Repository` write, for the backends whose
+//! parameters carry no type (SQLite, MySQL): read once per table from the database's catalog
+//! and kept until the schema may have changed (any batch of statements, as migrations run).
+
+use std::sync::{Arc, Mutex};
+
+use rustc_hash::FxHashMap;
+
+use super::{Database, Executor};
+use crate::config::BackendKind;
+use crate::error::Result;
+use crate::value::{ColumnType, Value};
+
+/// Column name (as declared, and lower-case) → declared type, for one table.
+pub(crate) type TableTypes = FxHashMap<String, ColumnType>;
+
+/// Per-`Database` cache of [`TableTypes`], by table name.
+#[derive(Default)]
+pub(crate) struct SchemaCache {
+    tables: Mutex<FxHashMap<String, Arc<TableTypes>>>,
+}
+
+impl SchemaCache {
+    /// Forgets every table (the schema may have changed).
+    pub(crate) fn clear(&self) {
+        if let Ok(mut t) = self.tables.lock() {
+            t.clear();
+        }
+    }
+
+    fn get(&self, table: &str) -> Option<Arc<TableTypes>> {
+        self.tables.lock().ok()?.get(table).cloned()
+    }
+
+    fn put(&self, table: &str, types: Arc<TableTypes>) {
+        if let Ok(mut t) = self.tables.lock() {
+            t.insert(table.to_string(), types);
+        }
+    }
+}
+
+impl Executor {
+    /// The declared column types of `table`, or `None` where the backend checks parameters
+    /// itself (PostgreSQL) or the table is not visible yet. Read on this executor, so inside a
+    /// transaction it needs no second connection.
+    pub(crate) async fn column_types(&self, table: &str) -> Result<Option<Arc<TableTypes>>> {
+        let db: &Database = self.database();
+        let sql = match db.kind() {
+            BackendKind::Postgres => return Ok(None),
+            BackendKind::Sqlite => "SELECT name, type, NULL, NULL, NULL FROM pragma_table_info(?)",
+            BackendKind::MySql => {
+                "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE \
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+            }
+        };
+        if let Some(known) = db.schema().get(table) {
+            return Ok(Some(known));
+        }
+        let rows = self.fetch_all(sql, &[Value::from(table)]).await?;
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let mut types = TableTypes::default();
+        for row in rows {
+            let name: String = row.get_at(0)?;
+            let declared: String = row.get_at::<Option<String>>(1)?.unwrap_or_default();
+            let ty = match db.kind() {
+                BackendKind::MySql => ColumnType::from_mysql(
+                    &declared,
+                    &row.get_at::<Option<String>>(2)?.unwrap_or_default(),
+                    row.get_at(3)?,
+                    row.get_at(4)?,
+                ),
+                _ => ColumnType::from_sqlite(&declared),
+            };
+            let lower = name.to_ascii_lowercase();
+            if lower != name {
+                types.insert(lower, ty);
+            }
+            types.insert(name, ty);
+        }
+        let types = Arc::new(types);
+        db.schema().put(table, Arc::clone(&types));
+        Ok(Some(types))
+    }
+
+    /// Converts `values` (bound to `columns`, in order) exactly to the columns' declared types,
+    /// or refuses the first that does not fit with [`crate::Error::Encode`]. A no-op where the
+    /// backend checks parameters itself.
+    pub(crate) async fn check_columns<'c>(
+        &self,
+        table: &str,
+        columns: impl IntoIterator<Item = &'c str>,
+        values: &mut [Value],
+    ) -> Result<()> {
+        let Some(types) = self.column_types(table).await? else {
+            return Ok(());
+        };
+        for (i, (column, value)) in columns.into_iter().zip(values.iter_mut()).enumerate() {
+            let ty = types
+                .get(column)
+                .or_else(|| types.get(&column.to_ascii_lowercase()));
+            if let Some(ty) = ty {
+                let v = std::mem::replace(value, Value::Null);
+                *value = ty.check(i + 1, column, v)?;
+            }
+        }
+        Ok(())
+    }
+}
