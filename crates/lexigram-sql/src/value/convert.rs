@@ -349,7 +349,9 @@ mod tests {
 
     #[test]
     fn mismatches_say_what_was_found() {
+        let err = bool::from_value(&Value::Bytes(vec![1])).unwrap_err();
+        assert_eq!(err, "expected bool, found bytes");
         let err = bool::from_value(&Value::Text("yes".into())).unwrap_err();
-        assert_eq!(err, "expected bool, found text");
+        assert_eq!(err, "\"yes\" is not a boolean");
     }
 }
