@@ -28,7 +28,7 @@ pub use config::{
     NamedBackendConfig, OperationsConfig, PoolConfig, SqliteTarget,
 };
 pub use database::{
-    BackendHealth, Database, Executor, HealthReport, HealthStatus, PoolStats, Savepoint,
+    BackendHealth, Database, Executor, HealthReport, HealthStatus, Inserted, PoolStats, Savepoint,
     Transaction,
 };
 pub use error::{

@@ -27,6 +27,7 @@ impl<X> Default for ColumnCache<X> {
     }
 }
 
+#[cfg(any(feature = "mysql", test))]
 impl ColumnCache {
     /// The shared names for `sql`, whose statement reports `names` now.
     pub(crate) fn names<'a, I>(&mut self, sql: &str, names: I) -> Arc<[String]>

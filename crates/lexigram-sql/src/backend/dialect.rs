@@ -35,7 +35,8 @@ pub trait Dialect: Send + Sync + 'static {
         32_766
     }
 
-    /// Whether `INSERT … RETURNING` is available.
+    /// Whether the dialect's SQL has `INSERT … RETURNING` (MySQL's does, for MariaDB ≥ 10.5).
+    /// Whether a given server has it is [`crate::Database::supports_returning`].
     fn supports_returning(&self) -> bool {
         true
     }

@@ -36,6 +36,10 @@ use crate::value::{Row, Value};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) const VALIDATE_AFTER: std::time::Duration = std::time::Duration::from_millis(500);
 
+/// Whether the server behind a pool has `INSERT … RETURNING`: recorded by the first connection
+/// that opens (MySQL/MariaDB read it from the server version), read by the `Database`.
+pub(crate) type ReturningSlot = std::sync::Arc<std::sync::OnceLock<bool>>;
+
 /// A stream of rows that owns its connection.
 pub type RowStream = Pin<Box<dyn Stream<Item = Result<Row>> + Send + 'static>>;
 
@@ -44,6 +48,11 @@ pub type RowStream = Pin<Box<dyn Stream<Item = Result<Row>> + Send + 'static>>;
 pub(crate) trait BackendConn: Send {
     /// Runs a statement, returning the number of rows affected.
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64>;
+    /// Runs an insert, returning the rows affected and the key the database generated for it
+    /// (MySQL's `LAST_INSERT_ID()` from the statement's own OK packet, SQLite's rowid), if any.
+    async fn execute_insert(&mut self, sql: &str, params: &[Value]) -> Result<(u64, Option<i64>)> {
+        Ok((self.execute(sql, params).await?, None))
+    }
     /// Runs a query, returning all rows.
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>>;
     /// Runs a query, returning its first row; drivers that can stop reading there do.

@@ -22,9 +22,18 @@ pub(crate) struct Manager {
     opts: Opts,
     target: String,
     statement_timeout: Duration,
+    /// Where the first connection records whether the server has `INSERT … RETURNING`.
+    returning: super::ReturningSlot,
 }
 
 impl Manager {
+    /// Records in `slot`, when the first connection opens, whether the server has
+    /// `INSERT … RETURNING`: MariaDB from 10.5 on; Oracle MySQL never.
+    pub(crate) fn recording_returning(mut self, slot: super::ReturningSlot) -> Self {
+        self.returning = slot;
+        self
+    }
+
     pub(crate) fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Result<Self> {
         let target = url.host_port().unwrap_or_else(|| "localhost:3306".into());
         let opts = Opts::from_url(url.expose()).map_err(|e| {
@@ -44,6 +53,7 @@ impl Manager {
             opts,
             target,
             statement_timeout,
+            returning: super::ReturningSlot::default(),
         })
     }
 }
@@ -56,7 +66,11 @@ impl bb8::ManageConnection for Manager {
         let mut conn = Conn::new(self.opts.clone())
             .await
             .map_err(|e| connect_error(&e, &self.target))?;
-        let mariadb = conn.server_version().0 >= 10;
+        let version = conn.server_version();
+        let mariadb = version.0 >= 10;
+        let _ = self
+            .returning
+            .set(mariadb && (version.0, version.1) >= (10, 5));
         if !self.statement_timeout.is_zero() {
             let set = if mariadb {
                 format!(
@@ -176,6 +190,17 @@ impl BackendConn for MyConn {
         let result = self.conn.exec_drop(sql, bound).await;
         self.done(result)?;
         Ok(self.conn.affected_rows())
+    }
+
+    async fn execute_insert(&mut self, sql: &str, values: &[Value]) -> Result<(u64, Option<i64>)> {
+        let affected = self.execute(sql, values).await?;
+        // The OK packet of this very statement carries LAST_INSERT_ID(); 0 means none.
+        let id = self
+            .conn
+            .last_insert_id()
+            .filter(|&id| id != 0)
+            .and_then(|id| i64::try_from(id).ok());
+        Ok((affected, id))
     }
 
     async fn query(&mut self, sql: &str, values: &[Value]) -> Result<Vec<Row>> {

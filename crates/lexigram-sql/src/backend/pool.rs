@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{BackendConn, Isolation, RowStream};
+use super::{BackendConn, Isolation, ReturningSlot, RowStream};
 use crate::config::{BackendKind, BackendSettings, PoolConfig};
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
@@ -102,8 +102,12 @@ async fn build<M: bb8::ManageConnection<Error = Error>>(
 }
 
 impl AnyPool {
-    /// Opens the pool for one backend, by URL scheme.
-    pub(crate) async fn open(settings: &BackendSettings) -> Result<AnyPool> {
+    /// Opens the pool for one backend, by URL scheme. `returning` records whether the server
+    /// has `INSERT … RETURNING` (SQLite and PostgreSQL always; MySQL/MariaDB at connect).
+    pub(crate) async fn open(
+        settings: &BackendSettings,
+        returning: &ReturningSlot,
+    ) -> Result<AnyPool> {
         let url = &settings.url;
         let timeout = settings.operations.statement_timeout;
         match url.kind() {
@@ -112,17 +116,20 @@ impl AnyPool {
                 let target = url
                     .sqlite_target()
                     .ok_or_else(|| missing(url.kind(), url))?;
+                let _ = returning.set(true); // bundled SQLite ≥ 3.35
                 let manager = super::sqlite::Manager::new(&target, timeout)?;
                 Ok(AnyPool::Sqlite(build(&settings.pool, manager).await?))
             }
             #[cfg(feature = "postgres")]
             BackendKind::Postgres => {
+                let _ = returning.set(true);
                 let manager = super::postgres::Manager::new(url, timeout)?;
                 Ok(AnyPool::Postgres(build(&settings.pool, manager).await?))
             }
             #[cfg(feature = "mysql")]
             BackendKind::MySql => {
-                let manager = super::mysql::Manager::new(url, timeout)?;
+                let manager = super::mysql::Manager::new(url, timeout)?
+                    .recording_returning(std::sync::Arc::clone(returning));
                 Ok(AnyPool::MySql(build(&settings.pool, manager).await?))
             }
             #[allow(unreachable_patterns)]
@@ -182,6 +189,15 @@ impl AnyConn {
     /// See [`BackendConn::execute`].
     pub(crate) async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
         dispatch!(await AnyConn, self, c => c.execute(sql, params))
+    }
+
+    /// See [`BackendConn::execute_insert`].
+    pub(crate) async fn execute_insert(
+        &mut self,
+        sql: &str,
+        params: &[Value],
+    ) -> Result<(u64, Option<i64>)> {
+        dispatch!(await AnyConn, self, c => c.execute_insert(sql, params))
     }
 
     /// See [`BackendConn::query`].

@@ -387,6 +387,12 @@ impl BackendConn for SqliteConn {
             .await
     }
 
+    async fn execute_insert(&mut self, sql: &str, params: &[Value]) -> Result<(u64, Option<i64>)> {
+        let rows = self.execute(sql, params).await?;
+        // Per connection, and nothing else ran on this one since the insert.
+        Ok((rows, (rows > 0).then(|| self.conn.last_insert_rowid())))
+    }
+
     async fn query(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         self.run(sql, |stmt, columns| {
             let mut out = Vec::new();

@@ -57,6 +57,6 @@ pub use duration::parse_duration;
 pub use load::{ENV_VAR, SECTION};
 pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
-    OperationsConfig, PoolConfig,
+    OperationsConfig, PoolConfig, Returning,
 };
 pub use url::{BackendKind, DEFAULT_URL, DatabaseUrl, SqliteTarget, redact};

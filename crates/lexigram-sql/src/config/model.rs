@@ -106,6 +106,33 @@ impl PartialEq for DatabaseConfig {
 pub struct BackendConfig {
     /// The database URL (`backend.url`, default `sqlite:///data.db`). Secret: shown redacted.
     pub url: DatabaseUrl,
+    /// Whether inserts may use `INSERT … RETURNING` (`backend.returning`, default `auto`).
+    pub returning: Returning,
+}
+
+/// Whether inserts read the stored row back with `INSERT … RETURNING` (`backend.returning`,
+/// env `LEX_SQL__BACKEND__RETURNING`).
+///
+/// `auto` uses it wherever the server has it: SQLite, PostgreSQL and MariaDB ≥ 10.5 (the
+/// server version is read when the first connection opens). Oracle MySQL and older MariaDB
+/// have no `RETURNING`: there an insert is followed by a select of the row by its given key or
+/// by the `AUTO_INCREMENT` value the insert generated. `off` forces that path on MySQL/MariaDB
+/// and SQLite (to test it, or to work around a server); PostgreSQL always uses `RETURNING`.
+///
+/// ```
+/// use lexigram_sql::config::{BackendConfig, Returning};
+/// assert_eq!(BackendConfig::default().returning, Returning::Auto);
+/// let off: Returning = serde_json::from_str("\"off\"").unwrap();
+/// assert_eq!(off, Returning::Off);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Returning {
+    /// Use `RETURNING` wherever the server supports it.
+    #[default]
+    Auto,
+    /// Never use `RETURNING` on MySQL/MariaDB and SQLite; read inserted rows back by key.
+    Off,
 }
 
 /// Connection pool settings (`sql.pool`).
@@ -259,6 +286,8 @@ pub struct BackendSettings {
     pub primary: bool,
     /// Its URL.
     pub url: DatabaseUrl,
+    /// Whether inserts may use `INSERT … RETURNING` (`backend.returning`).
+    pub returning: Returning,
     /// Its pool settings.
     pub pool: PoolConfig,
     /// Its statement settings.
@@ -367,7 +396,10 @@ mod tests {
     #[test]
     fn debug_redacts_every_type() {
         let url = DatabaseUrl::parse("postgresql://app:hunter2@db/shop").unwrap();
-        let backend = BackendConfig { url: url.clone() };
+        let backend = BackendConfig {
+            url: url.clone(),
+            returning: Returning::Auto,
+        };
         let named = NamedBackendConfig {
             name: "main".into(),
             primary: true,
@@ -385,6 +417,7 @@ mod tests {
             name: "main".into(),
             primary: true,
             url,
+            returning: Returning::Auto,
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),

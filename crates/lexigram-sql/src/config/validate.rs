@@ -105,6 +105,7 @@ impl DatabaseConfig {
                 name: "default".to_string(),
                 primary: true,
                 url: self.backend.url.clone(),
+                returning: self.backend.returning,
                 pool: self.pool.clone(),
                 operations: self.operations.clone(),
                 migrations: self.migrations.clone(),
@@ -117,6 +118,7 @@ impl DatabaseConfig {
                 name: b.name.clone(),
                 primary: b.primary,
                 url: b.backend.url.clone(),
+                returning: b.backend.returning,
                 pool: b.pool.clone().unwrap_or_else(|| self.pool.clone()),
                 operations: b
                     .operations

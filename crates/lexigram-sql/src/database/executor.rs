@@ -1,6 +1,6 @@
 //! [`Executor`]: the one concrete "place to run statements" — the pool or a transaction.
 
-use super::{Database, Transaction};
+use super::{Database, Inserted, Transaction};
 use crate::backend::Dialect;
 use crate::error::Result;
 use crate::value::{Row, Value};
@@ -64,6 +64,20 @@ impl Executor {
             Executor::Database(db) => db.execute(sql, params).await,
             Executor::Transaction(tx) => tx.execute(sql, params).await,
         }
+    }
+
+    /// Runs an insert; rows affected and the generated key (see [`Database::execute_insert`]).
+    pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
+        match self {
+            Executor::Database(db) => db.execute_insert(sql, params).await,
+            Executor::Transaction(tx) => tx.execute_insert(sql, params).await,
+        }
+    }
+
+    /// Whether inserts can read the stored row back with `INSERT … RETURNING` (see
+    /// [`Database::supports_returning`]).
+    pub fn supports_returning(&self) -> bool {
+        self.database().supports_returning()
     }
 
     /// Runs a query; every row.

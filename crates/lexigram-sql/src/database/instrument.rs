@@ -9,6 +9,8 @@ use crate::config::{BackendKind, BackendSettings};
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
+use super::Inserted;
+
 /// Grace given to the server's own timeout before the client gives up on the connection.
 const BACKSTOP_GRACE: Duration = Duration::from_secs(2);
 
@@ -20,6 +22,22 @@ pub(crate) async fn execute(
 ) -> Result<u64> {
     let run = |c| AnyConn::execute(c, sql, params);
     timed(settings, conn, sql, params.len(), run, |n| *n).await
+}
+
+pub(crate) async fn execute_insert(
+    settings: &BackendSettings,
+    conn: &mut AnyConn,
+    sql: &str,
+    params: &[Value],
+) -> Result<Inserted> {
+    let run = |c| async move {
+        let (rows, last_insert_id) = AnyConn::execute_insert(c, sql, params).await?;
+        Ok(Inserted {
+            rows,
+            last_insert_id,
+        })
+    };
+    timed(settings, conn, sql, params.len(), run, |i| i.rows).await
 }
 
 pub(crate) async fn query(

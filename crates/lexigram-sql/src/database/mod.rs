@@ -17,8 +17,8 @@ use std::sync::{Arc, RwLock};
 
 use futures_util::FutureExt;
 
-use crate::backend::{AnyConn, AnyPool, Dialect, Isolation, RowStream, dialect_of};
-use crate::config::{BackendKind, BackendSettings, DatabaseConfig};
+use crate::backend::{AnyConn, AnyPool, Dialect, Isolation, ReturningSlot, RowStream, dialect_of};
+use crate::config::{BackendKind, BackendSettings, DatabaseConfig, Returning};
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
@@ -44,9 +44,22 @@ pub struct Database {
     inner: Arc<Inner>,
 }
 
+/// What [`Database::execute_insert`] reports about one insert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inserted {
+    /// Rows the statement inserted (MySQL: affected, so 2 for an upsert that updated a row).
+    pub rows: u64,
+    /// The key the database generated: MySQL/MariaDB `LAST_INSERT_ID()` for an
+    /// `AUTO_INCREMENT` column, SQLite's rowid; `None` on PostgreSQL (use `RETURNING`) and when
+    /// the insert generated none.
+    pub last_insert_id: Option<i64>,
+}
+
 struct Inner {
     settings: BackendSettings,
     pool: RwLock<Option<AnyPool>>,
+    /// Whether the server has `INSERT … RETURNING`, recorded by the first connection.
+    returning: ReturningSlot,
     /// Set once the unit-of-work outbox table is known to exist.
     outbox_ready: std::sync::atomic::AtomicBool,
     /// Declared column types of the tables written through `Table` and `Repository`.
@@ -69,7 +82,12 @@ impl Database {
     /// [`Error::DriverMissing`], or [`Error::PoolExhausted`] if connecting takes longer than
     /// `pool.timeout`.
     pub async fn connect(settings: BackendSettings) -> Result<Database> {
-        let pool = AnyPool::open(&settings).await?;
+        let returning = ReturningSlot::default();
+        let pool = AnyPool::open(&settings, &returning).await?;
+        if returning.get().is_none() {
+            // `pool.min_size: 0` opened no connection yet: open one to learn the server.
+            drop(pool.get(&settings.pool).await?);
+        }
         let (open, _) = pool.state();
         tracing::debug!(
             backend = %settings.name,
@@ -82,6 +100,7 @@ impl Database {
             inner: Arc::new(Inner {
                 settings,
                 pool: RwLock::new(Some(pool)),
+                returning,
                 outbox_ready: std::sync::atomic::AtomicBool::new(false),
                 schema: schema::SchemaCache::default(),
             }),
@@ -130,6 +149,29 @@ impl Database {
         dialect_of(self.kind())
     }
 
+    /// Whether inserts read the stored row back with `INSERT … RETURNING`: true on SQLite,
+    /// PostgreSQL and MariaDB ≥ 10.5 (the version the server reported when the first
+    /// connection opened), false on Oracle MySQL and older MariaDB, and false on MySQL/MariaDB
+    /// and SQLite when `backend.returning` is `off`. Without it, repositories insert and then
+    /// select the row by its key or by the generated `AUTO_INCREMENT` value.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// use lexigram_sql::{Database, DatabaseConfig, config::Returning};
+    /// assert!(Database::connect_url("sqlite://").await?.supports_returning());
+    /// let mut config = DatabaseConfig::from_url("sqlite://")?;
+    /// config.backend.returning = Returning::Off;
+    /// assert!(!Database::from_config(&config).await?.supports_returning());
+    /// # Ok(()) }
+    /// ```
+    pub fn supports_returning(&self) -> bool {
+        match (self.kind(), self.inner.settings.returning) {
+            (BackendKind::Postgres, _) => true,
+            (_, Returning::Off) => false,
+            (_, Returning::Auto) => self.inner.returning.get().copied().unwrap_or(false),
+        }
+    }
+
     /// The settings this handle was built from.
     pub fn settings(&self) -> &BackendSettings {
         &self.inner.settings
@@ -159,6 +201,23 @@ impl Database {
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut conn = self.acquire().await?;
         instrument::execute(&self.inner.settings, &mut conn, sql, params).await
+    }
+
+    /// Runs an insert and reports the rows it inserted and the key the database generated
+    /// (MySQL/MariaDB `LAST_INSERT_ID()` from the statement's own reply, SQLite's rowid), for
+    /// servers without `INSERT … RETURNING`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, s TEXT)", &[]).await?;
+    /// let done = db.execute_insert("INSERT INTO t (s) VALUES (?)", &["a".into()]).await?;
+    /// assert_eq!((done.rows, done.last_insert_id), (1, Some(1)));
+    /// # Ok(()) }
+    /// ```
+    pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
+        let mut conn = self.acquire().await?;
+        instrument::execute_insert(&self.inner.settings, &mut conn, sql, params).await
     }
 
     /// Runs a query and returns every row.

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 
-use super::{Database, instrument, not_found};
+use super::{Database, Inserted, instrument, not_found};
 use crate::backend::AnyConn;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
@@ -93,6 +93,12 @@ impl Transaction {
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         let mut conn = self.conn().await?;
         instrument::execute(self.inner.db.settings(), &mut conn, sql, params).await
+    }
+
+    /// Runs an insert inside the transaction; see [`Database::execute_insert`].
+    pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
+        let mut conn = self.conn().await?;
+        instrument::execute_insert(self.inner.db.settings(), &mut conn, sql, params).await
     }
 
     /// Runs a query inside the transaction and returns every row.

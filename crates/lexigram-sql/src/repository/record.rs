@@ -193,10 +193,21 @@ impl Table {
     }
 
     /// Inserts a record and returns the stored row (with generated keys and defaults).
+    ///
+    /// The row comes back from `INSERT … RETURNING`. On servers without it (Oracle MySQL,
+    /// MariaDB < 10.5, or `backend.returning: off`) the insert is followed by a select by the
+    /// key column: its value in the record, else the `AUTO_INCREMENT` value the insert
+    /// generated; when there is neither, the record is returned as written.
     pub async fn create(&self, record: Record) -> Result<Record> {
         if record.is_empty() {
             return Err(invalid(&self.name, "cannot insert an empty record"));
         }
+        let returning = self.ex.supports_returning();
+        let given = match record.value(&self.key) {
+            Some(Value::Null) | None => None,
+            Some(v) => Some(v.clone()),
+        };
+        let written = (!returning).then(|| record.clone());
         let mut buf = self.start("INSERT INTO ")?;
         buf.push(" (");
         for (i, c) in record.columns.iter().enumerate() {
@@ -221,12 +232,25 @@ impl Table {
             }
             buf.param(v);
         }
-        buf.push(") RETURNING *");
-        self.ex
-            .fetch_one(&buf.sql, &buf.params)
+        buf.push(")");
+        let Some(written) = written else {
+            buf.push(" RETURNING *");
+            return self
+                .ex
+                .fetch_one(&buf.sql, &buf.params)
+                .await
+                .map(Record::from)
+                .map_err(|e| self.named(e));
+        };
+        let inserted = self
+            .ex
+            .execute_insert(&buf.sql, &buf.params)
             .await
-            .map(Record::from)
-            .map_err(|e| self.named(e))
+            .map_err(|e| self.named(e))?;
+        match given.or(inserted.last_insert_id.map(Value::Int)) {
+            Some(key) => self.find_one(key).await,
+            None => Ok(written),
+        }
     }
 
     /// The row with this key; [`Error::NotFound`] if there is none.

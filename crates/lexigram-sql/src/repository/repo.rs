@@ -176,6 +176,10 @@ impl<E: Entity> Repository<E> {
 
     /// Inserts an entity and returns it as stored: a generated key filled in, the version set
     /// to 1, database defaults applied.
+    ///
+    /// The row comes back from `INSERT … RETURNING`; on servers without it (Oracle MySQL,
+    /// MariaDB < 10.5, or `backend.returning: off`) the insert is followed by a select by key:
+    /// the given key, or the `AUTO_INCREMENT` value the insert generated.
     pub async fn create(&self, entity: E) -> Result<E> {
         let meta = E::meta();
         let mut values = entity.into_values();
@@ -183,8 +187,45 @@ impl<E: Entity> Repository<E> {
             values[v] = Value::Int(1);
         }
         let params = self.bind(values, &self.sql.insert_cols).await?;
-        let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
-        E::from_row_owned(row)
+        if self.ex.supports_returning() {
+            let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
+            return E::from_row_owned(row);
+        }
+        let given = (!meta.key_generated)
+            .then(|| self.sql.insert_cols.iter().position(|&i| i == meta.key))
+            .flatten()
+            .map(|pos| params[pos].clone());
+        let inserted = self
+            .ex
+            .execute_insert(&self.sql.insert_plain, &params)
+            .await?;
+        let key = match (given, inserted.last_insert_id) {
+            (Some(key), _) => key,
+            (None, Some(id)) => Value::Int(id),
+            (None, None) => {
+                return Err(invalid(
+                    meta.name,
+                    "the row was inserted, but the database generated no AUTO_INCREMENT key to read it back by, and this server has no INSERT … RETURNING. Fix: make the key column AUTO_INCREMENT, or give the key and drop `generated`",
+                ));
+            }
+        };
+        self.read_back(key).await
+    }
+
+    /// The row with this key, soft-deleted or not: an insert read back without `RETURNING`.
+    async fn read_back(&self, key: Value) -> Result<E> {
+        let params = [key];
+        match self
+            .ex
+            .fetch_optional(&self.sql.select_key, &params)
+            .await?
+        {
+            Some(row) => E::from_row_owned(row),
+            None => Err(Error::NotFound {
+                entity: E::meta().name.to_string(),
+                key: format!("{} (the row just inserted)", Self::key_text(&params[0])),
+            }),
+        }
     }
 
     /// Writes every column of an entity by its key. A versioned entity is only written if the
@@ -251,8 +292,12 @@ impl<E: Entity> Repository<E> {
     /// key the database generates, use [`Repository::upsert_on`] with a unique column.
     pub async fn upsert(&self, entity: E) -> Result<E> {
         let conflict = [E::meta().key];
-        self.upsert_with(entity, &self.sql.upsert_key, &conflict)
-            .await
+        let sql = if self.ex.supports_returning() {
+            &self.sql.upsert_key
+        } else {
+            &self.sql.upsert_key_plain
+        };
+        self.upsert_with(entity, sql, &conflict).await
     }
 
     /// Like [`Repository::upsert`], with the conflict on a unique set of columns (which needs
@@ -273,7 +318,14 @@ impl<E: Entity> Repository<E> {
         let cols: Vec<usize> = (0..meta.columns.len())
             .filter(|&i| !(meta.key_generated && i == meta.key && !conflict.contains(&i)))
             .collect();
-        let sql = upsert(self.ex.dialect(), meta, &conflict, &cols, &self.sql.columns);
+        let sql = upsert(
+            self.ex.dialect(),
+            meta,
+            &conflict,
+            &cols,
+            &self.sql.columns,
+            self.ex.supports_returning(),
+        );
         let mut values = entity.into_values();
         if let Some(v) = meta.version {
             values[v] = Value::Int(1);
@@ -300,10 +352,14 @@ impl<E: Entity> Repository<E> {
         cols: &[usize],
         conflict: &[usize],
     ) -> Result<E> {
-        if let Some(row) = self.ex.fetch_optional(sql, &params).await? {
+        if !self.ex.supports_returning() {
+            // No RETURNING: write, then read the row back by the conflict columns below.
+            self.ex.execute(sql, &params).await?;
+        } else if let Some(row) = self.ex.fetch_optional(sql, &params).await? {
             return E::from_row_owned(row);
         }
-        // Nothing to update on conflict (PostgreSQL/SQLite `DO NOTHING` return no row): read it.
+        // Nothing to update on conflict (PostgreSQL/SQLite `DO NOTHING` return no row), or no
+        // RETURNING: read the row by its conflict columns.
         let meta = E::meta();
         let mut filter = Filter::all();
         for &c in conflict {

@@ -23,6 +23,10 @@ pub(crate) struct EntitySql {
     pub(crate) exists_key: String,
     /// Insert of [`EntitySql::insert_cols`] with `RETURNING <columns>`.
     pub(crate) insert: String,
+    /// The same insert without `RETURNING`, for servers that lack it.
+    pub(crate) insert_plain: String,
+    /// Select by key, soft-deleted rows included: reads back an insert without `RETURNING`.
+    pub(crate) select_key: String,
     /// Columns bound by `insert`, in order (the generated key left out).
     pub(crate) insert_cols: Vec<usize>,
     /// Update of every non-key column; versioned: checks and bumps the version.
@@ -35,6 +39,8 @@ pub(crate) struct EntitySql {
     pub(crate) set_deleted: Option<String>,
     /// Upsert on the key with `RETURNING <columns>`; binds every column in order.
     pub(crate) upsert_key: String,
+    /// The same upsert without `RETURNING`.
+    pub(crate) upsert_key_plain: String,
 }
 
 impl EntitySql {
@@ -50,9 +56,9 @@ impl EntitySql {
             .map(|i| format!(" AND {} IS NULL", q(i)))
             .unwrap_or_default();
 
-        let mut find_key = format!("{select} WHERE {key} = ");
-        d.push_placeholder(&mut find_key, 1);
-        find_key.push_str(&live);
+        let mut select_key = format!("{select} WHERE {key} = ");
+        d.push_placeholder(&mut select_key, 1);
+        let find_key = format!("{select_key}{live}");
 
         let mut exists_key = format!("SELECT 1 FROM {table} WHERE {key} = ");
         d.push_placeholder(&mut exists_key, 1);
@@ -62,12 +68,12 @@ impl EntitySql {
             .copied()
             .filter(|&i| !(meta.key_generated && i == meta.key))
             .collect();
-        let insert = format!(
-            "INSERT INTO {table} ({}) VALUES ({}){}",
+        let insert_plain = format!(
+            "INSERT INTO {table} ({}) VALUES ({})",
             list(d, meta, &insert_cols),
             placeholders(d, 1, insert_cols.len()),
-            returning(d, &columns),
         );
+        let insert = format!("{insert_plain}{}", returning(d, &columns, true));
 
         let update_cols: Vec<usize> = all
             .iter()
@@ -101,19 +107,23 @@ impl EntitySql {
             format!("{s} WHERE {key_where}")
         });
 
-        let upsert_key = upsert(d, meta, &[meta.key], &all, &columns);
+        let upsert_key = upsert(d, meta, &[meta.key], &all, &columns, true);
+        let upsert_key_plain = upsert(d, meta, &[meta.key], &all, &columns, false);
         EntitySql {
             columns,
             select,
             find_key,
             exists_key,
             insert,
+            insert_plain,
+            select_key,
             insert_cols,
             update,
             update_cols,
             delete,
             set_deleted,
             upsert_key,
+            upsert_key_plain,
         }
     }
 }
@@ -154,22 +164,24 @@ pub(crate) fn placeholders(d: &dyn Dialect, first: usize, count: usize) -> Strin
     s
 }
 
-fn returning(d: &dyn Dialect, columns: &str) -> String {
-    if d.supports_returning() {
+/// ` RETURNING <columns>` when wanted and the dialect has it, else nothing.
+fn returning(d: &dyn Dialect, columns: &str, wanted: bool) -> String {
+    if wanted && d.supports_returning() {
         format!(" RETURNING {columns}")
     } else {
         String::new()
     }
 }
 
-/// `INSERT … (cols) VALUES (…) ON CONFLICT … RETURNING …`: inserts `cols`, and on a conflict on
-/// `conflict` updates every other non-key column (bumping the version, if any).
+/// `INSERT … (cols) VALUES (…) ON CONFLICT … [RETURNING …]`: inserts `cols`, and on a conflict
+/// on `conflict` updates every other non-key column (bumping the version, if any).
 pub(crate) fn upsert(
     d: &dyn Dialect,
     meta: &EntityMeta,
     conflict: &[usize],
     cols: &[usize],
     columns: &str,
+    with_returning: bool,
 ) -> String {
     let table = d.quote_ident(meta.table);
     let conflict_names: Vec<&str> = conflict.iter().map(|&i| meta.columns[i].name).collect();
@@ -188,7 +200,7 @@ pub(crate) fn upsert(
         "INSERT INTO {table} ({}) VALUES ({}){clause}{}",
         list(d, meta, cols),
         placeholders(d, 1, cols.len()),
-        returning(d, columns),
+        returning(d, columns, with_returning),
     )
 }
 

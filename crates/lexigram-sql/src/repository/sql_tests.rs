@@ -155,6 +155,21 @@ fn user_sql_mysql() {
             "INSERT INTO `users` ({cols}) VALUES (?, ?, ?, ?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`), `mail` = VALUES(`mail`), `deleted_at` = VALUES(`deleted_at`), `version` = `users`.`version` + 1 RETURNING {cols}"
         )
     );
+    // Servers without RETURNING (Oracle MySQL, MariaDB < 10.5): the same writes without it,
+    // and the read-back by key that includes soft-deleted rows.
+    assert_eq!(
+        s.insert_plain,
+        "INSERT INTO `users` (`name`, `mail`, `version`, `deleted_at`) VALUES (?, ?, ?, ?)"
+    );
+    assert_eq!(
+        s.upsert_key_plain,
+        s.upsert_key.trim_end_matches(&format!(" RETURNING {cols}"))
+    );
+    assert!(!s.upsert_key_plain.contains("RETURNING"));
+    assert_eq!(
+        s.select_key,
+        format!("SELECT {cols} FROM `users` WHERE `id` = ?")
+    );
 }
 
 #[test]
@@ -174,7 +189,7 @@ fn plain_entity_sql() {
     );
     assert_eq!(s.delete, r#"DELETE FROM "tags" WHERE "code" = $1"#);
     assert!(s.set_deleted.is_none());
-    let by_label = upsert(&Sqlite, &TAG, &[1], &[0, 1], &s.columns);
+    let by_label = upsert(&Sqlite, &TAG, &[1], &[0, 1], &s.columns, true);
     assert_eq!(
         by_label,
         r#"INSERT INTO "tags" ("code", "label") VALUES (?, ?) ON CONFLICT ("label") DO NOTHING RETURNING "code", "label""#

@@ -57,7 +57,7 @@ impl TryFrom<Duration> for Interval {
     type Error = IntervalError;
 
     fn try_from(d: Duration) -> Result<Interval, IntervalError> {
-        if d.subsec_nanos() % 1000 != 0 {
+        if !d.subsec_nanos().is_multiple_of(1000) {
             return Err(IntervalError::NotMicroseconds(d));
         }
         i64::try_from(d.as_micros())

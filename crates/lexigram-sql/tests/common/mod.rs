@@ -22,14 +22,20 @@ pub struct TestDb {
 impl TestDb {
     /// Connects with default settings.
     pub async fn connect(&self) -> Database {
-        Database::connect_url(&self.url)
+        Database::from_config(&self.config())
             .await
             .unwrap_or_else(|e| panic!("connect {}: {e}", self.kind.name()))
     }
 
     /// A config for this database that tests can adjust before connecting.
+    /// `LEX_TEST_RETURNING=off` sets `backend.returning: off`, to run a whole suite through
+    /// the insert path of servers without `INSERT … RETURNING`.
     pub fn config(&self) -> DatabaseConfig {
-        DatabaseConfig::from_url(&self.url).unwrap()
+        let mut config = DatabaseConfig::from_url(&self.url).unwrap();
+        if std::env::var("LEX_TEST_RETURNING").as_deref() == Ok("off") {
+            config.backend.returning = lexigram_sql::config::Returning::Off;
+        }
+        config
     }
 
     pub fn name(&self) -> &'static str {
