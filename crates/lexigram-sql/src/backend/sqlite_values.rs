@@ -33,15 +33,18 @@ impl rusqlite::ToSql for Param<'_> {
             Value::Float(f) => ToSqlOutput::Owned(S::Real(*f)),
             Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
             Value::Bytes(b) => ToSqlOutput::Borrowed(ValueRef::Blob(b)),
-            Value::Decimal(d) => {
-                if decimal_to_i64(*d).is_none() && decimal_to_f64(*d).is_none() {
+            // Whole decimals as integers (`"5.0"` as text would become a lossy REAL in a
+            // NUMERIC column); others as text, when a double holds them exactly.
+            Value::Decimal(d) => match decimal_to_i64(*d) {
+                Some(i) => ToSqlOutput::Owned(S::Integer(i)),
+                None if decimal_to_f64(*d).is_some() => ToSqlOutput::Owned(S::Text(d.to_string())),
+                None => {
                     return Err(refuse(
                         "a SQLite number",
                         "SQLite keeps numbers as 64-bit integers or doubles and neither holds this decimal exactly; bind it as text (Value::Text) into a TEXT column",
                     ));
                 }
-                ToSqlOutput::Owned(S::Text(d.to_string()))
-            }
+            },
             Value::Interval(_) => {
                 return Err(refuse(
                     "SQLite",
