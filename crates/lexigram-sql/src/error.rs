@@ -25,11 +25,11 @@ pub const MIGRATE_HINT: &str = "run `lexigram db upgrade` or enable migrations w
 #[non_exhaustive]
 pub enum Error {
     /// The configuration is invalid; raised when the config is built, before any connection.
-    #[error("{0}")]
+    #[error(transparent)]
     Configuration(#[from] ConfigError),
 
     /// A connection to the database server could not be opened.
-    #[error("{0}")]
+    #[error(transparent)]
     Connect(#[from] ConnectError),
 
     /// The driver for a URL scheme is not compiled in (the Rust form of the page's `ImportError`).
@@ -146,7 +146,7 @@ pub enum Error {
     },
 
     /// A migration could not be applied, reverted, or checked.
-    #[error("{0}")]
+    #[error(transparent)]
     Migration(#[from] MigrationError),
 
     /// A unit of work or transaction was misused (used after commit, for example).
