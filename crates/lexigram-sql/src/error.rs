@@ -224,6 +224,18 @@ pub enum Error {
         /// Backend name.
         name: String,
     },
+
+    /// A writer waited `pool.timeout` for SQLite's write lock, which another transaction or
+    /// write of the same `Database` still held; nothing was written.
+    #[error(
+        "LockTimeoutError: waited {waited:?} (sql.pool.timeout) for the SQLite write lock: {detail}. Fix: keep write transactions short (commit or roll back before doing slow work), or raise `sql.pool.timeout`"
+    )]
+    LockTimeout {
+        /// How long the writer waited: `pool.timeout`.
+        waited: Duration,
+        /// What held the lock, as far as it is known.
+        detail: String,
+    },
 }
 
 impl Error {
@@ -258,6 +270,7 @@ impl Error {
             Error::InvalidIdentifier { .. } => "LEX_ERR_SQL_020",
             Error::InvalidRequest { .. } => "LEX_ERR_SQL_021",
             Error::NotConnected { .. } => "LEX_ERR_SQL_022",
+            Error::LockTimeout { .. } => "LEX_ERR_SQL_023",
         }
     }
 

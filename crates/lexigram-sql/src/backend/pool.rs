@@ -112,7 +112,7 @@ impl AnyPool {
                 let target = url
                     .sqlite_target()
                     .ok_or_else(|| missing(url.kind(), url))?;
-                let manager = super::sqlite::Manager::new(&target, timeout)?;
+                let manager = super::sqlite::Manager::new(&target, timeout, settings.pool.timeout)?;
                 Ok(AnyPool::Sqlite(build(&settings.pool, manager).await?))
             }
             #[cfg(feature = "postgres")]
