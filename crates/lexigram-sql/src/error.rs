@@ -25,11 +25,11 @@ pub const MIGRATE_HINT: &str = "run `lexigram db upgrade` or enable migrations w
 #[non_exhaustive]
 pub enum Error {
     /// The configuration is invalid; raised when the config is built, before any connection.
-    #[error("{0}")]
+    #[error(transparent)]
     Configuration(#[from] ConfigError),
 
     /// A connection to the database server could not be opened.
-    #[error("{0}")]
+    #[error(transparent)]
     Connect(#[from] ConnectError),
 
     /// The driver for a URL scheme is not compiled in (the Rust form of the page's `ImportError`).
@@ -146,7 +146,7 @@ pub enum Error {
     },
 
     /// A migration could not be applied, reverted, or checked.
-    #[error("{0}")]
+    #[error(transparent)]
     Migration(#[from] MigrationError),
 
     /// A unit of work or transaction was misused (used after commit, for example).
@@ -244,6 +244,18 @@ pub enum Error {
         /// Backend name.
         name: String,
     },
+
+    /// A writer waited `pool.timeout` for SQLite's write lock, which another transaction or
+    /// write of the same `Database` still held; nothing was written.
+    #[error(
+        "LockTimeoutError: waited {waited:?} (sql.pool.timeout) for the SQLite write lock: {detail}. Fix: keep write transactions short (commit or roll back before doing slow work), or raise `sql.pool.timeout`"
+    )]
+    LockTimeout {
+        /// How long the writer waited: `pool.timeout`.
+        waited: Duration,
+        /// What held the lock, as far as it is known.
+        detail: String,
+    },
 }
 
 /// `parameter 2 (integer value)`, or `a text value` when the position is unknown.
@@ -335,6 +347,7 @@ impl Error {
             Error::InvalidRequest { .. } => "LEX_ERR_SQL_021",
             Error::NotConnected { .. } => "LEX_ERR_SQL_022",
             Error::Encode { .. } => "LEX_ERR_SQL_023",
+            Error::LockTimeout { .. } => "LEX_ERR_SQL_024",
         }
     }
 

@@ -272,15 +272,13 @@ fn describe(type_name: &str, name: Option<&str>) -> String {
 }
 
 /// Why a binding could not be resolved.
-#[derive(Debug, thiserror::Error)]
+///
+/// [`ResolveError::Failed`] shows the factory's message verbatim, so its `source()` is the
+/// factory error's own source: a chain (`{err:#}`, anyhow) prints each message once.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum ResolveError {
     /// Nothing is bound for that type and name.
-    #[error(
-        "ResolveError: no {} is registered. Registered: {}. Fix: add the provider or module that binds it to the application (bindings are made at register time)",
-        describe(type_name, name.as_deref()),
-        if registered.is_empty() { "nothing".to_string() } else { registered.join(", ") }
-    )]
     NotRegistered {
         /// The type asked for.
         type_name: &'static str,
@@ -290,7 +288,6 @@ pub enum ResolveError {
         registered: Vec<String>,
     },
     /// A factory binding failed; its message is kept verbatim, the binding follows.
-    #[error("{source} (while resolving {})", describe(type_name, name.as_deref()))]
     Failed {
         /// The type asked for.
         type_name: &'static str,
@@ -299,6 +296,46 @@ pub enum ResolveError {
         /// The factory's error.
         source: BoxError,
     },
+}
+
+impl std::fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ResolveError::NotRegistered {
+                type_name,
+                name,
+                registered,
+            } => write!(
+                f,
+                "ResolveError: no {} is registered. Registered: {}. Fix: add the provider or module that binds it to the application (bindings are made at register time)",
+                describe(type_name, name.as_deref()),
+                if registered.is_empty() {
+                    "nothing".to_string()
+                } else {
+                    registered.join(", ")
+                }
+            ),
+            ResolveError::Failed {
+                type_name,
+                name,
+                source,
+            } => write!(
+                f,
+                "{source} (while resolving {})",
+                describe(type_name, name.as_deref())
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ResolveError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // The factory's message is already part of ours: continue the chain below it.
+            ResolveError::Failed { source, .. } => source.source(),
+            ResolveError::NotRegistered { .. } => None,
+        }
+    }
 }
 
 impl ResolveError {

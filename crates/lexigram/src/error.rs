@@ -47,14 +47,16 @@ impl fmt::Display for Phase {
 ///     "DatabaseError: could not connect (provider `sql`, phase boot)"
 /// );
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// Each message appears once in a chain: `Config` and `Resolve` are transparent, and
+/// `Provider`, whose message starts with the provider's error, continues its `source()` chain
+/// below that error.
+#[derive(Debug)]
 #[non_exhaustive]
 pub enum AppError {
     /// The application configuration could not be loaded.
-    #[error("{0}")]
-    Config(#[from] AppConfigError),
+    Config(AppConfigError),
     /// A provider failed in one phase.
-    #[error("{source} (provider `{provider}`, phase {phase})")]
     Provider {
         /// The provider's name.
         provider: String,
@@ -64,16 +66,56 @@ pub enum AppError {
         source: BoxError,
     },
     /// A binding could not be resolved.
-    #[error("{0}")]
-    Resolve(#[from] ResolveError),
+    Resolve(ResolveError),
     /// Two providers or modules would be registered under the same name.
-    #[error(
-        "ApplicationError: two providers are named `{name}`. Fix: add each provider once, or give them distinct names"
-    )]
     DuplicateProvider {
         /// The name in conflict.
         name: String,
     },
+}
+
+impl fmt::Display for AppError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppError::Config(e) => fmt::Display::fmt(e, f),
+            AppError::Provider {
+                provider,
+                phase,
+                source,
+            } => write!(f, "{source} (provider `{provider}`, phase {phase})"),
+            AppError::Resolve(e) => fmt::Display::fmt(e, f),
+            AppError::DuplicateProvider { name } => write!(
+                f,
+                "ApplicationError: two providers are named `{name}`. Fix: add each provider once, or give them distinct names"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AppError {
+    /// The next error whose message is not already part of this one's: `Config` and
+    /// `Resolve` are transparent, and `Provider` (whose message starts with the provider's
+    /// error) continues below that error.
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            AppError::Config(e) => std::error::Error::source(e),
+            AppError::Provider { source, .. } => source.source(),
+            AppError::Resolve(e) => std::error::Error::source(e),
+            AppError::DuplicateProvider { .. } => None,
+        }
+    }
+}
+
+impl From<AppConfigError> for AppError {
+    fn from(e: AppConfigError) -> Self {
+        AppError::Config(e)
+    }
+}
+
+impl From<ResolveError> for AppError {
+    fn from(e: ResolveError) -> Self {
+        AppError::Resolve(e)
+    }
 }
 
 impl AppError {

@@ -117,7 +117,7 @@ impl AnyPool {
                     .sqlite_target()
                     .ok_or_else(|| missing(url.kind(), url))?;
                 let _ = returning.set(true); // bundled SQLite ≥ 3.35
-                let manager = super::sqlite::Manager::new(&target, timeout)?;
+                let manager = super::sqlite::Manager::new(&target, timeout, settings.pool.timeout)?;
                 Ok(AnyPool::Sqlite(build(&settings.pool, manager).await?))
             }
             #[cfg(feature = "postgres")]

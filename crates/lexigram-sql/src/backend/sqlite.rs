@@ -14,6 +14,20 @@
 //! waits on the gate (yielding its thread) instead of blocking a worker thread in SQLite's busy
 //! handler — which on a single-threaded runtime could never be released. Readers never wait
 //! (WAL). Other processes writing the same file are covered by the busy timeout.
+//!
+//! **Waits are bounded.** A writer waits for the gate at most `pool.timeout`, then fails with
+//! [`Error::LockTimeout`] saying what held the lock (a transaction, a batch, an autocommit
+//! write) and for how long.
+//!
+//! **Statements take part in tokio's cooperative budget.** A statement runs on its task
+//! without awaiting anything, so a task looping over point queries would never yield: on a
+//! multi-threaded runtime it would keep its worker thread, starving timers and the other tasks
+//! queued there. Every statement spends one unit of the task's budget
+//! ([`tokio::task::coop::consume_budget`]); when the budget is spent the task yields and the
+//! worker runs its other tasks and timers. Because 128 statements can take long when each is
+//! slow (a scan, an unoptimised build), a statement also yields once its worker thread has run
+//! statements for [`SLICE`] without yielding, which bounds a timer's lateness by about the
+//! slice times the tasks queued on a worker.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -29,10 +43,48 @@ use crate::config::SqliteTarget;
 use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
 use crate::value::{EncodeError, Row, Value};
 
+/// How long a worker thread runs statements before the task running them yields.
+pub(crate) const SLICE: Duration = Duration::from_millis(1);
+
+thread_local! {
+    /// When the current worker thread last started running statements without yielding.
+    static SLICE_START: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Yields to the runtime when the task's cooperative budget is spent, or when this worker
+/// thread has run statements for [`SLICE`] without yielding.
+async fn cooperate() {
+    tokio::task::coop::consume_budget().await;
+    let now = Instant::now();
+    let expired = SLICE_START.with(|start| match start.get() {
+        Some(since) if now.duration_since(since) < SLICE => false,
+        Some(_) => {
+            start.set(None);
+            true
+        }
+        None => {
+            start.set(Some(now));
+            false
+        }
+    });
+    if expired {
+        tokio::task::yield_now().await;
+    }
+}
+
 /// No statement is running under a deadline.
 const DISARMED: u64 = 0;
 /// A statement is running; its deadline is set at the first progress callback.
 const ARMED: u64 = u64::MAX;
+
+/// Who holds the write gate, for the error a timed-out waiter gets.
+struct GateHolder {
+    what: &'static str,
+    since: Instant,
+}
+
+/// The last holder of a `Database`'s write gate.
+type Holder = Arc<std::sync::Mutex<Option<GateHolder>>>;
 
 /// Where the connections of one `Database` open, and the state they share.
 pub(crate) struct Manager {
@@ -43,13 +95,20 @@ pub(crate) struct Manager {
     display: String,
     flags: OpenFlags,
     statement_timeout: Duration,
+    /// How long a writer waits for the gate: `pool.timeout`.
+    lock_wait: Duration,
     gate: Arc<AsyncMutex<()>>,
+    holder: Holder,
     /// For `:memory:`: the private directory holding the database, removed on drop.
     _scratch: Option<tempfile::TempDir>,
 }
 
 impl Manager {
-    pub(crate) fn new(target: &SqliteTarget, statement_timeout: Duration) -> Result<Self> {
+    pub(crate) fn new(
+        target: &SqliteTarget,
+        statement_timeout: Duration,
+        lock_wait: Duration,
+    ) -> Result<Self> {
         let base = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_URI
@@ -76,7 +135,9 @@ impl Manager {
             },
             flags: base,
             statement_timeout,
+            lock_wait,
             gate: Arc::new(AsyncMutex::new(())),
+            holder: Arc::default(),
             _scratch: scratch,
         };
         // WAL is a property of the file: set once here, not on every new connection
@@ -130,7 +191,9 @@ impl Manager {
             conn,
             deadline,
             timeout: self.statement_timeout,
+            lock_wait: self.lock_wait,
             gate: Arc::clone(&self.gate),
+            holder: Arc::clone(&self.holder),
             held: None,
             broken: false,
             columns: ColumnCache::default(),
@@ -232,7 +295,9 @@ pub(crate) struct SqliteConn {
     /// callback), or the deadline in microseconds since the connection opened.
     deadline: Arc<AtomicU64>,
     timeout: Duration,
+    lock_wait: Duration,
     gate: Arc<AsyncMutex<()>>,
+    holder: Holder,
     held: Option<OwnedMutexGuard<()>>,
     broken: bool,
     columns: ColumnCache<Decimals>,
@@ -279,7 +344,59 @@ fn read_rows(
     Ok(())
 }
 
+/// Records who took the gate.
+fn note_holder(holder: &Holder, what: &'static str) {
+    if let Ok(mut current) = holder.lock() {
+        *current = Some(GateHolder {
+            what,
+            since: Instant::now(),
+        });
+    }
+}
+
+/// The error of a writer that waited `wait` for the gate, naming the holder if known.
+fn lock_timeout(holder: &Holder, wait: Duration) -> Error {
+    let current = holder.lock().ok().and_then(|current| {
+        current
+            .as_ref()
+            .map(|h| (h.what, h.since.elapsed().as_secs_f64()))
+    });
+    let detail = match current {
+        Some((what, age)) => format!(
+            "{what} of this database holds it (for {age:.1}s so far); SQLite allows one writer at a time"
+        ),
+        None => "another writer of this database holds it; SQLite allows one writer at a time"
+            .to_string(),
+    };
+    Error::LockTimeout {
+        waited: wait,
+        detail,
+    }
+}
+
 impl SqliteConn {
+    /// Takes the write gate for `what`, waiting at most `pool.timeout`. (The returned future
+    /// does not borrow the connection, which is not `Sync`.)
+    fn lock_gate(
+        &self,
+        what: &'static str,
+    ) -> impl std::future::Future<Output = Result<OwnedMutexGuard<()>>> + Send + 'static {
+        let gate = Arc::clone(&self.gate);
+        let holder = Arc::clone(&self.holder);
+        let wait = self.lock_wait;
+        async move {
+            let guard = match Arc::clone(&gate).try_lock_owned() {
+                Ok(guard) => guard,
+                Err(_) => match tokio::time::timeout(wait, gate.lock_owned()).await {
+                    Ok(guard) => guard,
+                    Err(_) => return Err(lock_timeout(&holder, wait)),
+                },
+            };
+            note_holder(&holder, what);
+            Ok(guard)
+        }
+    }
+
     fn arm(&self) {
         if !self.timeout.is_zero() {
             self.deadline.store(ARMED, Ordering::Relaxed);
@@ -331,8 +448,11 @@ impl SqliteConn {
             &mut ColumnCache<Decimals>,
         ) -> rusqlite::Result<T>,
     ) -> Result<T> {
+        // A task looping over statements would otherwise never yield (see the module docs).
+        cooperate().await;
         let gated = self.held.is_some();
         let gate = Arc::clone(&self.gate);
+        let holder = Arc::clone(&self.holder);
         let mut write_guard = None;
         let ran = self.run_now(sql, |stmt, columns| {
             if gated || stmt.readonly() {
@@ -342,6 +462,7 @@ impl SqliteConn {
             match gate.try_lock_owned() {
                 Ok(guard) => {
                     write_guard = Some(guard);
+                    note_holder(&holder, "an autocommit write");
                     f(stmt, columns).map(Some)
                 }
                 Err(_) => Ok(None),
@@ -351,7 +472,7 @@ impl SqliteConn {
         if let Some(done) = ran? {
             return Ok(done);
         }
-        let _gate = Arc::clone(&self.gate).lock_owned().await;
+        let _gate = self.lock_gate("an autocommit write").await?;
         self.run_now(sql, &f)
     }
 
@@ -418,8 +539,9 @@ impl BackendConn for SqliteConn {
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {
+        cooperate().await;
         let _gate = if self.held.is_none() {
-            Some(Arc::clone(&self.gate).lock_owned().await)
+            Some(self.lock_gate("a batch of statements").await?)
         } else {
             None
         };
@@ -430,7 +552,8 @@ impl BackendConn for SqliteConn {
     }
 
     async fn begin(&mut self, _isolation: Option<Isolation>) -> Result<()> {
-        let guard = Arc::clone(&self.gate).lock_owned().await;
+        cooperate().await;
+        let guard = self.lock_gate("a transaction").await?;
         self.conn
             .execute_batch("BEGIN IMMEDIATE")
             .map_err(|e| self.fail(&e))?;

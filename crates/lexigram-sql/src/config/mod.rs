@@ -21,7 +21,10 @@
 //! | `migrations.lock_timeout` | 30s | `LEX_SQL__MIGRATIONS__LOCK_TIMEOUT` |
 //! | `backends[i].name / primary / backend.url / pool.* / …` | — | `LEX_SQL__BACKENDS__0__NAME`, … |
 //!
-//! Durations are plain seconds (`60`) or unit strings (`120s`, `5m`, `1h`, `500ms`).
+//! Durations are plain seconds (`60`) or unit strings (`120s`, `5m`, `1h`, `500ms`), at most
+//! [`MAX_DURATION`] (365 days; `operations.statement_timeout` at most
+//! [`MAX_STATEMENT_TIMEOUT`], 24 days). `pool.timeout` must not be zero; a zero
+//! `idle_timeout`, `max_lifetime` or `statement_timeout` turns that limit off.
 //! Unknown keys, wrong types and bad durations are errors. Validation runs when the config
 //! is built, before any connection; every failure names the value (password redacted) and
 //! its source (`application.yaml key sql.pool.max_size`, `env LEX_SQL__POOL__MAX_SIZE`).
@@ -60,3 +63,4 @@ pub use model::{
     OperationsConfig, PoolConfig, Returning,
 };
 pub use url::{BackendKind, DEFAULT_URL, DatabaseUrl, SqliteTarget, redact};
+pub use validate::{MAX_DURATION, MAX_POOL_SIZE, MAX_STATEMENT_TIMEOUT};

@@ -612,3 +612,84 @@ fn no_error_or_debug_shows_the_password() {
     let settings = config.backends();
     assert!(!format!("{settings:?}").contains(secret));
 }
+
+#[test]
+fn zero_and_overlong_durations_are_rejected_with_key_and_source() {
+    let err = config_error(load("sql:\n  pool:\n    timeout: 0\n", &[]));
+    assert_eq!(err.kind, ConfigErrorKind::InvalidValue);
+    assert!(err.detail.contains("`sql.pool.timeout` is 0"), "{err}");
+    assert_eq!(
+        err.source_name.as_deref(),
+        Some("application.yaml key sql.pool.timeout")
+    );
+
+    let err = config_error(load(
+        "",
+        &[(
+            "LEX_SQL__OPERATIONS__STATEMENT_TIMEOUT",
+            "18446744073709551615",
+        )],
+    ));
+    assert!(
+        err.detail.contains("`sql.operations.statement_timeout` = "),
+        "{err}"
+    );
+    assert!(
+        err.detail.contains("longer than the limit of 24days"),
+        "{err}"
+    );
+    assert_eq!(
+        err.source_name.as_deref(),
+        Some("env LEX_SQL__OPERATIONS__STATEMENT_TIMEOUT")
+    );
+
+    let err = config_error(load(
+        "sql:\n  backends:\n    - name: a\n      backend: { url: 'sqlite://' }\n      migrations: { lock_timeout: 400days }\n",
+        &[],
+    ));
+    assert!(
+        err.detail
+            .contains("sql.backends.0.migrations.lock_timeout"),
+        "{err}"
+    );
+
+    let err = config_error(load("sql:\n  pool:\n    max_size: 5000\n", &[]));
+    assert!(
+        err.to_string().contains("max_size must be <= 1000"),
+        "{err}"
+    );
+
+    // zero turns these off; the limits themselves are accepted
+    let config = load(
+        "sql:\n  pool: { idle_timeout: 0, max_lifetime: 0, timeout: 365days }\n  operations: { statement_timeout: 0, slow_query_threshold: 0 }\n  migrations: { lock_timeout: 0 }\n",
+        &[("LEX_SQL__OPERATIONS__STATEMENT_TIMEOUT", "24days")],
+    )
+    .unwrap();
+    assert_eq!(config.operations.statement_timeout, MAX_STATEMENT_TIMEOUT);
+    assert_eq!(config.pool.timeout, MAX_DURATION);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn settings_built_in_code_are_checked_before_the_pool_opens() {
+    let mut settings = DatabaseConfig::from_url("sqlite://")
+        .unwrap()
+        .backends()
+        .unwrap()
+        .remove(0);
+    settings.pool.timeout = Duration::ZERO;
+    let err = crate::Database::connect(settings.clone()).await.err();
+    match err {
+        Some(Error::Configuration(e)) => {
+            assert!(e.detail.contains("sql.pool.timeout"), "{e}");
+            assert_eq!(e.source_name.as_deref(), Some("code (BackendSettings)"));
+        }
+        other => panic!("{other:?}"),
+    }
+    settings.pool.timeout = Duration::from_secs(1);
+    settings.pool.min_size = 3;
+    settings.pool.max_size = 2;
+    assert!(matches!(
+        crate::Database::connect(settings).await,
+        Err(Error::Configuration(_))
+    ));
+}

@@ -1,14 +1,200 @@
 //! Checks run when a config is built, before any connection, and backend resolution.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use super::load::{ENV_VAR, SECTION};
-use super::model::{BackendSettings, DatabaseConfig, MigrationsConfig, Origins, PoolConfig};
+use super::model::{
+    BackendSettings, DatabaseConfig, MigrationsConfig, OperationsConfig, Origins, PoolConfig,
+};
 use super::url::DatabaseUrl;
 use crate::error::{ConfigError, ConfigErrorKind, Error};
 
 /// Headline of the pool-bounds error, in the troubleshooting page's words.
 pub(crate) const POOL_BOUNDS: &str = "max_size must be >= min_size";
+
+/// The longest duration a setting accepts: 365 days. Longer values are mistakes, and the
+/// deadlines computed from them (`Instant + d`, `d + grace`, milliseconds for a driver) must
+/// not overflow anywhere downstream.
+pub const MAX_DURATION: Duration = Duration::from_secs(365 * 24 * 60 * 60);
+
+/// The longest `operations.statement_timeout`: 24 days, which every backend can enforce —
+/// PostgreSQL's `statement_timeout` and SQLite's `busy_timeout` are 32-bit milliseconds
+/// (at most 2^31 - 1 ms, about 24.8 days); MySQL's and MariaDB's limits are larger.
+pub const MAX_STATEMENT_TIMEOUT: Duration = Duration::from_secs(24 * 24 * 60 * 60);
+
+/// The largest `pool.max_size` (and so `pool.min_size`): 1000 connections. More is a
+/// mistake — servers refuse far fewer sessions by default — and a pool opens `min_size`
+/// connections at once, so `min_size: 4294967295` would exhaust memory instead of failing.
+pub const MAX_POOL_SIZE: u32 = 1000;
+
+/// One duration setting's bounds.
+struct DurationRule {
+    /// Key below its section, e.g. `timeout`.
+    name: &'static str,
+    /// The longest value accepted.
+    limit: Duration,
+    /// Why zero is refused, or `None` when zero has a meaning (disabled).
+    zero: Option<&'static str>,
+}
+
+const POOL_DURATIONS: [DurationRule; 3] = [
+    DurationRule {
+        name: "timeout",
+        limit: MAX_DURATION,
+        zero: Some("a zero acquire timeout would fail every checkout"),
+    },
+    DurationRule {
+        name: "idle_timeout",
+        limit: MAX_DURATION,
+        zero: None,
+    },
+    DurationRule {
+        name: "max_lifetime",
+        limit: MAX_DURATION,
+        zero: None,
+    },
+];
+
+const OPERATIONS_DURATIONS: [DurationRule; 2] = [
+    DurationRule {
+        name: "statement_timeout",
+        limit: MAX_STATEMENT_TIMEOUT,
+        zero: None,
+    },
+    DurationRule {
+        name: "slow_query_threshold",
+        limit: MAX_DURATION,
+        zero: None,
+    },
+];
+
+const MIGRATIONS_DURATIONS: [DurationRule; 1] = [DurationRule {
+    name: "lock_timeout",
+    limit: MAX_DURATION,
+    zero: None,
+}];
+
+/// Checks each `(rule, value)` of the section at `at` (`pool`, `backends.0.operations`),
+/// naming the key and, through `origin`, where its value came from.
+fn check_durations<'a>(
+    at: &str,
+    values: impl IntoIterator<Item = (&'a DurationRule, Duration)>,
+    origin: &dyn Fn(&str) -> String,
+) -> Result<(), Error> {
+    for (rule, value) in values {
+        let key = format!("{at}.{}", rule.name);
+        let problem = match rule.zero {
+            Some(why) if value.is_zero() => format!("is 0: {why}"),
+            _ if value > rule.limit => format!(
+                "= {} is longer than the limit of {}",
+                humantime::format_duration(value),
+                humantime::format_duration(rule.limit)
+            ),
+            _ => continue,
+        };
+        let zero_hint = if rule.zero.is_some() {
+            "a positive "
+        } else {
+            "a "
+        };
+        return Err(Error::Configuration(ConfigError {
+            kind: ConfigErrorKind::InvalidValue,
+            headline: "Invalid configuration value".to_string(),
+            detail: format!("`{SECTION}.{key}` {problem}"),
+            source_name: Some(origin(&key)),
+            fix: format!(
+                "set {SECTION}.{key} to {zero_hint}duration of at most {} (seconds such as 30, or a unit string such as 500ms, 30s, 5m)",
+                humantime::format_duration(rule.limit)
+            ),
+        }));
+    }
+    Ok(())
+}
+
+fn pool_durations(pool: &PoolConfig) -> [(&'static DurationRule, Duration); 3] {
+    let [timeout, idle, lifetime] = &POOL_DURATIONS;
+    [
+        (timeout, pool.timeout),
+        (idle, pool.idle_timeout),
+        (lifetime, pool.max_lifetime),
+    ]
+}
+
+fn operations_durations(ops: &OperationsConfig) -> [(&'static DurationRule, Duration); 2] {
+    let [statement, slow] = &OPERATIONS_DURATIONS;
+    [
+        (statement, ops.statement_timeout),
+        (slow, ops.slow_query_threshold),
+    ]
+}
+
+fn migrations_durations(migrations: &MigrationsConfig) -> [(&'static DurationRule, Duration); 1] {
+    let [lock] = &MIGRATIONS_DURATIONS;
+    [(lock, migrations.lock_timeout)]
+}
+
+/// `1 <= pool.max_size <= MAX_POOL_SIZE` and `max_size >= min_size`.
+fn check_sizes(pool: &PoolConfig, at: &str, origin: &dyn Fn(&str) -> String) -> Result<(), Error> {
+    let max_key = format!("{at}.max_size");
+    let min_key = format!("{at}.min_size");
+    if pool.max_size == 0 {
+        return Err(Error::Configuration(ConfigError {
+            kind: ConfigErrorKind::InvalidValue,
+            headline: "max_size must be >= 1".to_string(),
+            detail: format!("`{SECTION}.{max_key}` is 0"),
+            source_name: Some(origin(&max_key)),
+            fix: "set sql.pool.max_size to 1 or more (default 10)".to_string(),
+        }));
+    }
+    if pool.max_size > MAX_POOL_SIZE {
+        return Err(Error::Configuration(ConfigError {
+            kind: ConfigErrorKind::InvalidValue,
+            headline: format!("max_size must be <= {MAX_POOL_SIZE}"),
+            detail: format!("`{SECTION}.{max_key}` is {}", pool.max_size),
+            source_name: Some(origin(&max_key)),
+            fix: format!(
+                "set sql.pool.max_size to at most {MAX_POOL_SIZE} (default 10); a server accepts only so many sessions"
+            ),
+        }));
+    }
+    if pool.max_size < pool.min_size {
+        let source_name = bounds_source(origin(&max_key), origin(&min_key));
+        return Err(Error::Configuration(ConfigError {
+            kind: ConfigErrorKind::PoolBounds,
+            headline: POOL_BOUNDS.to_string(),
+            detail: format!(
+                "`{SECTION}.{at}` has min_size = {} and max_size = {}",
+                pool.min_size, pool.max_size
+            ),
+            source_name: Some(source_name),
+            fix: "adjust pool sizing so that max_size >= min_size, e.g. sql.pool.min_size: 2 and sql.pool.max_size: 10".to_string(),
+        }));
+    }
+    Ok(())
+}
+
+impl BackendSettings {
+    /// The checks of [`DatabaseConfig::validate`] that keep the pool and drivers from
+    /// panicking (pool sizes, zero and overlong durations), for settings built in code and
+    /// handed to [`crate::Database::connect`] directly. Errors name the source
+    /// `code (BackendSettings)`.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        let origin = |_: &str| "code (BackendSettings)".to_string();
+        check_sizes(&self.pool, "pool", &origin)?;
+        check_durations("pool", pool_durations(&self.pool), &origin)?;
+        check_durations(
+            "operations",
+            operations_durations(&self.operations),
+            &origin,
+        )?;
+        check_durations(
+            "migrations",
+            migrations_durations(&self.migrations),
+            &origin,
+        )
+    }
+}
 
 /// Names where the pool bounds came from: `max_size`'s source, and `min_size`'s too when it
 /// is another file or the environment rather than the same place.
@@ -55,11 +241,24 @@ impl DatabaseConfig {
     /// }
     /// ```
     pub fn validate(&self) -> Result<(), Error> {
+        let origin = |key: &str| self.origins.of(key);
         self.check_pool(&self.pool, "pool")?;
+        check_durations(
+            "operations",
+            operations_durations(&self.operations),
+            &origin,
+        )?;
         self.check_migrations(&self.migrations, "migrations")?;
         for (index, backend) in self.backends.iter().enumerate() {
             if let Some(pool) = &backend.pool {
                 self.check_pool(pool, &format!("backends.{index}.pool"))?;
+            }
+            if let Some(operations) = &backend.operations {
+                check_durations(
+                    &format!("backends.{index}.operations"),
+                    operations_durations(operations),
+                    &origin,
+                )?;
             }
             if let Some(migrations) = &backend.migrations {
                 self.check_migrations(migrations, &format!("backends.{index}.migrations"))?;
@@ -157,34 +356,15 @@ impl DatabaseConfig {
     }
 
     fn check_pool(&self, pool: &PoolConfig, at: &str) -> Result<(), Error> {
-        let max_key = format!("{at}.max_size");
-        let min_key = format!("{at}.min_size");
-        if pool.max_size == 0 {
-            return Err(self.error(
-                ConfigErrorKind::InvalidValue,
-                "max_size must be >= 1",
-                format!("`{SECTION}.{max_key}` is 0"),
-                &max_key,
-                "set sql.pool.max_size to 1 or more (default 10)",
-            ));
-        }
-        if pool.max_size < pool.min_size {
-            let source_name = bounds_source(self.origins.of(&max_key), self.origins.of(&min_key));
-            return Err(Error::Configuration(ConfigError {
-                kind: ConfigErrorKind::PoolBounds,
-                headline: POOL_BOUNDS.to_string(),
-                detail: format!(
-                    "`{SECTION}.{at}` has min_size = {} and max_size = {}",
-                    pool.min_size, pool.max_size
-                ),
-                source_name: Some(source_name),
-                fix: "adjust pool sizing so that max_size >= min_size, e.g. sql.pool.min_size: 2 and sql.pool.max_size: 10".to_string(),
-            }));
-        }
-        Ok(())
+        let origin = |key: &str| self.origins.of(key);
+        check_sizes(pool, at, &origin)?;
+        check_durations(at, pool_durations(pool), &origin)
     }
 
     fn check_migrations(&self, migrations: &MigrationsConfig, at: &str) -> Result<(), Error> {
+        check_durations(at, migrations_durations(migrations), &|key| {
+            self.origins.of(key)
+        })?;
         let table = &migrations.table;
         let valid_part = |part: &str| {
             part.chars()

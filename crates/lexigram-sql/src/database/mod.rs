@@ -80,8 +80,11 @@ impl Database {
     ///
     /// Fails with [`Error::Connect`] (unreachable, authentication, missing database),
     /// [`Error::DriverMissing`], or [`Error::PoolExhausted`] if connecting takes longer than
-    /// `pool.timeout`.
+    /// `pool.timeout`. Settings built in code get the checks of [`DatabaseConfig::validate`]
+    /// that keep the pool from panicking (sizes, zero and overlong durations) and fail with
+    /// [`Error::Configuration`].
     pub async fn connect(settings: BackendSettings) -> Result<Database> {
+        settings.check()?;
         let returning = ReturningSlot::default();
         let pool = AnyPool::open(&settings, &returning).await?;
         if returning.get().is_none() {

@@ -98,6 +98,8 @@ impl MigrationLock {
                 let handle = tokio::runtime::Handle::current();
                 let attempt = tokio::task::spawn_blocking(move || handle.block_on(db.begin()));
                 match tokio::time::timeout(remaining.max(POLL), attempt).await {
+                    // A writer of this process held SQLite's write lock for pool.timeout.
+                    Ok(Ok(Err(Error::LockTimeout { .. }))) => Ok(None),
                     Ok(Ok(tx)) => tx.map(Some),
                     Ok(Err(join)) => Err(Error::UnitOfWork {
                         detail: format!("the migration lock attempt failed: {join}"),
