@@ -479,6 +479,69 @@ async fn service_column_types_round_trip_exactly() {
     }
 }
 
+/// An entity with a UUID key stored as BINARY(16) on MySQL (CHAR(36)/uuid elsewhere).
+#[derive(Debug, Clone, PartialEq, lexigram_sql::Entity)]
+#[entity(table = "tokens")]
+struct Token {
+    #[entity(key)]
+    id: uuid::Uuid,
+    label: String,
+}
+
+#[tokio::test]
+async fn uuid_keys_round_trip_as_binary_16_on_mysql_and_natively_elsewhere() {
+    for t in common::all().await {
+        let db = t.connect().await;
+        let ty = match t.kind {
+            BackendKind::MySql => "BINARY(16)",
+            BackendKind::Postgres => "UUID",
+            BackendKind::Sqlite => "TEXT",
+        };
+        db.execute_batch(&format!(
+            "CREATE TABLE tokens (id {ty} PRIMARY KEY, label VARCHAR(20) NOT NULL)"
+        ))
+        .await
+        .unwrap();
+        let repo = db.repository::<Token>();
+        let token = Token {
+            id: uuid::Uuid::from_u128(0x00ff_1234_5678_9abc_def0_0011_2233_4455),
+            label: "a".into(),
+        };
+        let stored = repo.create(token.clone()).await.unwrap();
+        assert_eq!(stored, token, "{}", t.name());
+        assert_eq!(
+            repo.find_one(token.id).await.unwrap(),
+            token,
+            "{}",
+            t.name()
+        );
+        let via_table = db
+            .table("tokens")
+            .create(
+                lexigram_sql::Record::new()
+                    .set("id", uuid::Uuid::from_u128(7))
+                    .set("label", "b"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            via_table.get::<uuid::Uuid>("id").unwrap(),
+            uuid::Uuid::from_u128(7),
+            "{}",
+            t.name()
+        );
+        if t.kind == BackendKind::MySql {
+            let len: i64 = db
+                .fetch_one("SELECT LENGTH(id) FROM tokens WHERE label = 'a'", &[])
+                .await
+                .unwrap()
+                .get_at(0)
+                .unwrap();
+            assert_eq!(len, 16);
+        }
+    }
+}
+
 #[tokio::test]
 async fn sqlite_refuses_decimals_a_double_cannot_hold() {
     let t = common::sqlite();
@@ -511,4 +574,43 @@ impl<T: lexigram_sql::FromValue> FromValueOr for T {
     fn from_value_or(v: &Value) -> Option<Self> {
         T::from_value(v).ok()
     }
+}
+
+#[tokio::test]
+async fn mysql_sessions_run_in_utc_so_timestamp_columns_keep_the_instant() {
+    let Some(t) = common::mysql().await else {
+        return;
+    };
+    let db = t.connect().await;
+    let zone: String = db
+        .fetch_one("SELECT @@session.time_zone", &[])
+        .await
+        .unwrap()
+        .get_at(0)
+        .unwrap();
+    assert_eq!(zone, "+00:00");
+    db.execute_batch("CREATE TABLE ts (id INT PRIMARY KEY, at TIMESTAMP(6) NULL)")
+        .await
+        .unwrap();
+    let at = DateTime::<Utc>::from_str("2024-03-31T01:30:00.000001Z").unwrap();
+    db.execute("INSERT INTO ts VALUES (1, ?)", &[at.into()])
+        .await
+        .unwrap();
+    let epoch: i64 = db
+        .fetch_one("SELECT UNIX_TIMESTAMP(at) FROM ts", &[])
+        .await
+        .unwrap()
+        .get::<Decimal>("UNIX_TIMESTAMP(at)")
+        .unwrap()
+        .trunc()
+        .try_into()
+        .unwrap();
+    assert_eq!(epoch, at.timestamp());
+    let back: DateTime<Utc> = db
+        .fetch_one("SELECT at FROM ts", &[])
+        .await
+        .unwrap()
+        .get("at")
+        .unwrap();
+    assert_eq!(back, at);
 }

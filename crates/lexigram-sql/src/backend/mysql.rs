@@ -71,22 +71,25 @@ impl bb8::ManageConnection for Manager {
         let _ = self
             .returning
             .set(mariadb && (version.0, version.1) >= (10, 5));
+        // Sessions run in UTC, so TIMESTAMP columns store and return the instant bound (they
+        // convert from and to the session time zone) whatever the server's zone is.
+        let mut set = String::from("SET SESSION time_zone = '+00:00'");
         if !self.statement_timeout.is_zero() {
-            let set = if mariadb {
-                format!(
-                    "SET SESSION max_statement_time = {}",
+            if mariadb {
+                set.push_str(&format!(
+                    ", max_statement_time = {}",
                     self.statement_timeout.as_secs_f64()
-                )
+                ));
             } else {
-                format!(
-                    "SET SESSION max_execution_time = {}",
+                set.push_str(&format!(
+                    ", max_execution_time = {}",
                     self.statement_timeout.as_millis()
-                )
-            };
-            conn.query_drop(set)
-                .await
-                .map_err(|e| classify(&e, self.statement_timeout))?;
+                ));
+            }
         }
+        conn.query_drop(set)
+            .await
+            .map_err(|e| classify(&e, self.statement_timeout))?;
         Ok(MyConn {
             conn,
             last_used: Instant::now(),

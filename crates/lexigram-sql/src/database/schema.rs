@@ -84,6 +84,18 @@ impl Executor {
         Ok(Some(types))
     }
 
+    /// `value` as `column` stores it, for comparing against it (a key): converted exactly
+    /// where the column's type calls for it, otherwise unchanged.
+    pub(crate) async fn coerce(&self, table: &str, column: &str, value: Value) -> Result<Value> {
+        let Some(types) = self.column_types(table).await? else {
+            return Ok(value);
+        };
+        Ok(match types.get(column) {
+            Some(ty) => ty.check(1, column, value.clone()).unwrap_or(value),
+            None => value,
+        })
+    }
+
     /// Converts `values` (bound to `columns`, in order) exactly to the columns' declared types,
     /// or refuses the first that does not fit with [`crate::Error::Encode`]. A no-op where the
     /// backend checks parameters itself.

@@ -112,8 +112,7 @@ impl<E: Entity> Repository<E> {
 
     /// The entity with this key; [`Error::NotFound`] if there is none (or it is soft-deleted).
     pub async fn find_one(&self, key: impl Into<Value>) -> Result<E> {
-        let key = key.into();
-        let params = [key];
+        let params = [self.key_param(key.into()).await?];
         match self.ex.fetch_optional(&self.sql.find_key, &params).await? {
             Some(row) => E::from_row_owned(row),
             None => Err(Error::NotFound {
@@ -214,7 +213,7 @@ impl<E: Entity> Repository<E> {
 
     /// The row with this key, soft-deleted or not: an insert read back without `RETURNING`.
     async fn read_back(&self, key: Value) -> Result<E> {
-        let params = [key];
+        let params = [self.key_param(key).await?];
         match self
             .ex
             .fetch_optional(&self.sql.select_key, &params)
@@ -240,7 +239,7 @@ impl<E: Entity> Repository<E> {
             .version
             .map(|v| std::mem::replace(&mut values[v], Value::Null));
         let mut params = self.bind(values, &self.sql.update_cols).await?;
-        params.push(key);
+        params.push(self.key_param(key).await?);
         params.extend(version);
         if self.ex.execute(&self.sql.update, &params).await? == 0 {
             return Err(self
@@ -261,6 +260,13 @@ impl<E: Entity> Repository<E> {
             .check_columns(meta.table, names, &mut params)
             .await?;
         Ok(params)
+    }
+
+    /// A key as its column stores it (a UUID as 16 bytes in a MySQL `BINARY(16)` column), on
+    /// backends whose parameters carry no type; unchanged where no exact conversion applies.
+    async fn key_param(&self, key: Value) -> Result<Value> {
+        let column = E::meta().key_column().name;
+        self.ex.coerce(E::meta().table, column, key).await
     }
 
     /// Why a keyed write matched no row: optimistic lock if the row exists, not found if not.
@@ -378,7 +384,7 @@ impl<E: Entity> Repository<E> {
     /// [`Error::OptimisticLock`] if the row changed since, [`Error::NotFound`] if it is gone.
     pub async fn delete(&self, entity: &E) -> Result<()> {
         let meta = E::meta();
-        let mut params = vec![entity.get_column(meta.key)];
+        let mut params = vec![self.key_param(entity.get_column(meta.key)).await?];
         params.extend(meta.version.map(|v| entity.get_column(v)));
         if self.ex.execute(&self.sql.delete, &params).await? == 0 {
             return Err(self.no_match(&params[0], params.get(1)).await);
@@ -416,7 +422,7 @@ impl<E: Entity> Repository<E> {
                 "has no soft-delete column. Fix: mark an `Option<DateTime<Utc>>` field `#[entity(soft_delete)]`",
             ));
         };
-        let mut params = vec![at, entity.get_column(meta.key)];
+        let mut params = vec![at, self.key_param(entity.get_column(meta.key)).await?];
         params.extend(meta.version.map(|v| entity.get_column(v)));
         if self.ex.execute(sql, &params).await? == 0 {
             return Err(self.no_match(&params[1], params.get(2)).await);
