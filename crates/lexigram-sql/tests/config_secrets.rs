@@ -4,9 +4,10 @@
 //! with a TRACE subscriber capturing every log line.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
+mod common;
+
 use std::error::Error as StdError;
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use lexigram::AppConfig;
@@ -14,29 +15,10 @@ use lexigram_sql::config::{DatabaseUrl, PoolConfig};
 use lexigram_sql::{Database, DatabaseConfig};
 use proptest::prelude::*;
 
-/// Every log line of this test binary, at TRACE, from `tracing` and from the `log` crate
-/// (drivers log through `log`).
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
+use common::Capture;
 
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-/// Installs the global TRACE subscriber once; returns the buffer it writes to.
+/// Installs the global TRACE subscriber once, for every log line of this test binary from
+/// `tracing` and from the `log` crate (drivers log through `log`); returns its buffer.
 fn logs() -> &'static Capture {
     static CAPTURE: OnceLock<Capture> = OnceLock::new();
     CAPTURE.get_or_init(|| {

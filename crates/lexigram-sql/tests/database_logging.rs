@@ -1,31 +1,11 @@
 //! `operations.echo` and the slow-statement warning, through the real `tracing` pipeline.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
 
+use common::Capture;
 use lexigram::AppConfig;
 use lexigram_sql::{Database, DatabaseConfig};
-
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
 
 fn config(env: &[(&str, &str)]) -> DatabaseConfig {
     let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
