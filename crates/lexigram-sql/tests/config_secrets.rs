@@ -4,7 +4,8 @@
 //! with a TRACE subscriber capturing every log line.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
-mod common;
+#[path = "common/capture.rs"]
+mod capture;
 
 use std::error::Error as StdError;
 use std::sync::OnceLock;
@@ -15,7 +16,7 @@ use lexigram_sql::config::{DatabaseUrl, PoolConfig};
 use lexigram_sql::{Database, DatabaseConfig};
 use proptest::prelude::*;
 
-use common::Capture;
+use capture::Capture;
 
 /// Installs the global TRACE subscriber once, for every log line of this test binary from
 /// `tracing` and from the `log` crate (drivers log through `log`); returns its buffer.

@@ -1,9 +1,10 @@
 //! `operations.echo` and the slow-statement warning, through the real `tracing` pipeline.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // helpers outside #[test] fns assert too
 
-mod common;
+#[path = "common/capture.rs"]
+mod capture;
 
-use common::Capture;
+use capture::Capture;
 use lexigram::AppConfig;
 use lexigram_sql::{Database, DatabaseConfig};
 

@@ -7,9 +7,6 @@
 //! instead of a skip; plain `cargo test` runs the SQLite cases only.
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use lexigram_sql::config::BackendKind;
 use lexigram_sql::{Database, DatabaseConfig};
 
@@ -190,27 +187,5 @@ pub async fn table_exists(db: &Database, table: &str) -> bool {
         Ok(_) => true,
         Err(lexigram_sql::Error::TableMissing { .. }) => false,
         Err(e) => panic!("probing {table}: {e}"),
-    }
-}
-
-/// A log sink for `tracing_subscriber::fmt().with_writer(..)`: everything written is kept in
-/// memory for the test to read.
-#[derive(Clone, Default)]
-pub struct Capture(pub Arc<Mutex<Vec<u8>>>);
-
-impl Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
     }
 }
