@@ -205,8 +205,8 @@ async fn an_untrusted_certificate_is_a_typed_error() {
         )
         .await;
     }
-    // libpq: require with a root certificate checks the CA, as verify-ca.
-    for s in servers().into_iter().filter(|s| s.postgres) {
+    // libpq: require with a root certificate checks the CA, as verify-ca (on both backends).
+    for s in servers() {
         fails_with(
             &s,
             &s.url(false, "require", Some(&s.wrong_ca)),
@@ -215,6 +215,25 @@ async fn an_untrusted_certificate_is_a_typed_error() {
         )
         .await;
         assert!(connects_encrypted(&s, &s.url(false, "require", Some(&s.ca))).await);
+    }
+}
+
+#[tokio::test]
+async fn an_unreadable_certificate_file_is_a_configuration_error() {
+    for s in servers() {
+        let url = s.url(true, "verify-full", Some("/nonexistent/ca.pem"));
+        let err = match Database::connect_url(&url).await {
+            Ok(_) => panic!("{}: connected with a missing CA file", s.name()),
+            Err(e) => e,
+        };
+        assert!(
+            matches!(&err, Error::Configuration(_)),
+            "{}: {err:?}",
+            s.name()
+        );
+        let text = err.to_string();
+        assert!(text.contains("/nonexistent/ca.pem"), "{text}");
+        assert!(!text.contains(PASSWORD), "{text}");
     }
 }
 

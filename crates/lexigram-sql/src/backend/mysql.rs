@@ -69,6 +69,9 @@ impl Manager {
             .stmt_cache_size(256)
             .ssl_opts(None)
             .into();
+        if tls.mode != TlsMode::Disable {
+            super::tls::check_files(&tls)?;
+        }
         let ssl = ssl_opts(&tls);
         if ssl.is_some() {
             super::tls::install_default_provider();

@@ -3,7 +3,6 @@
 //! [`TlsFailure`]s.
 
 use std::error::Error as StdError;
-#[cfg(feature = "postgres")]
 use std::path::Path;
 #[cfg(feature = "postgres")]
 use std::sync::Arc;
@@ -11,11 +10,12 @@ use std::sync::Arc;
 use rustls::CertificateError;
 use rustls::crypto::CryptoProvider;
 
+use crate::config::Tls;
 #[cfg(feature = "postgres")]
-use crate::config::{Tls, TlsMode};
-#[cfg(feature = "postgres")]
-use crate::error::{ConfigError, ConfigErrorKind};
-use crate::error::{ConnectError, ConnectErrorKind, Error, TlsFailure};
+use crate::config::TlsMode;
+use crate::error::{
+    ConfigError, ConfigErrorKind, ConnectError, ConnectErrorKind, Error, TlsFailure,
+};
 
 /// The crypto provider every connection of this crate uses.
 #[cfg(feature = "postgres")]
@@ -33,7 +33,6 @@ pub(crate) fn install_default_provider() {
     }
 }
 
-#[cfg(feature = "postgres")]
 fn unreadable(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
     Error::Configuration(ConfigError {
         kind: ConfigErrorKind::InvalidValue,
@@ -42,6 +41,23 @@ fn unreadable(what: &str, path: &Path, e: impl std::fmt::Display) -> Error {
         source_name: None,
         fix: "point sslrootcert/sslcert/sslkey (ssl-ca/ssl-cert/ssl-key, backend.tls.*) at readable PEM files".to_string(),
     })
+}
+
+/// Checks that the TLS files the settings name can be read, so that a wrong path is a
+/// configuration error before any connection (mysql_async reads them only at connect, and
+/// reports an I/O error there).
+#[cfg(feature = "mysql")]
+pub(crate) fn check_files(tls: &Tls) -> Result<(), Error> {
+    for (what, path) in [
+        ("root certificate", &tls.root_cert),
+        ("client certificate", &tls.cert),
+        ("client key", &tls.key),
+    ] {
+        if let Some(path) = path {
+            std::fs::File::open(path).map_err(|e| unreadable(what, path, e))?;
+        }
+    }
+    Ok(())
 }
 
 /// The first TLS failure found in an error's chain, with a description for the message.
