@@ -293,3 +293,59 @@ async fn config_keys_give_the_mode_and_the_url_wins() {
         );
     }
 }
+
+/// A fake PostgreSQL server on 127.0.0.1 that answers the client's `SSLRequest` with `reply`
+/// and then closes; returns its port.
+#[cfg(feature = "postgres")]
+async fn fake_postgres(reply: &'static [u8]) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0u8; 8];
+                if socket.read_exact(&mut request).await.is_ok() {
+                    let _ = socket.write_all(reply).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn a_server_without_tls_and_a_broken_handshake_are_told_apart() {
+    let url = |port: u16, mode: &str| {
+        format!("postgresql://u:{PASSWORD}@127.0.0.1:{port}/db?sslmode={mode}")
+    };
+    // 'N': the server does not do TLS.
+    let port = fake_postgres(b"N").await;
+    let err = Database::connect_url(&url(port, "require"))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::Connect(c) if c.kind == ConnectErrorKind::Tls(TlsFailure::Unsupported)),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string().contains("enable TLS on the server"),
+        "{err}"
+    );
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
+
+    // 'S', then not TLS at all.
+    let port = fake_postgres(b"Snot a TLS server hello at all").await;
+    let err = Database::connect_url(&url(port, "verify-full"))
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        matches!(&err, Error::Connect(c) if c.kind == ConnectErrorKind::Tls(TlsFailure::Handshake)),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("TLS handshake failed"), "{err}");
+    assert!(!err.to_string().contains(PASSWORD), "{err}");
+}
