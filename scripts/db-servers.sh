@@ -3,12 +3,16 @@
 #
 # Usage: scripts/db-servers.sh COMMAND [DIR]
 #
-#   install           install postgresql / mariadb-server from Debian packages
-#                     if their binaries are missing (needs root)
+#   install           install postgresql / mariadb-server / openssl from Debian
+#                     packages if their binaries are missing (needs root)
 #   init DIR          create both servers in the (existing, empty) DIR on free
 #                     ports of 127.0.0.1, start them, create the user
 #                     `lexigram` (password `lexigram_test_pw`) and the database
-#                     `lexigram_test`; state is kept in DIR/state.env
+#                     `lexigram_test`; state is kept in DIR/state.env. Both
+#                     servers also accept TLS, with a certificate for the name
+#                     `localhost` only (not 127.0.0.1) signed by a throwaway CA
+#                     made with openssl in DIR/tls (ca.pem; wrong-ca.pem is a
+#                     second CA that signed nothing); plain connections work too
 #   start-pg DIR      start PostgreSQL again (same port, same data); returns
 #                     once it accepts connections
 #   stop-pg DIR       stop PostgreSQL; returns once it is down
@@ -16,6 +20,8 @@
 #   stop-mysql DIR
 #   start-all DIR / stop-all DIR
 #   env DIR           print `export LEX_TEST_...=...` lines for these servers
+#                     (URLs, start/stop commands, LEX_TEST_TLS_CA and
+#                     LEX_TEST_TLS_WRONG_CA)
 #
 # scripts/test.sh drives all this; tests get the start/stop commands through
 # LEX_TEST_POSTGRES_START / _STOP and LEX_TEST_MYSQL_START / _STOP.
@@ -82,6 +88,7 @@ cmd_install() {
         ! find_exe mariadb-admin mysqladmin >/dev/null; then
         pkgs+=(mariadb-server)
     fi
+    command -v openssl >/dev/null || pkgs+=(openssl)
     ((${#pkgs[@]})) || return 0
 
     if [[ $(id -u) != 0 ]]; then
@@ -171,6 +178,79 @@ set_paths() {
     MY_PID=$MY_HOME/mariadbd.pid
     MY_LOG=$MY_HOME/error.log
     MY_CONSOLE=$MY_HOME/console.log
+    TLS_DIR=$DIR/tls
+}
+
+# ---------------------------------------------------------------- TLS
+
+# a self-signed CA: make_ca NAME COMMON_NAME -> $TLS_DIR/NAME.pem, NAME.key
+make_ca() {
+    local name=$1 cn=$2
+    cat >"$TLS_DIR/$name.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = $cn
+[v3_ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+EOF
+    if ! openssl req -x509 -config "$TLS_DIR/$name.cnf" -extensions v3_ca -newkey rsa:2048 \
+        -nodes -sha256 -days 3650 -keyout "$TLS_DIR/$name.key" -out "$TLS_DIR/$name.pem" \
+        >>"$TLS_DIR/openssl.log" 2>&1; then
+        show_log "$TLS_DIR/openssl.log"
+        die "openssl could not make the CA $name"
+    fi
+}
+
+# a throwaway CA and a server certificate for DNS name `localhost` only (so a
+# client connecting to 127.0.0.1 with full verification sees a name mismatch)
+init_certs() {
+    mkdir -p "$TLS_DIR"
+    make_ca ca "lexigram test CA"
+    make_ca wrong-ca "lexigram wrong CA"
+    cat >"$TLS_DIR/server.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = localhost
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+EOF
+    if ! openssl req -new -config "$TLS_DIR/server.cnf" -newkey rsa:2048 -nodes -sha256 \
+        -keyout "$TLS_DIR/server.key" -out "$TLS_DIR/server.csr" >>"$TLS_DIR/openssl.log" 2>&1 ||
+        ! openssl x509 -req -in "$TLS_DIR/server.csr" -CA "$TLS_DIR/ca.pem" \
+            -CAkey "$TLS_DIR/ca.key" -CAcreateserial -sha256 -days 3650 \
+            -extfile "$TLS_DIR/server.cnf" -extensions server \
+            -out "$TLS_DIR/server.pem" >>"$TLS_DIR/openssl.log" 2>&1; then
+        show_log "$TLS_DIR/openssl.log"
+        die "openssl could not make the server certificate"
+    fi
+    chmod 755 "$TLS_DIR"
+    chmod 644 "$TLS_DIR"/*.pem
+    chmod 600 "$TLS_DIR"/*.key
+}
+
+# copy the server certificate and key into HOME for a server running as USER
+# (PostgreSQL insists on a key of mode 0600 owned by its user)
+install_server_cert() {
+    local home=$1 user=$2
+    cp "$TLS_DIR/server.pem" "$home/server.crt"
+    cp "$TLS_DIR/server.key" "$home/server.key"
+    cp "$TLS_DIR/ca.pem" "$home/ca.pem"
+    chmod 644 "$home/server.crt" "$home/ca.pem"
+    chmod 600 "$home/server.key"
+    if [[ -n $user ]]; then
+        chown "$user:" "$home/server.crt" "$home/server.key" "$home/ca.pem"
+    fi
 }
 
 # run a command as the PostgreSQL user (postgres refuses to run as root)
@@ -275,6 +355,7 @@ init_pg() {
         die "initdb failed"
     fi
     rm -f "$pwfile"
+    install_server_cert "$PG_HOME" "$PG_RUN_AS"
     cat >>"$PG_DATA/postgresql.conf" <<EOF
 
 # ---- lexigram-sql test server ----
@@ -287,6 +368,10 @@ synchronous_commit = off
 full_page_writes = off
 # Detect deadlocks fast (default 1 s): the retry tests provoke many on purpose.
 deadlock_timeout = 20ms
+# TLS on (plain connections stay allowed: pg_hba 'host' lines match both).
+ssl = on
+ssl_cert_file = '$PG_HOME/server.crt'
+ssl_key_file = '$PG_HOME/server.key'
 EOF
 
     local attempt
@@ -345,6 +430,9 @@ my_launch() {
         --innodb-doublewrite=0 \
         --innodb-use-native-aio=0 \
         --loose-innodb-flush-method=nosync \
+        --ssl-ca="$MY_HOME/ca.pem" \
+        --ssl-cert="$MY_HOME/server.crt" \
+        --ssl-key="$MY_HOME/server.key" \
         "${user_opt[@]}" \
         </dev/null >>"$MY_CONSOLE" 2>&1 9>&- &
     local launched=$! i
@@ -398,6 +486,7 @@ stop_mysql() {
 
 init_mysql() {
     mkdir -p "$MY_HOME/tmp"
+    install_server_cert "$MY_HOME" ""
     [[ -n $MY_RUN_AS ]] && chown -R "$MY_RUN_AS:" "$MY_HOME"
     chmod 755 "$MY_HOME"
     local installer
@@ -473,6 +562,7 @@ cmd_init() {
     set_paths
     write_state
 
+    init_certs
     init_pg
     init_mysql
     write_state
@@ -487,6 +577,8 @@ cmd_env() {
     local c
     printf 'export LEX_TEST_POSTGRES_URL=%q\n' "$pg_url"
     printf 'export LEX_TEST_MYSQL_URL=%q\n' "$my_url"
+    printf 'export LEX_TEST_TLS_CA=%q\n' "$TLS_DIR/ca.pem"
+    printf 'export LEX_TEST_TLS_WRONG_CA=%q\n' "$TLS_DIR/wrong-ca.pem"
     for c in POSTGRES_STOP:stop-pg POSTGRES_START:start-pg MYSQL_STOP:stop-mysql MYSQL_START:start-mysql; do
         printf 'export LEX_TEST_%s=%q\n' "${c%%:*}" "$(printf '%q %q %q' "$SELF" "${c#*:}" "$DIR")"
     done

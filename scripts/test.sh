@@ -9,6 +9,10 @@
 # (installing the Debian packages first if they are missing), exports
 #
 #   LEX_TEST_POSTGRES_URL, LEX_TEST_MYSQL_URL            connection URLs
+#   LEX_TEST_TLS_CA, LEX_TEST_TLS_WRONG_CA
+#                       the CA that signed both servers' TLS certificate (made
+#                       with openssl; it names `localhost` only), and a CA that
+#                       signed nothing, for tests/tls.rs
 #   LEX_TEST_POSTGRES_STOP / _START, LEX_TEST_MYSQL_STOP / _START
 #                       shell commands (for `sh -c`) that stop / restart one
 #                       server and return once it is down / ready again

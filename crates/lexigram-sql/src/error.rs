@@ -454,8 +454,31 @@ pub enum ConnectErrorKind {
     DatabaseMissing,
     /// The SQLite file could not be opened.
     File,
+    /// The TLS session could not be set up; which step failed says [`TlsFailure`].
+    Tls(TlsFailure),
     /// Anything else during connect.
     Other,
+}
+
+/// Why a TLS connection failed (in [`ConnectErrorKind::Tls`]).
+///
+/// ```
+/// use lexigram_sql::error::{ConnectErrorKind, TlsFailure};
+/// let kind = ConnectErrorKind::Tls(TlsFailure::NameMismatch);
+/// assert!(matches!(kind, ConnectErrorKind::Tls(_)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// The handshake failed (no shared protocol or cipher, a bad client certificate, the
+    /// server closed the connection, …).
+    Handshake,
+    /// The mode requires TLS but the server does not offer it.
+    Unsupported,
+    /// The server's certificate is not signed by a trusted CA (or expired, or invalid).
+    Untrusted,
+    /// The certificate is trusted but does not name the host connected to.
+    NameMismatch,
 }
 
 /// A failed connection attempt.
@@ -491,6 +514,18 @@ impl ConnectError {
                 "create the database on the server or fix the database name in the URL"
             }
             ConnectErrorKind::File => "check that the directory exists and is writable",
+            ConnectErrorKind::Tls(TlsFailure::Handshake) => {
+                "check that the server has TLS enabled (PostgreSQL ssl=on; MariaDB/MySQL ssl-cert and ssl-key) and speaks TLS 1.2 or 1.3, and that a client certificate (sslcert/sslkey, ssl-cert/ssl-key, backend.tls.cert/key) is a matching PEM pair the server accepts"
+            }
+            ConnectErrorKind::Tls(TlsFailure::Unsupported) => {
+                "enable TLS on the server (PostgreSQL ssl=on; MariaDB/MySQL ssl-cert and ssl-key), or lower the TLS mode to prefer (sslmode=prefer, ssl-mode=PREFERRED, backend.tls.mode)"
+            }
+            ConnectErrorKind::Tls(TlsFailure::Untrusted) => {
+                "give the CA that signed the server's certificate as sslrootcert= (PostgreSQL) or ssl-ca= (MySQL) in the URL, or sql.backend.tls.root_cert (LEX_SQL__BACKEND__TLS__ROOT_CERT); sslmode=require encrypts without checking the certificate, but then does not detect an impostor"
+            }
+            ConnectErrorKind::Tls(TlsFailure::NameMismatch) => {
+                "connect with a host name the server's certificate names (see the names above), or reissue the certificate with this host in its subject alternative names; sslmode=verify-ca (ssl-mode=VERIFY_CA) checks the CA but not the name"
+            }
             ConnectErrorKind::Other => "check the URL and the server's log",
         };
         ConnectError {

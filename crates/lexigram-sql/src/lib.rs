@@ -33,7 +33,7 @@ pub use database::{
 };
 pub use error::{
     ConfigError, ConfigErrorKind, ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind,
-    Error, MigrationError, MigrationErrorKind, Result,
+    Error, MigrationError, MigrationErrorKind, Result, TlsFailure,
 };
 pub use lexigram_sql_macros::Entity;
 pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};

@@ -17,6 +17,8 @@ mod postgres_values;
 pub(crate) mod sqlite;
 #[cfg(feature = "sqlite")]
 mod sqlite_values;
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod tls;
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) use columns::ColumnCache;

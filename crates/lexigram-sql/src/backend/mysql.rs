@@ -5,21 +5,30 @@
 //! and the connection stays usable. Connections report *found* rows, not *changed* rows, so
 //! an update that matches a row always counts it, as on PostgreSQL and SQLite.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, Opts, OptsBuilder};
+use mysql_async::{ClientIdentity, Conn, DriverError, Opts, OptsBuilder, SslOpts};
 
 use super::mysql_values::{convert_row, params};
 use super::{BackendConn, ColumnCache, Dialect, Isolation, MySql, RowStream, VALIDATE_AFTER};
-use crate::config::DatabaseUrl;
-use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
+use crate::config::{DatabaseUrl, Tls, TlsConfig, TlsMode};
+use crate::error::{
+    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result, TlsFailure,
+};
 use crate::value::{Row, Value};
 
 /// Opens MySQL/MariaDB connections for one `Database`.
 pub(crate) struct Manager {
     opts: Opts,
+    /// `ssl-mode=PREFERRED`: the same options without TLS, for a server that offers none.
+    plain: Option<Opts>,
+    /// `ssl-mode=VERIFY_CA`: connections check the CA but not the host name.
+    verify_ca: bool,
+    /// `VERIFY_CA` on a host its certificate does not name: a name the certificate gives,
+    /// verified in place of the host's (learned from the first connection).
+    ca_name: OnceLock<String>,
     target: String,
     statement_timeout: Duration,
     /// Where the first connection records whether the server has `INSERT … RETURNING`.
@@ -34,9 +43,19 @@ impl Manager {
         self
     }
 
-    pub(crate) fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Result<Self> {
+    /// `tls` is `backend.tls`; the URL's `ssl-mode`, `ssl-ca`, `ssl-cert` and `ssl-key` (or
+    /// libpq's names) override it and are taken out of the URL before mysql_async parses it.
+    pub(crate) fn new(
+        url: &DatabaseUrl,
+        tls: &TlsConfig,
+        statement_timeout: Duration,
+    ) -> Result<Self> {
         let target = url.host_port().unwrap_or_else(|| "localhost:3306".into());
-        let opts = Opts::from_url(url.expose()).map_err(|e| {
+        let (raw, tls) = crate::config::resolve_tls(url.expose(), tls).map_err(|mut e| {
+            e.detail = url.scrub(&e.detail);
+            Error::Configuration(e)
+        })?;
+        let opts = Opts::from_url(&raw).map_err(|e| {
             Error::Connect(ConnectError::new(
                 ConnectErrorKind::Other,
                 "mysql",
@@ -44,13 +63,25 @@ impl Manager {
                 url.scrub(&format!("invalid URL: {e}")),
             ))
         })?;
-        let opts = OptsBuilder::from_opts(opts)
+        let plain: Opts = OptsBuilder::from_opts(opts)
             .prefer_socket(false)
             .client_found_rows(true)
             .stmt_cache_size(256)
+            .ssl_opts(None)
             .into();
+        if tls.mode != TlsMode::Disable {
+            super::tls::check_files(&tls)?;
+        }
+        let ssl = ssl_opts(&tls);
+        if ssl.is_some() {
+            super::tls::install_default_provider();
+        }
+        let opts = OptsBuilder::from_opts(plain.clone()).ssl_opts(ssl).into();
         Ok(Manager {
             opts,
+            plain: (tls.mode == TlsMode::Prefer).then_some(plain),
+            verify_ca: tls.mode == TlsMode::VerifyCa,
+            ca_name: OnceLock::new(),
             target,
             statement_timeout,
             returning: super::ReturningSlot::default(),
@@ -63,9 +94,7 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<MyConn> {
-        let mut conn = Conn::new(self.opts.clone())
-            .await
-            .map_err(|e| connect_error(&e, &self.target))?;
+        let mut conn = self.open().await?;
         let version = conn.server_version();
         let mariadb = version.0 >= 10;
         let _ = self
@@ -117,7 +146,109 @@ impl bb8::ManageConnection for Manager {
     }
 }
 
+/// mysql_async's options for a TLS mode; `None` for plain text.
+fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
+    let mut ssl = SslOpts::default();
+    match tls.mode {
+        TlsMode::Disable => return None,
+        // libpq's meaning: encrypt, check nothing.
+        TlsMode::Prefer | TlsMode::Require => {
+            ssl = ssl
+                .with_danger_accept_invalid_certs(true)
+                .with_danger_skip_domain_validation(true);
+        }
+        TlsMode::VerifyCa => ssl = ssl.with_danger_skip_domain_validation(true),
+        TlsMode::VerifyFull => {}
+    }
+    if let Some(root) = &tls.root_cert {
+        ssl = ssl
+            .with_root_certs(vec![root.clone().into()])
+            .with_disable_built_in_roots(true);
+    }
+    if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
+        ssl = ssl.with_client_identity(Some(ClientIdentity::new(
+            cert.clone().into(),
+            key.clone().into(),
+        )));
+    }
+    Some(ssl)
+}
+
+/// `opts` verifying the server's certificate against `name` instead of the host's name.
+fn verifying_name(opts: &Opts, name: &str) -> Opts {
+    let ssl = opts
+        .ssl_opts()
+        .cloned()
+        .map(|s| s.with_danger_tls_hostname_override(Some(name.to_string())));
+    OptsBuilder::from_opts(opts.clone()).ssl_opts(ssl).into()
+}
+
+/// A DNS name (not a wildcard) among the names rustls reports a certificate presents
+/// (`DnsName("db.internal")`).
+fn dns_name(presented: &[String]) -> Option<String> {
+    presented.iter().find_map(|p| {
+        let name = p.strip_prefix("DnsName(\"")?.strip_suffix("\")")?;
+        (!name.starts_with('*')).then(|| name.to_string())
+    })
+}
+
+impl Manager {
+    /// Opens one connection in the TLS mode: `PREFERRED` falls back to plain text when the
+    /// server offers no TLS; `VERIFY_CA` on a host the certificate does not name verifies the
+    /// chain and a name the certificate gives (mysql_async's own skip of the name check does
+    /// not recognise the errors of current rustls).
+    async fn open(&self) -> Result<Conn> {
+        let opts = match self.ca_name.get() {
+            Some(name) => verifying_name(&self.opts, name),
+            None => self.opts.clone(),
+        };
+        let err = match Conn::new(opts).await {
+            Ok(conn) => return Ok(conn),
+            Err(e) => e,
+        };
+        if let (Some(plain), mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)) =
+            (&self.plain, &err)
+        {
+            return Conn::new(plain.clone())
+                .await
+                .map_err(|e| connect_error(&e, &self.target));
+        }
+        if self.verify_ca
+            && self.ca_name.get().is_none()
+            && let Some(name) = super::tls::presented_names(&err)
+                .as_deref()
+                .and_then(dns_name)
+        {
+            let conn = Conn::new(verifying_name(&self.opts, &name))
+                .await
+                .map_err(|e| connect_error(&e, &self.target))?;
+            let _ = self.ca_name.set(name);
+            return Ok(conn);
+        }
+        Err(connect_error(&err, &self.target))
+    }
+}
+
 fn connect_error(e: &mysql_async::Error, target: &str) -> Error {
+    if let Some((failure, reason)) = super::tls::find_failure(e) {
+        return super::tls::connect_error(failure, "mysql", target, reason);
+    }
+    if let mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer) = e {
+        return super::tls::connect_error(
+            TlsFailure::Unsupported,
+            "mysql",
+            target,
+            "TLS is required but the server does not offer it".to_string(),
+        );
+    }
+    if let mysql_async::Error::Io(mysql_async::IoError::Tls(t)) = e {
+        return super::tls::connect_error(
+            TlsFailure::Handshake,
+            "mysql",
+            target,
+            format!("TLS handshake failed: {t}"),
+        );
+    }
     let (kind, reason) = match e {
         mysql_async::Error::Server(s) => (
             match s.code {

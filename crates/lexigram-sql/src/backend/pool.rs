@@ -123,12 +123,12 @@ impl AnyPool {
             #[cfg(feature = "postgres")]
             BackendKind::Postgres => {
                 let _ = returning.set(true);
-                let manager = super::postgres::Manager::new(url, timeout)?;
+                let manager = super::postgres::Manager::new(url, &settings.tls, timeout)?;
                 Ok(AnyPool::Postgres(build(&settings.pool, manager).await?))
             }
             #[cfg(feature = "mysql")]
             BackendKind::MySql => {
-                let manager = super::mysql::Manager::new(url, timeout)?
+                let manager = super::mysql::Manager::new(url, &settings.tls, timeout)?
                     .recording_returning(std::sync::Arc::clone(returning));
                 Ok(AnyPool::MySql(build(&settings.pool, manager).await?))
             }

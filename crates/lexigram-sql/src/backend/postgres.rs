@@ -10,13 +10,16 @@ use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt};
 use rustc_hash::FxHashMap;
+use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls, Statement};
 
 use super::postgres_values::{Cell, Param};
 use super::{BackendConn, Dialect, Isolation, Postgres, RowStream, VALIDATE_AFTER};
-use crate::config::DatabaseUrl;
-use crate::error::{ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result};
+use crate::config::{DatabaseUrl, TlsConfig, TlsMode};
+use crate::error::{
+    ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind, Error, Result, TlsFailure,
+};
 use crate::value::{EncodeError, Row, Value};
 
 const STATEMENT_CACHE: usize = 512;
@@ -26,11 +29,24 @@ pub(crate) struct Manager {
     config: tokio_postgres::Config,
     target: String,
     statement_timeout: Duration,
+    /// The rustls connector; `None` with `sslmode=disable`.
+    tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
 }
 
 impl Manager {
-    pub(crate) fn new(url: &DatabaseUrl, statement_timeout: Duration) -> Result<Self> {
-        let raw = url.expose();
+    /// `tls` is `backend.tls`; the URL's `sslmode`, `sslrootcert`, `sslcert` and `sslkey` (or
+    /// MySQL's names) override it and are taken out of the URL before tokio-postgres, which
+    /// knows only `disable`, `prefer` and `require`, parses it.
+    pub(crate) fn new(
+        url: &DatabaseUrl,
+        tls: &TlsConfig,
+        statement_timeout: Duration,
+    ) -> Result<Self> {
+        let (raw, tls) = crate::config::resolve_tls(url.expose(), tls).map_err(|mut e| {
+            e.detail = url.scrub(&e.detail);
+            Error::Configuration(e)
+        })?;
+        let raw = raw.as_str();
         let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
         let target = url.host_port().unwrap_or_else(|| "localhost:5432".into());
         let mut config: tokio_postgres::Config =
@@ -45,6 +61,15 @@ impl Manager {
                     ))
                 })?;
         config.application_name("lexigram");
+        config.ssl_mode(match tls.mode {
+            TlsMode::Disable => SslMode::Disable,
+            TlsMode::Prefer => SslMode::Prefer,
+            TlsMode::Require | TlsMode::VerifyCa | TlsMode::VerifyFull => SslMode::Require,
+        });
+        let tls = match tls.mode {
+            TlsMode::Disable => None,
+            _ => Some(super::tls::pg_connector(&tls)?),
+        };
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -64,6 +89,7 @@ impl Manager {
             config,
             target,
             statement_timeout,
+            tls,
         })
     }
 }
@@ -73,16 +99,34 @@ impl bb8::ManageConnection for Manager {
     type Error = Error;
 
     async fn connect(&self) -> Result<PgConn> {
-        let (client, connection) = self
-            .config
-            .connect(NoTls)
-            .await
-            .map_err(|e| connect_error(&e, &self.target))?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "postgresql connection closed");
+        let client = match &self.tls {
+            Some(tls) => {
+                let (client, connection) = self
+                    .config
+                    .connect(tls.clone())
+                    .await
+                    .map_err(|e| connect_error(&e, &self.target))?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "postgresql connection closed");
+                    }
+                });
+                client
             }
-        });
+            None => {
+                let (client, connection) = self
+                    .config
+                    .connect(NoTls)
+                    .await
+                    .map_err(|e| connect_error(&e, &self.target))?;
+                tokio::spawn(async move {
+                    if let Err(e) = connection.await {
+                        tracing::debug!(error = %e, "postgresql connection closed");
+                    }
+                });
+                client
+            }
+        };
         Ok(PgConn {
             client,
             statements: FxHashMap::default(),
@@ -112,6 +156,26 @@ impl bb8::ManageConnection for Manager {
 }
 
 fn connect_error(e: &tokio_postgres::Error, target: &str) -> Error {
+    if let Some((failure, reason)) = super::tls::find_failure(e) {
+        return super::tls::connect_error(failure, "postgresql", target, reason);
+    }
+    if let Some(source) = e.source()
+        && e.code().is_none()
+        && e.to_string().contains("TLS")
+    {
+        let text = source.to_string();
+        let failure = if text.contains("does not support TLS") {
+            TlsFailure::Unsupported
+        } else {
+            TlsFailure::Handshake
+        };
+        return super::tls::connect_error(
+            failure,
+            "postgresql",
+            target,
+            format!("TLS handshake failed: {text}"),
+        );
+    }
     let kind = match e.code() {
         Some(c)
             if *c == SqlState::INVALID_PASSWORD

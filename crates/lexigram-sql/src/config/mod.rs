@@ -50,6 +50,7 @@
 mod duration;
 mod load;
 mod model;
+mod tls;
 mod url;
 mod validate;
 
@@ -62,5 +63,8 @@ pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
     OperationsConfig, PoolConfig, Returning,
 };
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use tls::{Tls, resolve as resolve_tls};
+pub use tls::{TlsConfig, TlsMode};
 pub use url::{BackendKind, DEFAULT_URL, DatabaseUrl, SqliteTarget, redact};
 pub use validate::{MAX_DURATION, MAX_POOL_SIZE, MAX_STATEMENT_TIMEOUT};

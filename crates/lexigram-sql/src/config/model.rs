@@ -108,6 +108,8 @@ pub struct BackendConfig {
     pub url: DatabaseUrl,
     /// Whether inserts may use `INSERT … RETURNING` (`backend.returning`, default `auto`).
     pub returning: Returning,
+    /// TLS settings (`backend.tls.*`); URL parameters such as `sslmode` override them.
+    pub tls: super::TlsConfig,
 }
 
 /// Whether inserts read the stored row back with `INSERT … RETURNING` (`backend.returning`,
@@ -288,6 +290,8 @@ pub struct BackendSettings {
     pub url: DatabaseUrl,
     /// Whether inserts may use `INSERT … RETURNING` (`backend.returning`).
     pub returning: Returning,
+    /// Its TLS settings (`backend.tls.*`); URL parameters such as `sslmode` override them.
+    pub tls: super::TlsConfig,
     /// Its pool settings.
     pub pool: PoolConfig,
     /// Its statement settings.
@@ -399,6 +403,7 @@ mod tests {
         let backend = BackendConfig {
             url: url.clone(),
             returning: Returning::Auto,
+            tls: crate::config::TlsConfig::default(),
         };
         let named = NamedBackendConfig {
             name: "main".into(),
@@ -418,6 +423,7 @@ mod tests {
             primary: true,
             url,
             returning: Returning::Auto,
+            tls: crate::config::TlsConfig::default(),
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),

@@ -327,6 +327,14 @@ impl DatabaseUrl {
         }
     }
 
+    /// The host of a server URL (`[::1]` keeps its brackets); `None` for SQLite or no host.
+    pub(crate) fn host(&self) -> Option<&str> {
+        match &self.details {
+            Details::Server { host, .. } => host.as_deref(),
+            Details::Sqlite(_) => None,
+        }
+    }
+
     /// The user name of a server URL, percent-decoded.
     pub fn username(&self) -> Option<&str> {
         match &self.details {

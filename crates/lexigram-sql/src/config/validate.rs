@@ -7,7 +7,8 @@ use super::load::{ENV_VAR, SECTION};
 use super::model::{
     BackendSettings, DatabaseConfig, MigrationsConfig, OperationsConfig, Origins, PoolConfig,
 };
-use super::url::DatabaseUrl;
+use super::tls::{TlsConfig, TlsMode, is_loopback, resolve as resolve_tls};
+use super::url::{BackendKind, DatabaseUrl};
 use crate::error::{ConfigError, ConfigErrorKind, Error};
 
 /// Headline of the pool-bounds error, in the troubleshooting page's words.
@@ -267,11 +268,17 @@ impl DatabaseConfig {
         self.check_names()?;
         if self.backends.is_empty() {
             self.check_url(&self.backend.url, "backend.url")?;
+            self.check_tls(&self.backend.url, &self.backend.tls, "backend")?;
         } else {
             for (index, backend) in self.backends.iter().enumerate() {
                 self.check_url(
                     &backend.backend.url,
                     &format!("backends.{index}.backend.url"),
+                )?;
+                self.check_tls(
+                    &backend.backend.url,
+                    &backend.backend.tls,
+                    &format!("backends.{index}.backend"),
                 )?;
             }
         }
@@ -298,6 +305,16 @@ impl DatabaseConfig {
     /// # Ok::<(), lexigram_sql::Error>(())
     /// ```
     pub fn backends(&self) -> Result<Vec<BackendSettings>, Error> {
+        let settings = self.resolve_backends()?;
+        if self.is_production() {
+            for backend in &settings {
+                warn_weak_tls(backend);
+            }
+        }
+        Ok(settings)
+    }
+
+    fn resolve_backends(&self) -> Result<Vec<BackendSettings>, Error> {
         self.validate()?;
         if self.backends.is_empty() {
             return Ok(vec![BackendSettings {
@@ -305,6 +322,7 @@ impl DatabaseConfig {
                 primary: true,
                 url: self.backend.url.clone(),
                 returning: self.backend.returning,
+                tls: self.backend.tls.clone(),
                 pool: self.pool.clone(),
                 operations: self.operations.clone(),
                 migrations: self.migrations.clone(),
@@ -318,6 +336,7 @@ impl DatabaseConfig {
                 primary: b.primary,
                 url: b.backend.url.clone(),
                 returning: b.backend.returning,
+                tls: b.backend.tls.clone(),
                 pool: b.pool.clone().unwrap_or_else(|| self.pool.clone()),
                 operations: b
                     .operations
@@ -432,6 +451,26 @@ impl DatabaseConfig {
         Ok(())
     }
 
+    /// The URL's TLS parameters and `backend.tls` merge into valid settings.
+    fn check_tls(&self, url: &DatabaseUrl, tls: &TlsConfig, key: &str) -> Result<(), Error> {
+        if url.kind() == BackendKind::Sqlite {
+            return Ok(());
+        }
+        match resolve_tls(url.expose(), tls) {
+            Ok(_) => Ok(()),
+            Err(mut e) => {
+                let url_origin = self.origins.of(&format!("{key}.url"));
+                let tls_origin = self.origins.of(&format!("{key}.tls.mode"));
+                e.source_name = Some(if tls_origin == Origins::DEFAULT {
+                    url_origin
+                } else {
+                    format!("{url_origin}; {key}.tls from {tls_origin}")
+                });
+                Err(Error::Configuration(e))
+            }
+        }
+    }
+
     fn check_url(&self, url: &DatabaseUrl, key: &str) -> Result<(), Error> {
         if self.is_production() && url.has_default_password() {
             return Err(self.error(
@@ -454,5 +493,25 @@ impl DatabaseConfig {
             });
         }
         Ok(())
+    }
+}
+
+/// Under `LEX_ENV=production`, a server backend on a non-loopback host whose TLS mode is
+/// below `verify-full` logs a WARN naming the fix.
+fn warn_weak_tls(backend: &BackendSettings) {
+    if backend.url.kind() == BackendKind::Sqlite || is_loopback(backend.url.host()) {
+        return;
+    }
+    let Ok((_, tls)) = resolve_tls(backend.url.expose(), &backend.tls) else {
+        return;
+    };
+    if tls.mode < TlsMode::VerifyFull {
+        tracing::warn!(
+            backend = %backend.name,
+            target = backend.url.host_port().unwrap_or_default(),
+            tls_mode = %tls.mode,
+            "TLS mode {} does not verify the server's certificate and host name on a non-loopback host in production. Fix: add sslmode=verify-full (PostgreSQL) or ssl-mode=VERIFY_IDENTITY (MySQL) to the URL, or set sql.backend.tls.mode: verify-full (LEX_SQL__BACKEND__TLS__MODE=verify-full), with the server's CA in sslrootcert / ssl-ca / sql.backend.tls.root_cert",
+            tls.mode
+        );
     }
 }
