@@ -78,9 +78,8 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// Opens the pool for one resolved backend and its first `pool.min_size` connections.
     ///
-    /// Fails with [`Error::Connect`] (unreachable, authentication, missing database),
-    /// [`Error::DriverMissing`], or [`Error::PoolExhausted`] if connecting takes longer than
-    /// `pool.timeout`. Settings built in code get the checks of [`DatabaseConfig::validate`]
+    /// Fails with [`Error::Connect`] (unreachable, authentication, missing database, or no
+    /// connection within `pool.connect_timeout`) or [`Error::DriverMissing`]. Settings built in code get the checks of [`DatabaseConfig::validate`]
     /// that keep the pool from panicking (sizes, zero and overlong durations) and fail with
     /// [`Error::Configuration`].
     pub async fn connect(settings: BackendSettings) -> Result<Database> {
@@ -195,7 +194,9 @@ impl Database {
             })
     }
 
-    /// Checks a connection out of the pool (within `pool.timeout`).
+    /// Checks a connection out of the pool: waits in line at most `pool.timeout` for a free
+    /// connection ([`Error::PoolExhausted`]) and at most `pool.connect_timeout` for a new one
+    /// ([`Error::Connect`]).
     pub(crate) async fn acquire(&self) -> Result<AnyConn> {
         self.pool()?.get(&self.inner.settings.pool).await
     }
