@@ -60,8 +60,8 @@ struct Inner {
     pool: RwLock<Option<AnyPool>>,
     /// Whether the server has `INSERT … RETURNING`, recorded by the first connection.
     returning: ReturningSlot,
-    /// Set once the unit-of-work outbox table is known to exist.
-    outbox_ready: std::sync::atomic::AtomicBool,
+    /// Set once the unit-of-work outbox table is known to exist (created once per `Database`).
+    outbox_ready: tokio::sync::OnceCell<()>,
     /// Declared column types of the tables written through `Table` and `Repository`.
     schema: schema::SchemaCache,
 }
@@ -103,7 +103,7 @@ impl Database {
                 settings,
                 pool: RwLock::new(Some(pool)),
                 returning,
-                outbox_ready: std::sync::atomic::AtomicBool::new(false),
+                outbox_ready: tokio::sync::OnceCell::new(),
                 schema: schema::SchemaCache::default(),
             }),
         })
@@ -374,7 +374,7 @@ impl Database {
         }
     }
 
-    pub(crate) fn outbox_ready(&self) -> &std::sync::atomic::AtomicBool {
+    pub(crate) fn outbox_ready(&self) -> &tokio::sync::OnceCell<()> {
         &self.inner.outbox_ready
     }
 
