@@ -125,7 +125,8 @@ pub enum Error {
         timeout: Duration,
     },
 
-    /// No connection became free within `pool.timeout`.
+    /// No connection became free within `pool.timeout`: all `max_size` connections were
+    /// checked out the whole time. (A server that cannot be reached is [`Error::Connect`].)
     #[error(
         "PoolExhaustedError: no connection free within {timeout:?}; the pool has {max_size} connections, all in use. Fix: raise `sql.pool.max_size` or `sql.pool.timeout`, or hold connections for less time"
     )]

@@ -2,6 +2,10 @@
 //! `down` with the error while the SQLite `primary` stays `up`, and it comes back `up` after
 //! the server restarts.
 //!
+//! An outage of 3 s on PostgreSQL and on MariaDB/MySQL: calls fail with `Connect` within
+//! `pool.connect_timeout` (+10 %), never with `PoolExhausted`, and the pool serves again
+//! within 1 s of the server accepting connections again.
+//!
 //! Stopping the shared server would break tests running beside it, so this runs only with
 //! `LEX_TEST_FAULTS=1` (scripts/test.sh runs fault tests in a separate, serial pass) and needs
 //! `LEX_TEST_POSTGRES_URL`, `LEX_TEST_POSTGRES_STOP` and `LEX_TEST_POSTGRES_START`.
@@ -12,20 +16,19 @@ mod common;
 use std::time::{Duration, Instant};
 
 use lexigram::{AppConfig, Application, ComponentStatus};
-use lexigram_sql::{Database, DatabaseModule};
+use lexigram_sql::{ConnectErrorKind, Database, DatabaseModule, Error};
 
 /// Restarts the server when dropped, so a failed assertion never leaves it stopped.
 struct RestartOnDrop {
     armed: bool,
+    /// The env var holding the start command.
+    start: &'static str,
 }
 
 impl RestartOnDrop {
     fn restart(&mut self) {
         if std::mem::take(&mut self.armed) {
-            assert!(
-                common::control("LEX_TEST_POSTGRES_START"),
-                "LEX_TEST_POSTGRES_START is not set"
-            );
+            assert!(common::control(self.start), "{} is not set", self.start);
         }
     }
 }
@@ -34,7 +37,7 @@ impl Drop for RestartOnDrop {
     fn drop(&mut self) {
         if self.armed {
             self.armed = false;
-            let _ = common::control("LEX_TEST_POSTGRES_START");
+            let _ = common::control(self.start);
         }
     }
 }
@@ -71,7 +74,10 @@ async fn a_stopped_server_is_down_in_health_while_the_primary_stays_up() {
         .unwrap();
     assert!(app.health_check().await.is_healthy());
 
-    let mut guard = RestartOnDrop { armed: true };
+    let mut guard = RestartOnDrop {
+        armed: true,
+        start: "LEX_TEST_POSTGRES_START",
+    };
     assert!(common::control("LEX_TEST_POSTGRES_STOP"));
     let started = Instant::now();
     let health = app.health_check().await;
@@ -113,4 +119,101 @@ async fn a_stopped_server_is_down_in_health_while_the_primary_stays_up() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     app.shutdown().await.unwrap();
+}
+
+/// Stops the server for 3 s under a pool that was serving; see the module docs.
+async fn outage(db: Option<common::TestDb>, stop: &'static str, start: &'static str) {
+    let Some(t) = db else {
+        eprintln!("skipped: no server");
+        return;
+    };
+    assert!(std::env::var(stop).is_ok(), "{stop} is not set");
+    let connect_timeout = Duration::from_secs(1);
+    let mut config = t.config();
+    config.pool.min_size = 1;
+    config.pool.max_size = 4;
+    config.pool.timeout = Duration::from_secs(10);
+    config.pool.connect_timeout = connect_timeout;
+    let db = Database::from_config(&config).await.unwrap();
+    db.fetch_all("SELECT 1", &[]).await.unwrap();
+
+    let mut guard = RestartOnDrop { armed: true, start };
+    let stopped = Instant::now();
+    assert!(common::control(stop));
+    // Past the window in which a just-used connection skips its check on checkout; the
+    // pooled connections died with the server.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut slowest = Duration::ZERO;
+    let mut calls = 0;
+    let mut lost = 0;
+    while stopped.elapsed() < Duration::from_secs(3) {
+        let started = Instant::now();
+        let err = db.fetch_all("SELECT 1", &[]).await.unwrap_err();
+        let took = started.elapsed();
+        slowest = slowest.max(took);
+        calls += 1;
+        match &err {
+            Error::Connect(e) => {
+                assert_eq!(e.kind, ConnectErrorKind::Unreachable, "{err}");
+                assert!(err.to_string().contains(&e.target), "{err}");
+            }
+            // A pooled connection that was in use when the server went away.
+            Error::ConnectionLost { .. } => lost += 1,
+            other => panic!("{}: expected Connect, got {other:?}", t.name()),
+        }
+        assert!(
+            took <= connect_timeout + connect_timeout / 10,
+            "{}: failed after {took:?}",
+            t.name()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    guard.restart();
+    let back = Instant::now();
+    loop {
+        if db.fetch_all("SELECT 1", &[]).await.is_ok() {
+            break;
+        }
+        assert!(
+            back.elapsed() < Duration::from_secs(1),
+            "{}: the pool did not serve within 1 s of the restart",
+            t.name()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let recovered = back.elapsed();
+    eprintln!(
+        "outage {}: {calls} calls while down ({lost} ConnectionLost), slowest failure {slowest:?}; first success {recovered:?} after the server was back",
+        t.name()
+    );
+    assert!(lost <= 1, "{}: {lost} ConnectionLost", t.name());
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_outage_fails_fast_with_connect_and_recovers_within_a_second() {
+    if !faults_enabled() {
+        eprintln!("skipped: set LEX_TEST_FAULTS=1 (scripts/test.sh runs fault tests serially)");
+        return;
+    }
+    outage(
+        common::postgres().await,
+        "LEX_TEST_POSTGRES_STOP",
+        "LEX_TEST_POSTGRES_START",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_outage_fails_fast_with_connect_and_recovers_within_a_second() {
+    if !faults_enabled() {
+        eprintln!("skipped: set LEX_TEST_FAULTS=1 (scripts/test.sh runs fault tests serially)");
+        return;
+    }
+    outage(
+        common::mysql().await,
+        "LEX_TEST_MYSQL_STOP",
+        "LEX_TEST_MYSQL_START",
+    )
+    .await;
 }

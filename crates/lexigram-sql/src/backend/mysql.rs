@@ -295,8 +295,8 @@ impl MyConn {
         })
     }
 
-    pub(crate) fn stream(
-        mut conn: bb8::PooledConnection<'static, Manager>,
+    pub(crate) fn stream<M: bb8::ManageConnection<Connection = MyConn>>(
+        mut conn: bb8::PooledConnection<'static, M>,
         sql: String,
         values: Vec<Value>,
     ) -> RowStream {

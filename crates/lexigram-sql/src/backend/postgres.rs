@@ -336,8 +336,8 @@ impl PgConn {
         })
     }
 
-    pub(crate) fn stream(
-        mut conn: bb8::PooledConnection<'static, Manager>,
+    pub(crate) fn stream<M: bb8::ManageConnection<Connection = PgConn>>(
+        mut conn: bb8::PooledConnection<'static, M>,
         sql: String,
         params: Vec<Value>,
     ) -> RowStream {

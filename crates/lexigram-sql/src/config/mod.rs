@@ -11,6 +11,7 @@
 //! | `pool.min_size` | 1 | `LEX_SQL__POOL__MIN_SIZE` |
 //! | `pool.max_size` | 10 | `LEX_SQL__POOL__MAX_SIZE` |
 //! | `pool.timeout` (acquire) | 30s | `LEX_SQL__POOL__TIMEOUT` |
+//! | `pool.connect_timeout` (new connection) | 5s | `LEX_SQL__POOL__CONNECT_TIMEOUT` |
 //! | `pool.idle_timeout` | 5m | `LEX_SQL__POOL__IDLE_TIMEOUT` |
 //! | `pool.max_lifetime` | 1h | `LEX_SQL__POOL__MAX_LIFETIME` |
 //! | `operations.echo` | `false` | `LEX_SQL__OPERATIONS__ECHO` |
@@ -23,7 +24,7 @@
 //!
 //! Durations are plain seconds (`60`) or unit strings (`120s`, `5m`, `1h`, `500ms`), at most
 //! [`MAX_DURATION`] (365 days; `operations.statement_timeout` at most
-//! [`MAX_STATEMENT_TIMEOUT`], 24 days). `pool.timeout` must not be zero; a zero
+//! [`MAX_STATEMENT_TIMEOUT`], 24 days). `pool.timeout` and `pool.connect_timeout` must not be zero; a zero
 //! `idle_timeout`, `max_lifetime` or `statement_timeout` turns that limit off.
 //! Unknown keys, wrong types and bad durations are errors. Validation runs when the config
 //! is built, before any connection; every failure names the value (password redacted) and

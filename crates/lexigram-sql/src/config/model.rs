@@ -143,6 +143,7 @@ pub enum Returning {
 /// use std::time::Duration;
 /// let pool = lexigram_sql::config::PoolConfig { max_size: 20, ..Default::default() };
 /// assert_eq!(pool.min_size, 1);
+/// assert_eq!(pool.connect_timeout, Duration::from_secs(5));
 /// assert_eq!(pool.idle_timeout, Duration::from_secs(300));
 /// assert_eq!(pool.max_lifetime, Duration::from_secs(3600));
 /// ```
@@ -153,9 +154,14 @@ pub struct PoolConfig {
     pub min_size: u32,
     /// Most connections open at once (`pool.max_size`, default 10; must be ≥ 1 and ≥ `min_size`).
     pub max_size: u32,
-    /// Longest wait for a free connection (`pool.timeout`, default 30s).
+    /// Longest wait for a free connection (`pool.timeout`, default 30s): when it passes while
+    /// all `max_size` connections are in use, the call fails with `PoolExhausted`.
     #[serde(deserialize_with = "duration::deserialize")]
     pub timeout: Duration,
+    /// Longest wait for a new connection to the server (`pool.connect_timeout`, default 5s):
+    /// a server that is down or unreachable fails the call with `Connect` within this time.
+    #[serde(deserialize_with = "duration::deserialize")]
+    pub connect_timeout: Duration,
     /// Idle connections above `min_size` are closed after this (`pool.idle_timeout`, default 5m).
     #[serde(deserialize_with = "duration::deserialize")]
     pub idle_timeout: Duration,
@@ -170,6 +176,7 @@ impl Default for PoolConfig {
             min_size: 1,
             max_size: 10,
             timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(5 * 60),
             max_lifetime: Duration::from_secs(60 * 60),
         }

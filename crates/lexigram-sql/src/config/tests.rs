@@ -669,6 +669,35 @@ fn zero_and_overlong_durations_are_rejected_with_key_and_source() {
     assert_eq!(config.pool.timeout, MAX_DURATION);
 }
 
+#[test]
+fn connect_timeout_is_its_own_key_env_var_and_checked_duration() {
+    assert_eq!(
+        load("", &[]).unwrap().pool.connect_timeout,
+        Duration::from_secs(5)
+    );
+    let config = load(
+        "sql:\n  pool:\n    connect_timeout: 2s\n",
+        &[("LEX_SQL__POOL__TIMEOUT", "9s")],
+    )
+    .unwrap();
+    assert_eq!(config.pool.connect_timeout, Duration::from_secs(2));
+    assert_eq!(config.pool.timeout, Duration::from_secs(9));
+    let config = load("", &[("LEX_SQL__POOL__CONNECT_TIMEOUT", "750ms")]).unwrap();
+    assert_eq!(config.pool.connect_timeout, Duration::from_millis(750));
+
+    let err = config_error(load("", &[("LEX_SQL__POOL__CONNECT_TIMEOUT", "0")]));
+    assert!(
+        err.detail.contains("`sql.pool.connect_timeout` is 0"),
+        "{err}"
+    );
+    assert_eq!(
+        err.source_name.as_deref(),
+        Some("env LEX_SQL__POOL__CONNECT_TIMEOUT")
+    );
+    let err = config_error(load("sql:\n  pool:\n    connect_timeout: 400days\n", &[]));
+    assert!(err.detail.contains("sql.pool.connect_timeout"), "{err}");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn settings_built_in_code_are_checked_before_the_pool_opens() {
     let mut settings = DatabaseConfig::from_url("sqlite://")

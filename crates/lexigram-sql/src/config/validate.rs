@@ -39,11 +39,16 @@ struct DurationRule {
     zero: Option<&'static str>,
 }
 
-const POOL_DURATIONS: [DurationRule; 3] = [
+const POOL_DURATIONS: [DurationRule; 4] = [
     DurationRule {
         name: "timeout",
         limit: MAX_DURATION,
         zero: Some("a zero acquire timeout would fail every checkout"),
+    },
+    DurationRule {
+        name: "connect_timeout",
+        limit: MAX_DURATION,
+        zero: Some("a zero connect timeout would fail every new connection"),
     },
     DurationRule {
         name: "idle_timeout",
@@ -113,10 +118,11 @@ fn check_durations<'a>(
     Ok(())
 }
 
-fn pool_durations(pool: &PoolConfig) -> [(&'static DurationRule, Duration); 3] {
-    let [timeout, idle, lifetime] = &POOL_DURATIONS;
+fn pool_durations(pool: &PoolConfig) -> [(&'static DurationRule, Duration); 4] {
+    let [timeout, connect, idle, lifetime] = &POOL_DURATIONS;
     [
         (timeout, pool.timeout),
+        (connect, pool.connect_timeout),
         (idle, pool.idle_timeout),
         (lifetime, pool.max_lifetime),
     ]

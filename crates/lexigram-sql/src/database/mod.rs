@@ -60,8 +60,8 @@ struct Inner {
     pool: RwLock<Option<AnyPool>>,
     /// Whether the server has `INSERT … RETURNING`, recorded by the first connection.
     returning: ReturningSlot,
-    /// Set once the unit-of-work outbox table is known to exist.
-    outbox_ready: std::sync::atomic::AtomicBool,
+    /// Set once the unit-of-work outbox table is known to exist (created once per `Database`).
+    outbox_ready: tokio::sync::OnceCell<()>,
     /// Declared column types of the tables written through `Table` and `Repository`.
     schema: schema::SchemaCache,
 }
@@ -78,9 +78,8 @@ impl std::fmt::Debug for Database {
 impl Database {
     /// Opens the pool for one resolved backend and its first `pool.min_size` connections.
     ///
-    /// Fails with [`Error::Connect`] (unreachable, authentication, missing database),
-    /// [`Error::DriverMissing`], or [`Error::PoolExhausted`] if connecting takes longer than
-    /// `pool.timeout`. Settings built in code get the checks of [`DatabaseConfig::validate`]
+    /// Fails with [`Error::Connect`] (unreachable, authentication, missing database, or no
+    /// connection within `pool.connect_timeout`) or [`Error::DriverMissing`]. Settings built in code get the checks of [`DatabaseConfig::validate`]
     /// that keep the pool from panicking (sizes, zero and overlong durations) and fail with
     /// [`Error::Configuration`].
     pub async fn connect(settings: BackendSettings) -> Result<Database> {
@@ -104,7 +103,7 @@ impl Database {
                 settings,
                 pool: RwLock::new(Some(pool)),
                 returning,
-                outbox_ready: std::sync::atomic::AtomicBool::new(false),
+                outbox_ready: tokio::sync::OnceCell::new(),
                 schema: schema::SchemaCache::default(),
             }),
         })
@@ -195,7 +194,9 @@ impl Database {
             })
     }
 
-    /// Checks a connection out of the pool (within `pool.timeout`).
+    /// Checks a connection out of the pool: waits in line at most `pool.timeout` for a free
+    /// connection ([`Error::PoolExhausted`]) and at most `pool.connect_timeout` for a new one
+    /// ([`Error::Connect`]).
     pub(crate) async fn acquire(&self) -> Result<AnyConn> {
         self.pool()?.get(&self.inner.settings.pool).await
     }
@@ -373,7 +374,7 @@ impl Database {
         }
     }
 
-    pub(crate) fn outbox_ready(&self) -> &std::sync::atomic::AtomicBool {
+    pub(crate) fn outbox_ready(&self) -> &tokio::sync::OnceCell<()> {
         &self.inner.outbox_ready
     }
 

@@ -9,8 +9,9 @@ use crate::error::{Error, Result};
 use crate::value::{Row, Value};
 
 /// Name of the outbox table. It is created (`CREATE TABLE IF NOT EXISTS`) by the first
-/// [`Database::unit_of_work`] of each `Database`, outside the unit's transaction (MySQL would
-/// otherwise commit the unit at the DDL).
+/// [`Database::unit_of_work`] of each `Database`, once, outside the unit's transaction (MySQL
+/// would otherwise commit the unit at the DDL), behind an advisory lock on PostgreSQL and
+/// MySQL/MariaDB so that concurrent processes do not race.
 pub const OUTBOX_TABLE: &str = "lexigram_outbox";
 
 /// One stored event.
@@ -56,15 +57,67 @@ fn create_sql(kind: BackendKind) -> String {
     )
 }
 
-/// Creates the outbox table once per `Database`.
+/// Creates the outbox table once per `Database`: concurrent first units of work wait for the
+/// one creating it, and a failed creation is tried again by the next unit.
 pub(super) async fn ensure_table(db: &Database) -> Result<()> {
-    use std::sync::atomic::Ordering;
-    if db.outbox_ready().load(Ordering::Acquire) {
-        return Ok(());
+    db.outbox_ready()
+        .get_or_try_init(|| create_table(db))
+        .await
+        .map(|_| ())
+}
+
+/// Key of the PostgreSQL advisory lock around the outbox's creation (`"lexoutbx"` in ASCII).
+const PG_LOCK_KEY: i64 = 0x6c65_786f_7574_6278;
+
+/// Creates the outbox table, safe against other processes creating it at the same moment:
+/// on PostgreSQL inside a transaction holding an advisory lock (`CREATE TABLE IF NOT EXISTS`
+/// alone races there: `pg_type` unique violations, 42P07), on MySQL/MariaDB holding a named
+/// lock (`GET_LOCK`). A creation that fails while the table exists afterwards (created by a
+/// process that does not take the lock) counts as success.
+async fn create_table(db: &Database) -> Result<()> {
+    let create = create_sql(db.kind());
+    let mut conn = db.acquire().await?;
+    let created = match db.kind() {
+        BackendKind::Sqlite => conn.execute(&create, &[]).await.map(|_| ()),
+        BackendKind::Postgres => {
+            conn.begin(None).await?;
+            let result = async {
+                conn.execute(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"), &[])
+                    .await?;
+                conn.execute(&create, &[]).await
+            }
+            .await;
+            // Committing (or rolling back) ends the transaction and releases the lock.
+            let ended = conn.finish(result.is_ok()).await;
+            result.and(ended).map(|_| ())
+        }
+        BackendKind::MySql => {
+            // Session-level; waits at most 30 s, then goes on without it (the statement is
+            // `IF NOT EXISTS`, and an "already exists" reply is checked below).
+            conn.execute(&format!("DO GET_LOCK('{OUTBOX_TABLE}', 30)"), &[])
+                .await?;
+            let result = conn.execute(&create, &[]).await.map(|_| ());
+            let released = conn
+                .execute(&format!("DO RELEASE_LOCK('{OUTBOX_TABLE}')"), &[])
+                .await;
+            result.and(released.map(|_| ()))
+        }
+    };
+    match created {
+        Ok(()) => Ok(()),
+        Err(err) => {
+            // "Already exists" (42P07, a pg_type unique violation, MySQL 1050): the table is
+            // there, which is all this asked for.
+            let probe = format!("SELECT 1 FROM {OUTBOX_TABLE} WHERE 1 = 0");
+            match conn.execute(&probe, &[]).await {
+                Ok(_) => {
+                    tracing::debug!(error = %err, "outbox table created concurrently");
+                    Ok(())
+                }
+                Err(_) => Err(err),
+            }
+        }
     }
-    db.execute(&create_sql(db.kind()), &[]).await?;
-    db.outbox_ready().store(true, Ordering::Release);
-    Ok(())
 }
 
 fn placeholders(ex: &Executor, from: usize, n: usize) -> String {
