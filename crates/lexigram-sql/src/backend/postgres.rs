@@ -94,38 +94,32 @@ impl Manager {
     }
 }
 
+/// Connects with `tls` (or `NoTls`) and drives the connection on its own task.
+async fn open<T>(config: &tokio_postgres::Config, tls: T, target: &str) -> Result<Client>
+where
+    T: tokio_postgres::tls::MakeTlsConnect<tokio_postgres::Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) = config
+        .connect(tls)
+        .await
+        .map_err(|e| connect_error(&e, target))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "postgresql connection closed");
+        }
+    });
+    Ok(client)
+}
+
 impl bb8::ManageConnection for Manager {
     type Connection = PgConn;
     type Error = Error;
 
     async fn connect(&self) -> Result<PgConn> {
         let client = match &self.tls {
-            Some(tls) => {
-                let (client, connection) = self
-                    .config
-                    .connect(tls.clone())
-                    .await
-                    .map_err(|e| connect_error(&e, &self.target))?;
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, "postgresql connection closed");
-                    }
-                });
-                client
-            }
-            None => {
-                let (client, connection) = self
-                    .config
-                    .connect(NoTls)
-                    .await
-                    .map_err(|e| connect_error(&e, &self.target))?;
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        tracing::debug!(error = %e, "postgresql connection closed");
-                    }
-                });
-                client
-            }
+            Some(tls) => open(&self.config, tls.clone(), &self.target).await?,
+            None => open(&self.config, NoTls, &self.target).await?,
         };
         Ok(PgConn {
             client,
