@@ -614,3 +614,34 @@ async fn mysql_sessions_run_in_utc_so_timestamp_columns_keep_the_instant() {
         .unwrap();
     assert_eq!(back, at);
 }
+
+#[tokio::test]
+async fn column_types_are_read_again_after_the_schema_changes() {
+    for t in common::all().await {
+        if t.kind == BackendKind::Postgres {
+            continue; // PostgreSQL checks against the server's parameter types every time.
+        }
+        let db = t.connect().await;
+        db.execute(
+            "CREATE TABLE shifty (id INTEGER PRIMARY KEY, v INTEGER)",
+            &[],
+        )
+        .await
+        .unwrap();
+        let shifty = db.table("shifty");
+        let err = shifty
+            .create(lexigram_sql::Record::new().set("id", 1).set("v", 12.5))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, Error::Encode { .. }), "{}: {err:?}", t.name());
+        db.execute("DROP TABLE shifty", &[]).await.unwrap();
+        db.execute("CREATE TABLE shifty (id INTEGER PRIMARY KEY, v TEXT)", &[])
+            .await
+            .unwrap();
+        let row = shifty
+            .create(lexigram_sql::Record::new().set("id", 1).set("v", 12.5))
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
+        assert_eq!(row.get::<f64>("v").unwrap(), 12.5, "{}", t.name());
+    }
+}

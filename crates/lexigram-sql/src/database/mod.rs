@@ -203,6 +203,7 @@ impl Database {
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.schema().clear_after(sql);
         let mut conn = self.acquire().await?;
         instrument::execute(&self.inner.settings, &mut conn, sql, params).await
     }

@@ -21,6 +21,16 @@ pub(crate) struct SchemaCache {
 }
 
 impl SchemaCache {
+    /// Forgets every table if `sql` may change the schema (`CREATE`, `ALTER`, `DROP`).
+    pub(crate) fn clear_after(&self, sql: &str) {
+        let head = sql.trim_start().as_bytes();
+        let starts =
+            |word: &[u8]| head.len() >= word.len() && head[..word.len()].eq_ignore_ascii_case(word);
+        if starts(b"CREATE") || starts(b"ALTER") || starts(b"DROP") {
+            self.clear();
+        }
+    }
+
     /// Forgets every table (the schema may have changed).
     pub(crate) fn clear(&self) {
         if let Ok(mut t) = self.tables.lock() {

@@ -91,6 +91,7 @@ impl Transaction {
 
     /// Runs a statement inside the transaction.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
+        self.inner.db.schema().clear_after(sql);
         let mut conn = self.conn().await?;
         instrument::execute(self.inner.db.settings(), &mut conn, sql, params).await
     }
@@ -122,6 +123,8 @@ impl Transaction {
 
     /// Runs several statements without parameters inside the transaction.
     pub async fn execute_batch(&self, sql: &str) -> Result<()> {
+        // A batch may change the schema (migrations run here): column types are read again.
+        self.inner.db.schema().clear();
         let mut conn = self.conn().await?;
         instrument::batch(self.inner.db.settings(), &mut conn, sql).await
     }
