@@ -16,8 +16,8 @@ use rust_decimal::Decimal;
 use tokio_postgres::types::{FromSql, IsNull, Kind, ToSql, Type, to_sql_checked};
 
 use crate::value::{
-    EncodeError, FromValue, Interval, Value, decimal_from_text, decimal_to_f64, decimal_to_i64,
-    f32_to_f64, f64_to_decimal, f64_to_f32, f64_to_i64, i64_to_f64,
+    EncodeError, FromValue, Inexact, Interval, Value, decimal_from_text, exact_decimal,
+    exact_float, exact_integer, f32_to_f64, f64_to_f32,
 };
 
 pub(super) type BoxError = Box<dyn StdError + Sync + Send>;
@@ -93,7 +93,7 @@ fn encode(v: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Refusal> {
                 Type::INT2 => put(i16::try_from(i).map_err(|_| range())?, ty, out),
                 Type::INT4 => put(i32::try_from(i).map_err(|_| range())?, ty, out),
                 Type::OID => put(u32::try_from(i).map_err(|_| range())?, ty, out),
-                _ => put(i, ty, out),
+                _ => put(i64::try_from(i).map_err(|_| range())?, ty, out),
             }
         }
         Type::FLOAT4 | Type::FLOAT8 => {
@@ -171,61 +171,21 @@ fn parse<T: FromValue>(v: &Value, ty: &Type) -> Result<T, Refusal> {
     }
 }
 
-fn integer(v: &Value, ty: &Type) -> Result<i64, Refusal> {
-    match v {
-        Value::Int(i) => Ok(*i),
-        Value::Bool(b) => Ok(i64::from(*b)),
-        Value::Decimal(d) => decimal_to_i64(*d).ok_or_else(|| {
-            if d.fract().is_zero() {
-                format!("out of range for {ty}")
-            } else {
-                format!("the decimal has a fraction, which {ty} would drop")
-            }
-        }),
-        Value::Float(f) => f64_to_i64(*f).ok_or_else(|| {
-            if f.fract() == 0.0 {
-                format!("out of range for {ty}")
-            } else {
-                format!("the float has a fraction, which {ty} would drop")
-            }
-        }),
-        Value::Text(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("the text is not an integer in the range of {ty}")),
-        _ => Err(refuse(v, ty)),
-    }
+/// `why` a value has no exact form, or the general refusal when its kind has none.
+fn reason(v: &Value, ty: &Type, why: Inexact) -> Refusal {
+    why.unwrap_or_else(|| refuse(v, ty))
+}
+
+fn integer(v: &Value, ty: &Type) -> Result<i128, Refusal> {
+    exact_integer(v).map_err(|why| reason(v, ty, why))
 }
 
 fn float(v: &Value, ty: &Type) -> Result<f64, Refusal> {
-    match v {
-        Value::Float(f) => Ok(*f),
-        Value::Int(i) => {
-            i64_to_f64(*i).ok_or_else(|| format!("a {ty} cannot hold this integer exactly"))
-        }
-        Value::Decimal(d) => {
-            decimal_to_f64(*d).ok_or_else(|| format!("a {ty} cannot hold this decimal exactly"))
-        }
-        Value::Text(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("the text is not a number for {ty}")),
-        _ => Err(refuse(v, ty)),
-    }
+    exact_float(v).map_err(|why| reason(v, ty, why))
 }
 
 fn decimal(v: &Value, ty: &Type) -> Result<Decimal, Refusal> {
-    match v {
-        Value::Decimal(d) => Ok(*d),
-        Value::Int(i) => Ok(Decimal::from(*i)),
-        Value::Float(f) => f64_to_decimal(*f).ok_or_else(|| {
-            format!("the float has no exact decimal form that a {ty} parameter can take (NaN, infinite, or beyond 28 digits)")
-        }),
-        Value::Text(s) => Decimal::from_str_exact(s.trim())
-            .or_else(|_| Decimal::from_scientific(s.trim()))
-            .map_err(|e| format!("the text is not a decimal: {e}")),
-        _ => Err(refuse(v, ty)),
-    }
+    exact_decimal(v).map_err(|why| reason(v, ty, why))
 }
 
 /// Text-like targets (text, varchar, char, name, enums, citext, …) take any value's text form.

@@ -10,7 +10,7 @@
 use chrono::{NaiveDateTime, NaiveTime};
 use rust_decimal::Decimal;
 
-use super::exact::{decimal_to_f64, f64_to_decimal, f64_to_i64, i64_to_f64};
+use super::exact::{Inexact, exact_decimal, exact_float, exact_integer};
 use super::numeric::f64_to_f32;
 use super::{EncodeError, FromValue, Value};
 
@@ -148,29 +148,13 @@ impl ColumnType {
                 ),
             )
         };
+        let reason = |v: &Value, why: Inexact| match why {
+            Some(why) => refuse(v, why),
+            None => no(v),
+        };
         match self {
             ColumnType::Integer { min, max } => {
-                let i: i128 = match &value {
-                    Value::Int(i) => i128::from(*i),
-                    Value::Bool(b) => i128::from(*b),
-                    Value::Decimal(d) if d.fract().is_zero() => i128::try_from(d.trunc())
-                        .map_err(|_| refuse(&value, "out of range".into()))?,
-                    Value::Float(f) if f.fract() == 0.0 => match f64_to_i64(*f) {
-                        Some(i) => i128::from(i),
-                        None => return Err(refuse(&value, "out of range".into())),
-                    },
-                    Value::Text(s) => s
-                        .trim()
-                        .parse::<i128>()
-                        .map_err(|_| refuse(&value, "the text is not an integer".into()))?,
-                    Value::Decimal(_) | Value::Float(_) => {
-                        return Err(refuse(
-                            &value,
-                            "the number has a fraction, which the column would drop".into(),
-                        ));
-                    }
-                    _ => return Err(no(&value)),
-                };
+                let i = exact_integer(&value).map_err(|why| reason(&value, why))?;
                 if i < min || i > max {
                     return Err(refuse(&value, format!("out of range {min}..={max}")));
                 }
@@ -180,15 +164,7 @@ impl ColumnType {
                 ))
             }
             ColumnType::Decimal { precision, scale } => {
-                let d = match &value {
-                    Value::Decimal(d) => *d,
-                    Value::Int(i) => Decimal::from(*i),
-                    Value::Float(f) => f64_to_decimal(*f).ok_or_else(|| {
-                        refuse(&value, "the float has no exact decimal form".into())
-                    })?,
-                    Value::Text(_) => Decimal::from_value(&value).map_err(|e| refuse(&value, e))?,
-                    _ => return Err(no(&value)),
-                };
+                let d = exact_decimal(&value).map_err(|why| reason(&value, why))?;
                 let normal = d.normalize();
                 if let Some(s) = scale
                     && normal.scale() > s
@@ -220,20 +196,7 @@ impl ColumnType {
                 Ok(Value::Decimal(d))
             }
             ColumnType::Float { single } => {
-                let f = match &value {
-                    Value::Float(f) => Some(*f),
-                    Value::Int(i) => i64_to_f64(*i),
-                    Value::Decimal(d) => decimal_to_f64(*d),
-                    Value::Text(s) => Some(
-                        s.trim()
-                            .parse::<f64>()
-                            .map_err(|_| refuse(&value, "the text is not a number".into()))?,
-                    ),
-                    _ => return Err(no(&value)),
-                };
-                let f = f.ok_or_else(|| {
-                    refuse(&value, "a float cannot hold this number exactly".into())
-                })?;
+                let f = exact_float(&value).map_err(|why| reason(&value, why))?;
                 if single && f64_to_f32(f).is_none() {
                     return Err(refuse(
                         &value,

@@ -9,6 +9,8 @@ use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+use super::{FromValue, Value};
+
 /// `f` as an integer, if it has no fractional part and fits.
 pub(crate) fn f64_to_i64(f: f64) -> Option<i64> {
     // -2^63 is exact in f64; 2^63 is the first float above i64::MAX.
@@ -56,6 +58,65 @@ pub(crate) fn decimal_from_text(s: &str) -> Option<Decimal> {
             .then(|| s.trim_end_matches('0').trim_end_matches('.'))?;
         Decimal::from_str_exact(trimmed).ok()
     })
+}
+
+/// Why a value has no exact form of the wanted kind: `None` when its kind has none at all (a
+/// date for an integer), else the reason (a fraction, a number a float cannot hold).
+pub(crate) type Inexact = Option<String>;
+
+/// A value as the integer it stands for exactly: integers, booleans, whole decimals and
+/// floats, and integer text. The caller checks the range of its target.
+pub(crate) fn exact_integer(v: &Value) -> Result<i128, Inexact> {
+    match v {
+        Value::Int(i) => Ok(i128::from(*i)),
+        Value::Bool(b) => Ok(i128::from(*b)),
+        Value::Decimal(d) if d.fract().is_zero() => {
+            i128::try_from(d.trunc()).map_err(|_| Some("out of range".into()))
+        }
+        Value::Float(f) if f.fract() == 0.0 => f64_to_i64(*f)
+            .map(i128::from)
+            .ok_or_else(|| Some("out of range".into())),
+        Value::Decimal(_) | Value::Float(_) => Err(Some(
+            "the number has a fraction, which the column would drop".into(),
+        )),
+        Value::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| Some("the text is not an integer".into())),
+        _ => Err(None),
+    }
+}
+
+/// A value as the float it stands for exactly: floats, integers and decimals a float holds
+/// exactly, and number text.
+pub(crate) fn exact_float(v: &Value) -> Result<f64, Inexact> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        Value::Int(i) => {
+            i64_to_f64(*i).ok_or_else(|| Some("a float cannot hold this integer exactly".into()))
+        }
+        Value::Decimal(d) => decimal_to_f64(*d)
+            .ok_or_else(|| Some("a float cannot hold this decimal exactly".into())),
+        Value::Text(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| Some("the text is not a number".into())),
+        _ => Err(None),
+    }
+}
+
+/// A value as the decimal it stands for exactly: decimals, integers, floats (their shortest
+/// decimal form), and decimal text.
+pub(crate) fn exact_decimal(v: &Value) -> Result<Decimal, Inexact> {
+    match v {
+        Value::Decimal(d) => Ok(*d),
+        Value::Int(i) => Ok(Decimal::from(*i)),
+        Value::Float(f) => f64_to_decimal(*f).ok_or_else(|| {
+            Some("the float has no exact decimal form (NaN, infinite, or beyond 28 digits)".into())
+        }),
+        Value::Text(_) => Decimal::from_value(v).map_err(Some),
+        _ => Err(None),
+    }
 }
 
 /// `d` as an integer, if it is integral and fits.
