@@ -299,6 +299,21 @@ impl Error {
         }
     }
 
+    /// [`Error::Encode`] for a value the server refused for its column (which the driver may
+    /// name), with the server's message.
+    #[cfg(any(feature = "postgres", feature = "mysql"))]
+    pub(crate) fn refused_by_server(column: Option<&str>, detail: String) -> Error {
+        Error::Encode {
+            parameter: None,
+            value: String::new(),
+            target: column.map_or_else(
+                || "the column's type".to_string(),
+                |c| format!("column '{c}'"),
+            ),
+            detail,
+        }
+    }
+
     /// Names `table` in an [`Error::UnknownColumn`] the database raised without saying which
     /// table; every other error is returned unchanged.
     pub(crate) fn in_table(self, table: &str) -> Error {

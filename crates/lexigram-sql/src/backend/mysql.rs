@@ -448,15 +448,9 @@ pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
         1969 | 3024 | 1317 | 1028 => Error::Timeout { timeout },
         // Strict mode refused a value for its column: out of range, truncated, not a number,
         // too long, not a date, unsigned overflow.
-        1264 | 1265 | 1366 | 1406 | 1292 | 1690 => Error::Encode {
-            parameter: None,
-            value: String::new(),
-            target: refused_column(&message).map_or_else(
-                || "the column's type".to_string(),
-                |c| format!("column '{c}'"),
-            ),
-            detail: message,
-        },
+        1264 | 1265 | 1366 | 1406 | 1292 | 1690 => {
+            Error::refused_by_server(refused_column(&message).as_deref(), message)
+        }
         c => Error::Driver {
             backend: "mysql",
             code: Some(c.to_string()),

@@ -446,15 +446,9 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
         "57014" => Error::Timeout { timeout },
         // Data exceptions: the server refused a value for its column (overflow, too long,
         // not a number, not a date).
-        "22003" | "22001" | "22P02" | "22007" | "22008" | "22021" => Error::Encode {
-            parameter: None,
-            value: String::new(),
-            target: db.column().map_or_else(
-                || "the column's type".to_string(),
-                |c| format!("column '{c}'"),
-            ),
-            detail: message,
-        },
+        "22003" | "22001" | "22P02" | "22007" | "22008" | "22021" => {
+            Error::refused_by_server(db.column(), message)
+        }
         c if c.starts_with("08") || c == "57P01" || c == "57P02" || c == "57P03" => {
             Error::ConnectionLost { detail: message }
         }
