@@ -185,7 +185,19 @@ pub enum Error {
     },
 
     /// Any other error the driver reported, with its native code.
-    #[error("DatabaseError: {backend} error{}: {message}", code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
+    ///
+    /// When the server raised it, the server's own error is kept as [`source()`]
+    /// (`tokio_postgres::error::DbError`, `mysql_async::ServerError` or `rusqlite::Error`), so
+    /// its fields (detail, hint, position, …) stay reachable by downcasting, and this error's
+    /// message does not repeat the server's: an error reporter (`{err:#}` with anyhow, say)
+    /// prints each once. Without a source, the message is part of this error's text.
+    ///
+    /// [`source()`]: std::error::Error::source
+    #[error(
+        "DatabaseError: {backend} error{}{}",
+        code.as_ref().map(|c| format!(" {c}")).unwrap_or_default(),
+        if source.is_some() { String::new() } else { format!(": {message}") }
+    )]
     Driver {
         /// `sqlite`, `postgresql` or `mysql`.
         backend: &'static str,
@@ -193,6 +205,9 @@ pub enum Error {
         code: Option<String>,
         /// The driver's message.
         message: String,
+        /// The server's error, when the server raised it.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
 
     /// A table or column name given at runtime is not a plain SQL identifier.

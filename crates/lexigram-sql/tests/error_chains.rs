@@ -5,6 +5,8 @@
 
 use std::error::Error as StdError;
 
+mod common;
+
 use lexigram::{AppConfig, AppError, Application, Container};
 use lexigram_sql::{
     ConfigErrorKind, Database, DatabaseConfig, DatabaseModule, Error, MigrationError,
@@ -127,4 +129,64 @@ async fn every_wrapper_prints_its_cause_once() {
             "disk on fire".to_string()
         ]
     );
+}
+
+/// A server's own error (one this crate does not classify, a syntax error here) is kept as the
+/// `source()` of `Error::Driver`, downcastable to the driver's type, and its message is printed
+/// once: by the source, not again by the wrapper.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn driver_errors_keep_the_server_error_as_source() {
+    for target in common::all().await {
+        let db = target.connect().await;
+        let err = db.execute("SELEC 1", &[]).await.unwrap_err();
+        let Error::Driver { code, message, .. } = &err else {
+            panic!("{}: not a driver error: {err:?}", target.name());
+        };
+        let code = code.clone().expect("a server error has a native code");
+        let source = err.source().expect("the server's error is the source");
+        let native_code = match target.kind {
+            #[cfg(feature = "sqlite")]
+            lexigram_sql::config::BackendKind::Sqlite => {
+                let e = source
+                    .downcast_ref::<rusqlite::Error>()
+                    .expect("rusqlite::Error");
+                e.sqlite_error().map(|f| f.extended_code.to_string())
+            }
+            #[cfg(feature = "postgres")]
+            lexigram_sql::config::BackendKind::Postgres => {
+                let e = source
+                    .downcast_ref::<tokio_postgres::error::DbError>()
+                    .expect("DbError");
+                Some(e.code().code().to_string())
+            }
+            #[cfg(feature = "mysql")]
+            lexigram_sql::config::BackendKind::MySql => {
+                let e = source
+                    .downcast_ref::<mysql_async::ServerError>()
+                    .expect("ServerError");
+                Some(e.code.to_string())
+            }
+            #[allow(unreachable_patterns)]
+            _ => None,
+        };
+        assert_eq!(
+            native_code.as_deref(),
+            Some(code.as_str()),
+            "{}",
+            target.name()
+        );
+        assert!(
+            source.to_string().contains(message.as_str()),
+            "{}: the source carries the server's message: {source}",
+            target.name()
+        );
+        assert!(
+            !err.to_string().contains(message.as_str()),
+            "{}: the wrapper repeats the server's message: {err}",
+            target.name()
+        );
+        assert!(err.to_string().contains(&code), "{err}");
+        assert_eq!(err.code(), "LEX_ERR_SQL_018");
+        assert_each_message_once(&err);
+    }
 }

@@ -410,6 +410,7 @@ pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
             backend: "mysql",
             code: None,
             message: e.to_string(),
+            source: None,
         };
     };
     let message = s.message.clone();
@@ -455,6 +456,7 @@ pub(crate) fn classify(e: &mysql_async::Error, timeout: Duration) -> Error {
             backend: "mysql",
             code: Some(c.to_string()),
             message,
+            source: Some(Box::new(s.clone())),
         },
     }
 }

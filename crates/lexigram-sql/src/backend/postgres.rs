@@ -414,6 +414,7 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             backend: "postgresql",
             code: None,
             message: e.to_string(),
+            source: None,
         };
     };
     let message = db.message().to_string();
@@ -456,6 +457,7 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             backend: "postgresql",
             code: Some(c.to_string()),
             message,
+            source: Some(Box::new(db.clone())),
         },
     }
 }

@@ -600,6 +600,7 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
                 backend: "sqlite",
                 code: None,
                 message: e.to_string(),
+                source: None,
             };
         }
     };
@@ -628,6 +629,10 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
             _ => unknown_column(&message).unwrap_or_else(|| Error::Driver {
                 backend: "sqlite",
                 code: Some(code.extended_code.to_string()),
+                source: Some(Box::new(rusqlite::Error::SqliteFailure(
+                    *code,
+                    Some(message.clone()),
+                ))),
                 message,
             }),
         },
