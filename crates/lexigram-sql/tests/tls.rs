@@ -349,3 +349,72 @@ async fn a_server_without_tls_and_a_broken_handshake_are_told_apart() {
     assert!(err.to_string().contains("TLS handshake failed"), "{err}");
     assert!(!err.to_string().contains(PASSWORD), "{err}");
 }
+
+/// A TCP proxy on 127.0.0.1 in front of the real PostgreSQL server at `upstream`: it answers
+/// every `SSLRequest` with 'S' and then breaks the handshake, and forwards every other
+/// connection (a plain startup) to the server untouched. Returns its port.
+#[cfg(feature = "postgres")]
+async fn tls_breaking_proxy(upstream: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let mut first = [0u8; 8];
+                if client.read_exact(&mut first).await.is_err() {
+                    return;
+                }
+                if first == SSL_REQUEST {
+                    let _ = client.write_all(b"S\x15\x03\x03\x00\x02\x02\x28").await;
+                    return;
+                }
+                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                if server.write_all(&first).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `sslmode=prefer` means what it means in libpq: when the server offers TLS but the
+/// handshake fails, connect again without TLS; `require` fails with the typed error instead.
+#[cfg(feature = "postgres")]
+#[tokio::test]
+async fn prefer_falls_back_to_plain_text_when_the_handshake_fails() {
+    let Some(s) = server("LEX_TEST_POSTGRES_URL", true) else {
+        return;
+    };
+    let upstream = s
+        .url
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    let port = tls_breaking_proxy(upstream.clone()).await;
+    let through = Server {
+        url: s.url.replace(&upstream, &format!("127.0.0.1:{port}")),
+        ca: s.ca.clone(),
+        wrong_ca: s.wrong_ca.clone(),
+        postgres: true,
+    };
+    assert!(
+        !connects_encrypted(&through, &through.url(false, "prefer", None)).await,
+        "prefer connected through the TLS-breaking proxy, but the session is encrypted"
+    );
+    fails_with(
+        &through,
+        &through.url(false, "require", None),
+        TlsFailure::Handshake,
+        &["TLS handshake failed"],
+    )
+    .await;
+    // Straight to the server, prefer still encrypts.
+    assert!(connects_encrypted(&s, &s.url(false, "prefer", None)).await);
+}

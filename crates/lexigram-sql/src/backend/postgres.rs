@@ -31,6 +31,9 @@ pub(crate) struct Manager {
     statement_timeout: Duration,
     /// The rustls connector; `None` with `sslmode=disable`.
     tls: Option<tokio_postgres_rustls::MakeRustlsConnect>,
+    /// `sslmode=prefer`: the same settings without TLS, tried when the server offered TLS but
+    /// the handshake failed (libpq's meaning of `prefer`).
+    plain_fallback: Option<tokio_postgres::Config>,
 }
 
 impl Manager {
@@ -85,11 +88,18 @@ impl Manager {
             ));
             config.options(options);
         }
+        let plain_fallback =
+            (tls.is_some() && config.get_ssl_mode() == SslMode::Prefer).then(|| {
+                let mut plain = config.clone();
+                plain.ssl_mode(SslMode::Disable);
+                plain
+            });
         Ok(Manager {
             config,
             target,
             statement_timeout,
             tls,
+            plain_fallback,
         })
     }
 }
@@ -118,7 +128,16 @@ impl bb8::ManageConnection for Manager {
 
     async fn connect(&self) -> Result<PgConn> {
         let client = match &self.tls {
-            Some(tls) => open(&self.config, tls.clone(), &self.target).await?,
+            Some(tls) => match open(&self.config, tls.clone(), &self.target).await {
+                Err(Error::Connect(e))
+                    if matches!(e.kind, ConnectErrorKind::Tls(_))
+                        && let Some(plain) = &self.plain_fallback =>
+                {
+                    tracing::debug!(target = %self.target, error = %e, "sslmode=prefer: TLS failed, connecting without it");
+                    open(plain, NoTls, &self.target).await?
+                }
+                other => other?,
+            },
             None => open(&self.config, NoTls, &self.target).await?,
         };
         Ok(PgConn {
