@@ -418,3 +418,85 @@ async fn prefer_falls_back_to_plain_text_when_the_handshake_fails() {
     // Straight to the server, prefer still encrypts.
     assert!(connects_encrypted(&s, &s.url(false, "prefer", None)).await);
 }
+
+/// A TCP proxy on 127.0.0.1 in front of the real MariaDB server at `upstream`: it passes the
+/// server's greeting through, breaks the connection when the client's first packet is an
+/// SSL request (32 bytes), and forwards everything else untouched. Returns its port.
+#[cfg(feature = "mysql")]
+async fn mysql_tls_breaking_proxy(upstream: String) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await else {
+                    return;
+                };
+                // The greeting: a 4-byte header (3-byte length, sequence) and its payload.
+                let mut header = [0u8; 4];
+                if server.read_exact(&mut header).await.is_err() {
+                    return;
+                }
+                let len = u32::from_le_bytes([header[0], header[1], header[2], 0]) as usize;
+                let mut greeting = vec![0u8; len];
+                if server.read_exact(&mut greeting).await.is_err()
+                    || client.write_all(&header).await.is_err()
+                    || client.write_all(&greeting).await.is_err()
+                {
+                    return;
+                }
+                let mut first = [0u8; 4];
+                if client.read_exact(&mut first).await.is_err() {
+                    return;
+                }
+                if u32::from_le_bytes([first[0], first[1], first[2], 0]) == 32 {
+                    let mut request = [0u8; 32];
+                    let _ = client.read_exact(&mut request).await;
+                    let _ = client.write_all(b"\x15\x03\x03\x00\x02\x02\x28").await;
+                    return;
+                }
+                if server.write_all(&first).await.is_ok() {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    port
+}
+
+/// `ssl-mode=PREFERRED` falls back to plain text when the handshake fails, as MySQL's client
+/// does; `REQUIRED` fails with the typed error instead.
+#[cfg(feature = "mysql")]
+#[tokio::test]
+async fn mysql_preferred_falls_back_to_plain_text_when_the_handshake_fails() {
+    let Some(s) = server("LEX_TEST_MYSQL_URL", false) else {
+        return;
+    };
+    let upstream = s
+        .url
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    let port = mysql_tls_breaking_proxy(upstream.clone()).await;
+    let through = Server {
+        url: s.url.replace(&upstream, &format!("127.0.0.1:{port}")),
+        ca: s.ca.clone(),
+        wrong_ca: s.wrong_ca.clone(),
+        postgres: false,
+    };
+    assert!(
+        !connects_encrypted(&through, &through.url(false, "prefer", None)).await,
+        "PREFERRED connected through the TLS-breaking proxy, but the session is encrypted"
+    );
+    fails_with(
+        &through,
+        &through.url(false, "require", None),
+        TlsFailure::Handshake,
+        &["TLS handshake failed"],
+    )
+    .await;
+    assert!(connects_encrypted(&s, &s.url(false, "prefer", None)).await);
+}

@@ -194,7 +194,7 @@ fn dns_name(presented: &[String]) -> Option<String> {
 
 impl Manager {
     /// Opens one connection in the TLS mode: `PREFERRED` falls back to plain text when the
-    /// server offers no TLS; `VERIFY_CA` on a host the certificate does not name verifies the
+    /// server offers no TLS or the handshake fails (MySQL's meaning of the mode); `VERIFY_CA` on a host the certificate does not name verifies the
     /// chain and a name the certificate gives (mysql_async's own skip of the name check does
     /// not recognise the errors of current rustls).
     async fn open(&self) -> Result<Conn> {
@@ -206,9 +206,16 @@ impl Manager {
             Ok(conn) => return Ok(conn),
             Err(e) => e,
         };
-        if let (Some(plain), mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)) =
-            (&self.plain, &err)
+        if let Some(plain) = &self.plain
+            && (matches!(
+                err,
+                mysql_async::Error::Driver(DriverError::NoClientSslFlagFromServer)
+            ) || matches!(
+                connect_error(&err, &self.target),
+                Error::Connect(ref c) if matches!(c.kind, ConnectErrorKind::Tls(_))
+            ))
         {
+            tracing::debug!(target = %self.target, error = %err, "ssl-mode=PREFERRED: no TLS session, connecting without it");
             return Conn::new(plain.clone())
                 .await
                 .map_err(|e| connect_error(&e, &self.target));
