@@ -12,7 +12,9 @@
 #                     servers also accept TLS, with a certificate for the name
 #                     `localhost` only (not 127.0.0.1) signed by a throwaway CA
 #                     made with openssl in DIR/tls (ca.pem; wrong-ca.pem is a
-#                     second CA that signed nothing); plain connections work too
+#                     second CA that signed nothing); plain connections work too.
+#                     The user `lexigram_cert` logs in only with the client
+#                     certificate tls/client.pem (key tls/client.key), over TLS
 #   start-pg DIR      start PostgreSQL again (same port, same data); returns
 #                     once it accepts connections
 #   stop-pg DIR       stop PostgreSQL; returns once it is down
@@ -20,8 +22,9 @@
 #   stop-mysql DIR
 #   start-all DIR / stop-all DIR
 #   env DIR           print `export LEX_TEST_...=...` lines for these servers
-#                     (URLs, start/stop commands, LEX_TEST_TLS_CA and
-#                     LEX_TEST_TLS_WRONG_CA)
+#                     (URLs, start/stop commands, LEX_TEST_TLS_CA,
+#                     LEX_TEST_TLS_WRONG_CA and LEX_TEST_TLS_CLIENT_USER / _CERT
+#                     / _KEY)
 #
 # scripts/test.sh drives all this; tests get the start/stop commands through
 # LEX_TEST_POSTGRES_START / _STOP and LEX_TEST_MYSQL_START / _STOP.
@@ -31,6 +34,7 @@ set -euo pipefail
 
 readonly DB_USER=lexigram
 readonly DB_PASS=lexigram_test_pw
+readonly CERT_USER=lexigram_cert
 readonly DB_NAME=lexigram_test
 TIMEOUT="${LEX_TEST_SERVER_TIMEOUT:-60}"
 # runuser, useradd and the servers live in sbin, which a user's PATH may lack
@@ -234,6 +238,28 @@ EOF
         show_log "$TLS_DIR/openssl.log"
         die "openssl could not make the server certificate"
     fi
+    # a client certificate for the user CERT_USER, which both servers admit only
+    # with it (tests/tls.rs: client certificates)
+    cat >"$TLS_DIR/client.cnf" <<EOF
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = $CERT_USER
+[client]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = clientAuth
+EOF
+    if ! openssl req -new -config "$TLS_DIR/client.cnf" -newkey rsa:2048 -nodes -sha256 \
+        -keyout "$TLS_DIR/client.key" -out "$TLS_DIR/client.csr" >>"$TLS_DIR/openssl.log" 2>&1 ||
+        ! openssl x509 -req -in "$TLS_DIR/client.csr" -CA "$TLS_DIR/ca.pem" \
+            -CAkey "$TLS_DIR/ca.key" -CAcreateserial -sha256 -days 3650 \
+            -extfile "$TLS_DIR/client.cnf" -extensions client \
+            -out "$TLS_DIR/client.pem" >>"$TLS_DIR/openssl.log" 2>&1; then
+        show_log "$TLS_DIR/openssl.log"
+        die "openssl could not make the client certificate"
+    fi
     chmod 755 "$TLS_DIR"
     chmod 644 "$TLS_DIR"/*.pem
     chmod 600 "$TLS_DIR"/*.key
@@ -372,7 +398,13 @@ deadlock_timeout = 20ms
 ssl = on
 ssl_cert_file = '$PG_HOME/server.crt'
 ssl_key_file = '$PG_HOME/server.key'
+ssl_ca_file = '$PG_HOME/ca.pem'
 EOF
+    # CERT_USER logs in with a client certificate signed by the test CA, and only so.
+    local hba
+    hba=$(cat "$PG_DATA/pg_hba.conf")
+    printf 'hostssl all %s 127.0.0.1/32 cert\nhost all %s 0.0.0.0/0 reject\n%s\n' \
+        "$CERT_USER" "$CERT_USER" "$hba" >"$PG_DATA/pg_hba.conf"
 
     local attempt
     for attempt in 1 2 3; do
@@ -391,6 +423,10 @@ EOF
     if ! as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_HOME" -p "$PG_PORT" \
         -U "$DB_USER" -d postgres -c "CREATE DATABASE $DB_NAME" >&2; then
         die "could not create database $DB_NAME on PostgreSQL"
+    fi
+    if ! as_pg "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_HOME" -p "$PG_PORT" \
+        -U "$DB_USER" -d "$DB_NAME" -c "CREATE ROLE $CERT_USER LOGIN" >&2; then
+        die "could not create role $CERT_USER on PostgreSQL"
     fi
 }
 
@@ -527,6 +563,8 @@ CREATE USER '$DB_USER'@'$host' IDENTIFIED BY '$DB_PASS';
 GRANT ALL PRIVILEGES ON *.* TO '$DB_USER'@'$host' WITH GRANT OPTION;"
     done
     sql+="
+CREATE USER '$CERT_USER'@'%' REQUIRE SUBJECT '/CN=$CERT_USER';
+GRANT SELECT ON *.* TO '$CERT_USER'@'%';
 CREATE DATABASE $DB_NAME CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 FLUSH PRIVILEGES;"
     printf '%s\n' "$sql" | "${root_client[@]}" || die "could not create MariaDB user/database"
@@ -579,6 +617,9 @@ cmd_env() {
     printf 'export LEX_TEST_MYSQL_URL=%q\n' "$my_url"
     printf 'export LEX_TEST_TLS_CA=%q\n' "$TLS_DIR/ca.pem"
     printf 'export LEX_TEST_TLS_WRONG_CA=%q\n' "$TLS_DIR/wrong-ca.pem"
+    printf 'export LEX_TEST_TLS_CLIENT_USER=%q\n' "$CERT_USER"
+    printf 'export LEX_TEST_TLS_CLIENT_CERT=%q\n' "$TLS_DIR/client.pem"
+    printf 'export LEX_TEST_TLS_CLIENT_KEY=%q\n' "$TLS_DIR/client.key"
     for c in POSTGRES_STOP:stop-pg POSTGRES_START:start-pg MYSQL_STOP:stop-mysql MYSQL_START:start-mysql; do
         printf 'export LEX_TEST_%s=%q\n' "${c%%:*}" "$(printf '%q %q %q' "$SELF" "${c#*:}" "$DIR")"
     done

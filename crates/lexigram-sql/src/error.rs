@@ -540,7 +540,9 @@ impl ConnectError {
             ConnectErrorKind::Unreachable => {
                 "check that the server is running and reachable at that address, and the URL in `sql.backend.url` / LEX_SQL__BACKEND__URL"
             }
-            ConnectErrorKind::Authentication => "check the user name and password in the URL",
+            ConnectErrorKind::Authentication => {
+                "check the user name and password in the URL, and the client certificate (sslcert/sslkey, ssl-cert/ssl-key, backend.tls.cert/key) if the server requires one"
+            }
             ConnectErrorKind::DatabaseMissing => {
                 "create the database on the server or fix the database name in the URL"
             }

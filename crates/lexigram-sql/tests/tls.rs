@@ -500,3 +500,69 @@ async fn mysql_preferred_falls_back_to_plain_text_when_the_handshake_fails() {
     .await;
     assert!(connects_encrypted(&s, &s.url(false, "prefer", None)).await);
 }
+
+/// A user that the server admits only with a client certificate signed by the test CA
+/// (`scripts/db-servers.sh` makes `lexigram_cert` so) logs in with `sslcert`/`sslkey`
+/// (`ssl-cert`/`ssl-key`), and without them is refused with a typed connect error.
+#[tokio::test]
+async fn a_client_certificate_logs_in_a_user_that_requires_one() {
+    let (Some(user), Some(cert), Some(key)) = (
+        var("LEX_TEST_TLS_CLIENT_USER"),
+        var("LEX_TEST_TLS_CLIENT_CERT"),
+        var("LEX_TEST_TLS_CLIENT_KEY"),
+    ) else {
+        assert!(
+            var("LEX_TEST_REQUIRE_SERVERS").as_deref() != Some("1"),
+            "LEX_TEST_TLS_CLIENT_* are not set but LEX_TEST_REQUIRE_SERVERS=1: run the tests through scripts/test.sh"
+        );
+        return;
+    };
+    for s in servers() {
+        // `lexigram:password@` becomes the certificate user, with no password.
+        let base = s.url(true, "verify-full", Some(&s.ca)).replacen(
+            &format!("lexigram:{PASSWORD}@"),
+            &format!("{user}@"),
+            1,
+        );
+        let (cert_key, key_key) = if s.postgres {
+            ("sslcert", "sslkey")
+        } else {
+            ("ssl-cert", "ssl-key")
+        };
+        let with_cert = format!("{base}&{cert_key}={cert}&{key_key}={key}");
+        let db = Database::connect_url(&with_cert)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {with_cert}: {e}", s.name()));
+        let who: String = db
+            .fetch_one(
+                if s.postgres {
+                    "SELECT current_user AS who"
+                } else {
+                    "SELECT CURRENT_USER() AS who"
+                },
+                &[],
+            )
+            .await
+            .unwrap()
+            .get("who")
+            .unwrap();
+        assert!(who.starts_with(&user), "{}: logged in as {who}", s.name());
+        assert!(encrypted(&db, &s).await, "{}", s.name());
+        db.close().await;
+
+        let err = match Database::connect_url(&base).await {
+            Ok(_) => panic!(
+                "{}: {base} connected without a client certificate",
+                s.name()
+            ),
+            Err(e) => e,
+        };
+        eprintln!("{}: without a client certificate: {err}", s.name());
+        assert!(
+            matches!(&err, Error::Connect(c) if c.kind == ConnectErrorKind::Authentication),
+            "{}: {err:?}",
+            s.name()
+        );
+        assert!(err.to_string().contains("sslcert/sslkey"), "{err}");
+    }
+}

@@ -72,7 +72,7 @@ impl Manager {
         if tls.mode != TlsMode::Disable {
             super::tls::check_files(&tls)?;
         }
-        let ssl = ssl_opts(&tls);
+        let ssl = ssl_opts(&tls)?;
         if ssl.is_some() {
             super::tls::install_default_provider();
         }
@@ -147,10 +147,10 @@ impl bb8::ManageConnection for Manager {
 }
 
 /// mysql_async's options for a TLS mode; `None` for plain text.
-fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
+fn ssl_opts(tls: &Tls) -> Result<Option<SslOpts>> {
     let mut ssl = SslOpts::default();
     match tls.mode {
-        TlsMode::Disable => return None,
+        TlsMode::Disable => return Ok(None),
         // libpq's meaning: encrypt, check nothing.
         TlsMode::Prefer | TlsMode::Require => {
             ssl = ssl
@@ -168,10 +168,10 @@ fn ssl_opts(tls: &Tls) -> Option<SslOpts> {
     if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
         ssl = ssl.with_client_identity(Some(ClientIdentity::new(
             cert.clone().into(),
-            key.clone().into(),
+            super::tls::mysql_client_key(key)?.into(),
         )));
     }
-    Some(ssl)
+    Ok(Some(ssl))
 }
 
 /// `opts` verifying the server's certificate against `name` instead of the host's name.

@@ -60,6 +60,38 @@ pub(crate) fn check_files(tls: &Tls) -> Result<(), Error> {
     Ok(())
 }
 
+/// The client key at `path` as mysql_async needs it: PKCS#1 DER. A PKCS#1 PEM passes as it is,
+/// the RSA key inside a PKCS#8 PEM (openssl's default output) is unwrapped, and any other key
+/// (EC, Ed25519) is a configuration error: mysql_async's rustls support reads RSA keys only.
+#[cfg(feature = "mysql")]
+pub(crate) fn mysql_client_key(path: &Path) -> Result<Vec<u8>, Error> {
+    use rustls::pki_types::PrivateKeyDer;
+    use rustls::pki_types::pem::PemObject;
+    /// rsaEncryption, 1.2.840.113549.1.1.1.
+    const RSA: pkcs8::ObjectIdentifier =
+        pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
+    let not_rsa = || {
+        unreadable(
+            "client key",
+            path,
+            "MySQL connections accept RSA client keys only (mysql_async); make an RSA key, e.g. `openssl genrsa`",
+        )
+    };
+    match PrivateKeyDer::from_pem_file(path).map_err(|e| unreadable("client key", path, e))? {
+        PrivateKeyDer::Pkcs1(key) => Ok(key.secret_pkcs1_der().to_vec()),
+        PrivateKeyDer::Pkcs8(key) => {
+            let info = pkcs8::PrivateKeyInfo::try_from(key.secret_pkcs8_der())
+                .map_err(|e| unreadable("client key", path, e))?;
+            if info.algorithm.oid == RSA {
+                Ok(info.private_key.to_vec())
+            } else {
+                Err(not_rsa())
+            }
+        }
+        _ => Err(not_rsa()),
+    }
+}
+
 /// The first TLS failure found in an error's chain, with a description for the message.
 ///
 /// rustls reports through `std::io::Error`s whose inner error is the `rustls::Error`; an
