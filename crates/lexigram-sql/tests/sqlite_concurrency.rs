@@ -91,15 +91,15 @@ async fn a_second_writer_gives_up_after_pool_timeout() {
 
 /// 8 tasks loop on select-by-key on a 2-worker runtime for 2 s while a 1 ms timer probes
 /// the lateness of the runtime. Without yielding, 6 of the 8 tasks never ran and the timer
-/// woke 2–3 s late. The target is 10 ms; asserted are p99 < 50 ms and max < 250 ms,
-/// bounds that hold on a 2-core machine loaded by parallel builds, where the operating
-/// system, not the runtime, adds tens of milliseconds now and then.
+/// woke 2–3 s late. Asserted: the timer wakes within 10 ms at p99 (the target), and
+/// within 100 ms always, a bound that holds on a 2-core machine loaded by parallel builds,
+/// where the operating system, not the runtime, adds tens of milliseconds now and then.
 #[test]
 fn busy_statement_loops_leave_the_runtime_fair() {
     const TASKS: usize = 8;
     const RUN: Duration = Duration::from_secs(2);
-    const P99_BOUND: Duration = Duration::from_millis(50);
-    const MAX_BOUND: Duration = Duration::from_millis(250);
+    const P99_BOUND: Duration = Duration::from_millis(10);
+    const MAX_BOUND: Duration = Duration::from_millis(100);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
