@@ -17,6 +17,8 @@
 #                       shell commands (for `sh -c`) that stop / restart one
 #                       server and return once it is down / ready again
 #   LEX_TEST_REQUIRE_SERVERS=1
+#   LEX_TEST_REPORT     a file the reliability tests append their figures to;
+#                       printed as one table when the tests end
 #
 # runs `cargo test --workspace --all-features "$@"` (then, with no arguments,
 # the server fault tests alone with LEX_TEST_FAULTS=1) and always stops the
@@ -82,6 +84,8 @@ trap 'exit 129' HUP
 eval "$("$DBS" env "$WORK")"
 export LEX_TEST_REQUIRE_SERVERS=1
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# The reliability group's figures (tests/common: report), printed as one table at the end.
+export LEX_TEST_REPORT="$WORK/reliability.txt"
 
 if ((servers_only)); then
     "$DBS" env "$WORK"
@@ -110,4 +114,8 @@ else
     fi
 fi
 set -e
+if [[ -s $LEX_TEST_REPORT ]]; then
+    say "reliability figures (storm, outage, restart under writes, first use, runtime fairness):"
+    sort "$LEX_TEST_REPORT" >&2
+fi
 exit "$rc"

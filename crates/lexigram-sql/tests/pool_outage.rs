@@ -10,6 +10,8 @@
 #![cfg(feature = "postgres")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
 
+mod common;
+
 use std::time::{Duration, Instant};
 
 use lexigram_sql::{ConnectErrorKind, Database, DatabaseConfig, Error};
@@ -62,7 +64,10 @@ async fn a_refused_connection_fails_every_call_at_once_with_connect() {
     let db = lazy_pool("127.0.0.1:1", Duration::from_secs(5)).await;
     let results = ten_calls(&db).await;
     let slowest = results.iter().map(|(_, took)| *took).max().unwrap();
-    eprintln!("refused: 10 calls on a pool of 2 failed, slowest after {slowest:?}");
+    common::report(
+        "outage: refused",
+        &format!("10 calls on a pool of 2 failed with Connect, slowest after {slowest:?}"),
+    );
     for (err, _) in &results {
         assert_unreachable(err, "127.0.0.1:1");
     }
@@ -85,8 +90,11 @@ async fn a_silent_server_fails_every_call_within_the_connect_timeout() {
     let results = ten_calls(&db).await;
     let fastest = results.iter().map(|(_, took)| *took).min().unwrap();
     let slowest = results.iter().map(|(_, took)| *took).max().unwrap();
-    eprintln!(
-        "silent server, connect_timeout 1s: 10 calls on a pool of 2 failed after {fastest:?} … {slowest:?}"
+    common::report(
+        "outage: silent server",
+        &format!(
+            "connect_timeout 1s: 10 calls on a pool of 2 failed with Connect after {fastest:?} … {slowest:?}"
+        ),
     );
     for (err, _) in &results {
         assert_unreachable(err, &address);

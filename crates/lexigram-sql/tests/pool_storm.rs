@@ -118,16 +118,18 @@ async fn run(kind: BackendKind) {
     let database = Database::from_config(&config).await.unwrap();
     let f = storm(database.clone(), sleep_sql).await;
     database.close().await;
-    eprintln!(
-        "storm {}: {TASKS} tasks, pool {POOL}, {:?}: {} units, p50 {:?}, p99 {:?}, max {:?}, PoolExhausted {}, other errors {}",
-        kind.name(),
-        storm_duration(),
-        f.done,
-        f.p50,
-        f.p99,
-        f.max,
-        f.exhausted,
-        f.other_errors.len()
+    common::report(
+        &format!("storm {}", kind.name()),
+        &format!(
+            "{TASKS} tasks, pool {POOL}, {:?}: {} units, p50 {:?}, p99 {:?}, max {:?}, PoolExhausted {}, other errors {}",
+            storm_duration(),
+            f.done,
+            f.p50,
+            f.p99,
+            f.max,
+            f.exhausted,
+            f.other_errors.len()
+        ),
     );
     assert!(
         f.other_errors.is_empty(),

@@ -6,6 +6,13 @@
 //! `pool.connect_timeout` (+10 %), never with `PoolExhausted`, and the pool serves again
 //! within 1 s of the server accepting connections again.
 //!
+//! A restart under write load, on both servers: 8 writers insert rows with unique ids in
+//! autocommit while the server is stopped (a fast shutdown) for 2 s and started again. Every
+//! write that was acknowledged is in the table afterwards (0 lost); every failure is a typed
+//! `Connect` or `ConnectionLost`; writes succeed again soon after the restart. A write whose
+//! acknowledgement was lost with the connection may or may not have committed: such rows are
+//! counted ("in doubt"), not treated as lost.
+//!
 //! Stopping the shared server would break tests running beside it, so this runs only with
 //! `LEX_TEST_FAULTS=1` (scripts/test.sh runs fault tests in a separate, serial pass) and needs
 //! `LEX_TEST_POSTGRES_URL`, `LEX_TEST_POSTGRES_STOP` and `LEX_TEST_POSTGRES_START`.
@@ -13,6 +20,9 @@
 
 mod common;
 
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use lexigram::{AppConfig, Application, ComponentStatus};
@@ -182,9 +192,11 @@ async fn outage(db: Option<common::TestDb>, stop: &'static str, start: &'static 
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let recovered = back.elapsed();
-    eprintln!(
-        "outage {}: {calls} calls while down ({lost} ConnectionLost), slowest failure {slowest:?}; first success {recovered:?} after the server was back",
-        t.name()
+    common::report(
+        &format!("outage: stopped {}", t.name()),
+        &format!(
+            "3 s down: {calls} calls failed ({lost} ConnectionLost, the rest Connect), slowest failure {slowest:?}; first success {recovered:?} after the server was back"
+        ),
     );
     assert!(lost <= 1, "{}: {lost} ConnectionLost", t.name());
     db.close().await;
@@ -211,6 +223,183 @@ async fn mysql_outage_fails_fast_with_connect_and_recovers_within_a_second() {
         return;
     }
     outage(
+        common::mysql().await,
+        "LEX_TEST_MYSQL_STOP",
+        "LEX_TEST_MYSQL_START",
+    )
+    .await;
+}
+
+/// What the writers of [`restart_under_writes`] saw.
+#[derive(Default)]
+struct Writes {
+    acked: Vec<i64>,
+    failed: Vec<i64>,
+    unexpected: Vec<String>,
+    first_ack_after_restart: Option<Instant>,
+}
+
+/// Runs a server control command off the runtime's worker threads.
+async fn control_blocking(var: &'static str) {
+    tokio::task::spawn_blocking(move || assert!(common::control(var), "{var} is not set"))
+        .await
+        .unwrap();
+}
+
+/// See the module docs.
+async fn restart_under_writes(db: Option<common::TestDb>, stop: &'static str, start: &'static str) {
+    const WRITERS: usize = 8;
+    let Some(t) = db else {
+        eprintln!("skipped: no server");
+        return;
+    };
+    assert!(std::env::var(stop).is_ok(), "{stop} is not set");
+    let mut config = t.config();
+    config.pool.max_size = WRITERS as u32;
+    config.pool.timeout = Duration::from_secs(5);
+    config.pool.connect_timeout = Duration::from_secs(1);
+    let db = Database::from_config(&config).await.unwrap();
+    db.execute("CREATE TABLE acked_writes (id BIGINT PRIMARY KEY)", &[])
+        .await
+        .unwrap();
+    let insert = match t.kind {
+        lexigram_sql::config::BackendKind::Postgres => "INSERT INTO acked_writes (id) VALUES ($1)",
+        _ => "INSERT INTO acked_writes (id) VALUES (?)",
+    };
+
+    let next = Arc::new(AtomicI64::new(1));
+    let done = Arc::new(AtomicBool::new(false));
+    let restarted: Arc<Mutex<Option<Instant>>> = Arc::default();
+    let writes: Arc<Mutex<Writes>> = Arc::default();
+    let mut writers = Vec::new();
+    for _ in 0..WRITERS {
+        let (db, next, done, restarted, writes) = (
+            db.clone(),
+            Arc::clone(&next),
+            Arc::clone(&done),
+            Arc::clone(&restarted),
+            Arc::clone(&writes),
+        );
+        writers.push(tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                let id = next.fetch_add(1, Ordering::Relaxed);
+                let result = db.execute(insert, &[id.into()]).await;
+                let failed = {
+                    let mut w = writes.lock().unwrap();
+                    match result {
+                        Ok(_) => {
+                            w.acked.push(id);
+                            if w.first_ack_after_restart.is_none()
+                                && let Some(at) = *restarted.lock().unwrap()
+                            {
+                                w.first_ack_after_restart = Some(Instant::now().max(at));
+                            }
+                            false
+                        }
+                        Err(e) => {
+                            w.failed.push(id);
+                            if !matches!(e, Error::Connect(_) | Error::ConnectionLost { .. }) {
+                                w.unexpected.push(format!("{}: {e}", e.code()));
+                            }
+                            true
+                        }
+                    }
+                };
+                if failed {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                }
+            }
+        }));
+    }
+
+    let mut guard = RestartOnDrop { armed: true, start };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    control_blocking(stop).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    guard.armed = false;
+    control_blocking(start).await;
+    let back = Instant::now();
+    *restarted.lock().unwrap() = Some(back);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    done.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.unwrap();
+    }
+
+    let stored: HashSet<i64> = db
+        .fetch_all("SELECT id FROM acked_writes", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get_at::<i64>(0).unwrap())
+        .collect();
+    let w = writes.lock().unwrap();
+    let lost: Vec<i64> = w
+        .acked
+        .iter()
+        .copied()
+        .filter(|id| !stored.contains(id))
+        .collect();
+    let in_doubt = w.failed.iter().filter(|id| stored.contains(id)).count();
+    let recovered = w.first_ack_after_restart.map(|at| at.duration_since(back));
+    common::report(
+        &format!("restart under writes {}", t.name()),
+        &format!(
+            "{WRITERS} writers, server down 2 s: {} acknowledged, {} lost, {} failed (typed; {in_doubt} of them committed anyway: in doubt), first acknowledged write {} after the server was back",
+            w.acked.len(),
+            lost.len(),
+            w.failed.len(),
+            recovered.map_or_else(|| "never".to_string(), |d| format!("{d:?}"))
+        ),
+    );
+    assert!(
+        lost.is_empty(),
+        "{}: acknowledged writes lost: {lost:?}",
+        t.name()
+    );
+    assert!(
+        w.unexpected.is_empty(),
+        "{}: failures other than Connect/ConnectionLost: {:?}",
+        t.name(),
+        &w.unexpected[..w.unexpected.len().min(5)]
+    );
+    assert!(
+        !w.failed.is_empty(),
+        "{}: no write failed while the server was down",
+        t.name()
+    );
+    let recovered =
+        recovered.unwrap_or_else(|| panic!("{}: no write succeeded after the restart", t.name()));
+    assert!(
+        recovered < Duration::from_secs(2),
+        "{}: first acknowledged write {recovered:?} after the restart",
+        t.name()
+    );
+    drop(w);
+    db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_restart_under_write_load_loses_no_acknowledged_write() {
+    if !faults_enabled() {
+        eprintln!("skipped: set LEX_TEST_FAULTS=1 (scripts/test.sh runs fault tests serially)");
+        return;
+    }
+    restart_under_writes(
+        common::postgres().await,
+        "LEX_TEST_POSTGRES_STOP",
+        "LEX_TEST_POSTGRES_START",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mysql_restart_under_write_load_loses_no_acknowledged_write() {
+    if !faults_enabled() {
+        eprintln!("skipped: set LEX_TEST_FAULTS=1 (scripts/test.sh runs fault tests serially)");
+        return;
+    }
+    restart_under_writes(
         common::mysql().await,
         "LEX_TEST_MYSQL_STOP",
         "LEX_TEST_MYSQL_START",

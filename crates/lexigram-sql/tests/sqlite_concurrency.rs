@@ -167,12 +167,15 @@ fn busy_statement_loops_leave_the_runtime_fair() {
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let (p50, p99, max_late) = (at(0.5), at(0.99), at(1.0));
     let progressed = counts.iter().filter(|&&n| n > 0).count();
-    println!(
-        "1 ms timer beside {TASKS} busy tasks on 2 workers: lateness p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} wake-ups; tasks that made progress: {progressed}/{TASKS}; statements per task: {counts:?}",
-        ms(p50),
-        ms(p99),
-        ms(max_late),
-        lateness.len()
+    common::report(
+        "sqlite timer probe",
+        &format!(
+            "1 ms timer beside {TASKS} busy tasks on 2 workers: lateness p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms over {} wake-ups; tasks that made progress: {progressed}/{TASKS}",
+            ms(p50),
+            ms(p99),
+            ms(max_late),
+            lateness.len()
+        ),
     );
     assert_eq!(progressed, TASKS, "every task ran: {counts:?}");
     assert!(

@@ -44,11 +44,13 @@ async fn first_use(t: &common::TestDb) {
             failures.push(e.to_string());
         }
     }
-    eprintln!(
-        "first use {}: {} units of work at once on a fresh database, {} failed",
-        t.name(),
-        DATABASES * UNITS_EACH,
-        failures.len()
+    common::report(
+        &format!("first use {}", t.name()),
+        &format!(
+            "{} units of work at once on a fresh database, {} failed",
+            DATABASES * UNITS_EACH,
+            failures.len()
+        ),
     );
     assert!(
         failures.is_empty(),

@@ -189,3 +189,21 @@ pub async fn table_exists(db: &Database, table: &str) -> bool {
         Err(e) => panic!("probing {table}: {e}"),
     }
 }
+
+/// Reports a figure of the reliability group (storm, outage, restart under load, first use,
+/// runtime fairness): written to stderr past the test harness' capture, and appended to the
+/// file `LEX_TEST_REPORT` names, which `scripts/test.sh` prints as one table at the end.
+pub fn report(group: &str, line: &str) {
+    use std::io::Write;
+    let line = format!("{group:<32} {line}\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Ok(path) = std::env::var("LEX_TEST_REPORT") {
+        if let Ok(mut file) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
+            let _ = file.write_all(line.as_bytes());
+        }
+    }
+}
