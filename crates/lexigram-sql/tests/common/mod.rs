@@ -197,13 +197,12 @@ pub fn report(group: &str, line: &str) {
     use std::io::Write;
     let line = format!("{group:<32} {line}\n");
     let _ = std::io::stderr().write_all(line.as_bytes());
-    if let Ok(path) = std::env::var("LEX_TEST_REPORT") {
-        if let Ok(mut file) = std::fs::OpenOptions::new()
+    if let Ok(path) = std::env::var("LEX_TEST_REPORT")
+        && let Ok(mut file) = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(path)
-        {
-            let _ = file.write_all(line.as_bytes());
-        }
+    {
+        let _ = file.write_all(line.as_bytes());
     }
 }
