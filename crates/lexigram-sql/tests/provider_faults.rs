@@ -333,7 +333,7 @@ async fn restart_under_writes(db: Option<common::TestDb>, stop: &'static str, st
         .iter()
         .map(|row| row.get_at::<i64>(0).unwrap())
         .collect();
-    let w = writes.lock().unwrap();
+    let w = std::mem::take(&mut *writes.lock().unwrap());
     let lost: Vec<i64> = w
         .acked
         .iter()
@@ -375,7 +375,6 @@ async fn restart_under_writes(db: Option<common::TestDb>, stop: &'static str, st
         "{}: first acknowledged write {recovered:?} after the restart",
         t.name()
     );
-    drop(w);
     db.close().await;
 }
 
