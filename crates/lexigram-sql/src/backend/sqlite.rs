@@ -8,8 +8,8 @@
 //! `operations.statement_timeout` (a progress handler interrupts it) and streaming reads
 //! ([`crate::Database::fetch_stream`]) run on a blocking thread.
 //!
-//! **Writers wait asynchronously.** SQLite allows one writer at a time. Every `Database` over
-//! SQLite has one async write gate: transactions take it at `BEGIN IMMEDIATE` and hold it until
+//! **Writers wait asynchronously.** SQLite allows one writer at a time. Each database file has
+//! one async write gate, shared by every `Database` of the process on that file: transactions take it at `BEGIN IMMEDIATE` and hold it until
 //! they end, and autocommit writes take it for their statement. A second writer therefore
 //! waits on the gate (yielding its thread) instead of blocking a worker thread in SQLite's busy
 //! handler — which on a single-threaded runtime could never be released. Readers never wait
@@ -85,8 +85,38 @@ struct GateHolder {
     since: Instant,
 }
 
-/// The last holder of a `Database`'s write gate.
+/// The last holder of a file's write gate.
 type Holder = Arc<std::sync::Mutex<Option<GateHolder>>>;
+
+/// The write gate of one database file, with its last holder.
+type FileGate = (Arc<AsyncMutex<()>>, Holder);
+
+/// The write gates of the files open in this process, by canonical path. Every `Database` on
+/// one file shares its gate: with a gate each, their writers would wait for SQLite's file lock
+/// inside the busy handler, blocking runtime threads the lock's holder may need to finish.
+static FILE_GATES: std::sync::LazyLock<std::sync::Mutex<FileGates>> =
+    std::sync::LazyLock::new(Default::default);
+
+/// Each file's gate (held weakly: it lives as long as a `Database` on the file) and holder.
+type FileGates = std::collections::HashMap<PathBuf, (std::sync::Weak<AsyncMutex<()>>, Holder)>;
+
+/// The gate of the file at `path` (which exists), shared with every other `Database` of this
+/// process on the same file; a new gate when the path cannot be resolved.
+fn file_gate(path: &std::path::Path) -> FileGate {
+    let fresh = || (Arc::new(AsyncMutex::new(())), Holder::default());
+    let (Ok(key), Ok(mut gates)) = (std::fs::canonicalize(path), FILE_GATES.lock()) else {
+        return fresh();
+    };
+    if let Some((weak, holder)) = gates.get(&key)
+        && let Some(gate) = weak.upgrade()
+    {
+        return (gate, Arc::clone(holder));
+    }
+    gates.retain(|_, (weak, _)| weak.strong_count() > 0);
+    let (gate, holder) = fresh();
+    gates.insert(key, (Arc::downgrade(&gate), Arc::clone(&holder)));
+    (gate, holder)
+}
 
 /// Where the connections of one `Database` open, and the state they share.
 pub(crate) struct Manager {
@@ -149,7 +179,16 @@ impl Manager {
             .conn
             .execute_batch("PRAGMA journal_mode = WAL")
             .map_err(|e| classify(&e))?;
-        Ok(manager)
+        // The file exists now: share its gate with other `Database`s on it.
+        let (gate, holder) = match &manager.file {
+            Some(file) => file_gate(file),
+            None => (manager.gate, manager.holder),
+        };
+        Ok(Manager {
+            gate,
+            holder,
+            ..manager
+        })
     }
 
     fn open(&self) -> Result<SqliteConn> {
