@@ -244,7 +244,7 @@ fn collect_origins(app: &AppConfig) -> Origins {
             _ => {
                 let relative = path.join(".");
                 if let Some(source) = app.source_of(&format!("{SECTION}.{relative}")) {
-                    origins.set(&relative, source);
+                    origins.set(&super::compat::canonical_key(&relative), source);
                 }
             }
         }
@@ -276,16 +276,24 @@ fn extract_error(app: &AppConfig, error: figment::Error) -> Error {
 
     let message = redact_text(&error.kind.to_string());
     let (headline, detail, fix) = match &error.kind {
-        Kind::UnknownField(_, expected) => (
+        Kind::UnknownField(field, _) if let Some(refused) = super::compat::refused(field) => (
+            "Unsupported configuration key",
+            format!("`{key}`: {}", refused.why),
+            refused.fix.to_string(),
+        ),
+        Kind::UnknownField(field, expected) => (
             "Unknown configuration key",
             format!("`{key}` is not a key of this section"),
-            if expected.is_empty() {
-                "remove it".to_string()
-            } else {
-                format!(
+            match super::compat::did_you_mean(field, expected) {
+                Some(near) => format!(
+                    "did you mean `{near}`? Rename it, or remove it; valid keys here: {}",
+                    expected.join(", ")
+                ),
+                None if expected.is_empty() => "remove it".to_string(),
+                None => format!(
                     "remove or rename it; valid keys here: {}",
                     expected.join(", ")
-                )
+                ),
             },
         ),
         Kind::MissingField(field) => (

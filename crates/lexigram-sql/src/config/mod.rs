@@ -48,9 +48,11 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod compat;
 mod duration;
 mod load;
 mod model;
+mod outbox;
 mod tls;
 mod url;
 mod validate;
@@ -64,8 +66,9 @@ pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
     OperationsConfig, PoolConfig, Returning,
 };
+pub use outbox::OutboxConfig;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use tls::{Tls, resolve as resolve_tls};
 pub use tls::{TlsConfig, TlsMode};
 pub use url::{BackendKind, DEFAULT_URL, DatabaseUrl, SqliteTarget, redact};
-pub use validate::{MAX_DURATION, MAX_POOL_SIZE, MAX_STATEMENT_TIMEOUT};
+pub use validate::{MAX_DURATION, MAX_OUTBOX_BATCH, MAX_POOL_SIZE, MAX_STATEMENT_TIMEOUT};

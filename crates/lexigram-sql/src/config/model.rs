@@ -43,6 +43,8 @@ pub struct DatabaseConfig {
     pub operations: OperationsConfig,
     /// Migration settings (`sql.migrations`), inherited by named backends without their own.
     pub migrations: MigrationsConfig,
+    /// The outbox relay's settings (`sql.outbox`).
+    pub outbox: super::OutboxConfig,
     /// Named backends (`sql.backends`); when non-empty they replace `backend`.
     #[serde(deserialize_with = "deserialize_backends")]
     pub backends: Vec<NamedBackendConfig>,
@@ -62,6 +64,7 @@ impl Default for DatabaseConfig {
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),
+            outbox: super::OutboxConfig::default(),
             backends: Vec::new(),
             origins: Origins::default(),
             environment: None,
@@ -77,6 +80,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("pool", &self.pool)
             .field("operations", &self.operations)
             .field("migrations", &self.migrations)
+            .field("outbox", &self.outbox)
             .field("backends", &self.backends)
             .field("environment", &self.environment)
             .finish_non_exhaustive()
@@ -91,6 +95,7 @@ impl PartialEq for DatabaseConfig {
             && self.pool == other.pool
             && self.operations == other.operations
             && self.migrations == other.migrations
+            && self.outbox == other.outbox
             && self.backends == other.backends
     }
 }
@@ -155,8 +160,9 @@ pub struct PoolConfig {
     /// Most connections open at once (`pool.max_size`, default 10; must be ≥ 1 and ≥ `min_size`).
     pub max_size: u32,
     /// Longest wait for a free connection (`pool.timeout`, default 30s): when it passes while
-    /// all `max_size` connections are in use, the call fails with `PoolExhausted`.
-    #[serde(deserialize_with = "duration::deserialize")]
+    /// all `max_size` connections are in use, the call fails with `PoolExhausted`. Also
+    /// accepted as `pool.acquire_timeout`, the Python edition's name.
+    #[serde(deserialize_with = "duration::deserialize", alias = "acquire_timeout")]
     pub timeout: Duration,
     /// Longest wait for a new connection to the server (`pool.connect_timeout`, default 5s):
     /// a server that is down or unreachable fails the call with `Connect` within this time.
@@ -165,8 +171,9 @@ pub struct PoolConfig {
     /// Idle connections above `min_size` are closed after this (`pool.idle_timeout`, default 5m).
     #[serde(deserialize_with = "duration::deserialize")]
     pub idle_timeout: Duration,
-    /// Connections are replaced after this age (`pool.max_lifetime`, default 1h).
-    #[serde(deserialize_with = "duration::deserialize")]
+    /// Connections are replaced after this age (`pool.max_lifetime`, default 1h). Also
+    /// accepted as `pool.recycle`, the Python edition's name.
+    #[serde(deserialize_with = "duration::deserialize", alias = "recycle")]
     pub max_lifetime: Duration,
 }
 
@@ -276,6 +283,10 @@ pub struct NamedBackendConfig {
     /// Own migration settings, else the top-level `migrations`.
     #[serde(default)]
     pub migrations: Option<MigrationsConfig>,
+    /// This backend's migration directory (`backends[].migration_dir`, as in the Python
+    /// edition): replaces `migrations.dir` of the settings it has or inherits.
+    #[serde(default)]
+    pub migration_dir: Option<PathBuf>,
 }
 
 /// One fully resolved backend: what the Database is built from.
@@ -419,6 +430,7 @@ mod tests {
             pool: None,
             operations: None,
             migrations: None,
+            migration_dir: None,
         };
         let config = DatabaseConfig {
             backend: backend.clone(),

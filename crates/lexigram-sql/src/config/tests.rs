@@ -839,3 +839,140 @@ fn production_warns_below_verify_full_on_remote_hosts() {
         assert!(out.is_empty(), "{quiet:?}: {out}");
     }
 }
+
+/// The Python edition's spellings: `pool.acquire_timeout` and `pool.recycle` are
+/// `pool.timeout` and `pool.max_lifetime`, from the file and the environment, at the top level
+/// and in a named backend; an error about the value names the key as written.
+#[test]
+fn python_edition_pool_aliases() {
+    let config = load(
+        "sql:\n  pool:\n    acquire_timeout: 7s\n    recycle: 10m\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(config.pool.timeout, Duration::from_secs(7));
+    assert_eq!(config.pool.max_lifetime, Duration::from_secs(600));
+
+    let config = load(
+        "",
+        &[
+            ("LEX_SQL__POOL__ACQUIRE_TIMEOUT", "3"),
+            ("LEX_SQL__POOL__RECYCLE", "1h"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(config.pool.timeout, Duration::from_secs(3));
+    assert_eq!(config.pool.max_lifetime, Duration::from_secs(3600));
+
+    let yaml = "sql:\n  backends:\n    - name: main\n      primary: true\n      backend: { url: 'sqlite://' }\n      pool: { acquire_timeout: 2s }\n";
+    let backends = load(yaml, &[]).unwrap().backends().unwrap();
+    assert_eq!(backends[0].pool.timeout, Duration::from_secs(2));
+
+    // A zero value is refused, naming where it was written.
+    let err = config_error(load("sql:\n  pool:\n    acquire_timeout: 0\n", &[]));
+    assert!(err.detail.contains("sql.pool.timeout"), "{err}");
+    assert_eq!(
+        err.source_name.as_deref(),
+        Some("application.yaml key sql.pool.acquire_timeout")
+    );
+
+    // Both spellings at once is an error, not a silent choice.
+    let err = config_error(load(
+        "sql:\n  pool:\n    timeout: 5s\n    acquire_timeout: 6s\n",
+        &[],
+    ));
+    assert!(err.detail.contains("duplicate field"), "{err}");
+}
+
+/// `backends[].migration_dir` sets that backend's migration directory, over its own or the
+/// inherited `migrations.dir`.
+#[test]
+fn named_backend_migration_dir() {
+    let yaml = "sql:\n  migrations: { dir: shared }\n  backends:\n    - name: main\n      primary: true\n      backend: { url: 'sqlite://' }\n      migration_dir: db/main\n    - name: reports\n      backend: { url: 'sqlite://' }\n";
+    let backends = load(yaml, &[]).unwrap().backends().unwrap();
+    assert_eq!(backends[0].migrations.dir, PathBuf::from("db/main"));
+    assert_eq!(backends[1].migrations.dir, PathBuf::from("shared"));
+    let config = load(
+        "",
+        &[
+            ("LEX_SQL__BACKENDS__0__NAME", "main"),
+            ("LEX_SQL__BACKENDS__0__PRIMARY", "true"),
+            ("LEX_SQL__BACKENDS__0__BACKEND__URL", "sqlite://"),
+            ("LEX_SQL__BACKENDS__0__MIGRATION_DIR", "m"),
+        ],
+    )
+    .unwrap();
+    assert_eq!(
+        config.backends().unwrap()[0].migrations.dir,
+        PathBuf::from("m")
+    );
+}
+
+/// `pool.max_overflow` (SQLAlchemy's burst allowance) is refused with what to write instead.
+#[test]
+fn max_overflow_is_refused_with_the_fix() {
+    for (yaml, env) in [
+        ("sql:\n  pool:\n    max_overflow: 5\n", vec![]),
+        ("", vec![("LEX_SQL__POOL__MAX_OVERFLOW", "5")]),
+    ] {
+        let err = config_error(load(yaml, &env));
+        assert_eq!(err.headline, "Unsupported configuration key");
+        assert!(err.detail.contains("sql.pool.max_overflow"), "{err}");
+        assert!(err.fix.contains("pool.max_size"), "{err}");
+        assert!(err.source_name.is_some(), "{err}");
+    }
+}
+
+/// Every unknown key suggests the closest known key when one is close, in every section.
+#[test]
+fn unknown_keys_suggest_the_closest_key() {
+    for (yaml, near) in [
+        ("sql:\n  pool:\n    max_sise: 3\n", "max_size"),
+        ("sql:\n  pool:\n    acquire_timout: 3\n", "acquire_timeout"),
+        ("sql:\n  operations:\n    ecco: true\n", "echo"),
+        (
+            "sql:\n  operations:\n    statement_timout: 3\n",
+            "statement_timeout",
+        ),
+        ("sql:\n  migrations:\n    tabel: x\n", "table"),
+        ("sql:\n  backend:\n    ulr: 'sqlite://'\n", "url"),
+        ("sql:\n  outbox:\n    pol_interval: 1\n", "poll_interval"),
+        ("sql:\n  backendz: []\n", "backends"),
+    ] {
+        let err = config_error(load(yaml, &[]));
+        assert_eq!(err.headline, "Unknown configuration key", "{yaml}");
+        assert!(
+            err.fix.starts_with(&format!("did you mean `{near}`?")),
+            "{yaml}: {}",
+            err.fix
+        );
+    }
+    let err = config_error(load("sql:\n  colour: blue\n", &[]));
+    assert!(!err.fix.contains("did you mean"), "{}", err.fix);
+}
+
+/// The outbox keys of the Python edition, from the file and the environment, and their checks.
+#[test]
+fn outbox_keys() {
+    let config = load(
+        "sql:\n  outbox:\n    enabled: true\n    poll_interval: 250ms\n    batch_max_age: 2s\n    batch_size: 50\n",
+        &[("LEX_SQL__OUTBOX__LEASE", "10s")],
+    )
+    .unwrap();
+    assert!(config.outbox.enabled);
+    assert_eq!(config.outbox.poll_interval, Duration::from_millis(250));
+    assert_eq!(config.outbox.batch_max_age, Duration::from_secs(2));
+    assert_eq!(config.outbox.batch_size, 50);
+    assert_eq!(config.outbox.lease, Duration::from_secs(10));
+
+    let err = config_error(load("sql:\n  outbox:\n    poll_interval: 0\n", &[]));
+    assert!(err.detail.contains("sql.outbox.poll_interval"), "{err}");
+    let err = config_error(load("", &[("LEX_SQL__OUTBOX__BATCH_SIZE", "0")]));
+    assert!(err.detail.contains("sql.outbox.batch_size"), "{err}");
+    assert_eq!(
+        err.source_name.as_deref(),
+        Some("env LEX_SQL__OUTBOX__BATCH_SIZE")
+    );
+    let err = config_error(load("sql:\n  outbox:\n    lease: 400d\n", &[]));
+    assert!(err.detail.contains("sql.outbox.lease"), "{err}");
+}

@@ -75,6 +75,28 @@ const OPERATIONS_DURATIONS: [DurationRule; 2] = [
     },
 ];
 
+const OUTBOX_DURATIONS: [DurationRule; 3] = [
+    DurationRule {
+        name: "poll_interval",
+        limit: MAX_DURATION,
+        zero: Some("a zero poll interval would query the outbox in a busy loop"),
+    },
+    DurationRule {
+        name: "batch_max_age",
+        limit: MAX_DURATION,
+        zero: None,
+    },
+    DurationRule {
+        name: "lease",
+        limit: MAX_DURATION,
+        zero: Some("a zero lease would let every relay claim every batch at once"),
+    },
+];
+
+/// The largest `outbox.batch_size`: more events than this per batch would exceed the
+/// backends' parameter limits when the batch is marked published.
+pub const MAX_OUTBOX_BATCH: u32 = 10_000;
+
 const MIGRATIONS_DURATIONS: [DurationRule; 1] = [DurationRule {
     name: "lock_timeout",
     limit: MAX_DURATION,
@@ -134,6 +156,35 @@ fn operations_durations(ops: &OperationsConfig) -> [(&'static DurationRule, Dura
         (statement, ops.statement_timeout),
         (slow, ops.slow_query_threshold),
     ]
+}
+
+fn outbox_durations(outbox: &super::OutboxConfig) -> [(&'static DurationRule, Duration); 3] {
+    let [poll, age, lease] = &OUTBOX_DURATIONS;
+    [
+        (poll, outbox.poll_interval),
+        (age, outbox.batch_max_age),
+        (lease, outbox.lease),
+    ]
+}
+
+/// `1 <= outbox.batch_size <= MAX_OUTBOX_BATCH`.
+fn check_outbox(
+    outbox: &super::OutboxConfig,
+    origin: &dyn Fn(&str) -> String,
+) -> Result<(), Error> {
+    check_durations("outbox", outbox_durations(outbox), origin)?;
+    if outbox.batch_size == 0 || outbox.batch_size > MAX_OUTBOX_BATCH {
+        return Err(Error::Configuration(ConfigError {
+            kind: ConfigErrorKind::InvalidValue,
+            headline: "Invalid configuration value".to_string(),
+            detail: format!("`{SECTION}.outbox.batch_size` is {}", outbox.batch_size),
+            source_name: Some(origin("outbox.batch_size")),
+            fix: format!(
+                "set sql.outbox.batch_size between 1 and {MAX_OUTBOX_BATCH} (default 100)"
+            ),
+        }));
+    }
+    Ok(())
 }
 
 fn migrations_durations(migrations: &MigrationsConfig) -> [(&'static DurationRule, Duration); 1] {
@@ -256,6 +307,7 @@ impl DatabaseConfig {
             &origin,
         )?;
         self.check_migrations(&self.migrations, "migrations")?;
+        check_outbox(&self.outbox, &origin)?;
         for (index, backend) in self.backends.iter().enumerate() {
             if let Some(pool) = &backend.pool {
                 self.check_pool(pool, &format!("backends.{index}.pool"))?;
@@ -348,10 +400,16 @@ impl DatabaseConfig {
                     .operations
                     .clone()
                     .unwrap_or_else(|| self.operations.clone()),
-                migrations: b
-                    .migrations
-                    .clone()
-                    .unwrap_or_else(|| self.migrations.clone()),
+                migrations: {
+                    let mut migrations = b
+                        .migrations
+                        .clone()
+                        .unwrap_or_else(|| self.migrations.clone());
+                    if let Some(dir) = &b.migration_dir {
+                        migrations.dir = dir.clone();
+                    }
+                    migrations
+                },
             })
             .collect())
     }
