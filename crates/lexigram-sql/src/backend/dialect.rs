@@ -60,6 +60,13 @@ pub trait Dialect: Send + Sync + 'static {
         out
     }
 
+    /// The clause (with a leading space) that makes a select lock the rows it returns and skip
+    /// rows other transactions hold, for queue-like claims (the outbox relay). SQLite has no
+    /// row locks: its writers are serialized, so the clause is empty.
+    fn skip_locked(&self) -> &'static str {
+        ""
+    }
+
     /// `LIMIT`/`OFFSET` clause (with a leading space), or nothing.
     fn limit_offset(&self, limit: Option<u64>, offset: Option<u64>) -> String {
         match (limit, offset) {
@@ -149,6 +156,10 @@ impl Dialect for Postgres {
         65_535
     }
 
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
+    }
+
     fn limit_offset(&self, limit: Option<u64>, offset: Option<u64>) -> String {
         let mut out = String::new();
         if let Some(l) = limit {
@@ -176,6 +187,11 @@ impl Dialect for MySql {
 
     fn max_params(&self) -> usize {
         65_535
+    }
+
+    /// MariaDB ≥ 10.6 and MySQL ≥ 8.0.
+    fn skip_locked(&self) -> &'static str {
+        " FOR UPDATE SKIP LOCKED"
     }
 
     fn upsert_clause(&self, conflict: &[&str], update: &[&str]) -> String {

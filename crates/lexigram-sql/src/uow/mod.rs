@@ -7,10 +7,12 @@
 //! logs `unit of work dropped without commit: rolled back` at WARN.
 
 mod outbox;
+mod relay;
 mod retry;
 mod tracking;
 mod unit;
 
 pub use outbox::{OUTBOX_TABLE, Outbox, OutboxEvent};
+pub use relay::{PublishError, Publisher, Relay, RelayHandle, RelayStats};
 pub use retry::RetryPolicy;
 pub use unit::UnitOfWork;

@@ -14,11 +14,19 @@ use crate::value::{Row, Value};
 /// MySQL/MariaDB so that concurrent processes do not race.
 pub const OUTBOX_TABLE: &str = "lexigram_outbox";
 
+/// The columns [`OutboxEvent`] is read from.
+pub(super) const EVENT_COLUMNS: &str =
+    "id, aggregate_id, event_type, payload, created_at, published_at";
+
 /// One stored event.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OutboxEvent {
     /// Sequence number (insertion order).
     pub id: i64,
+    /// The aggregate the event belongs to, if it was registered with one
+    /// ([`crate::uow::UnitOfWork::register_event_for`]): a relay publishes the events of one
+    /// aggregate in order.
+    pub aggregate_id: Option<String>,
     /// The event's type name, as registered.
     pub event_type: String,
     /// The event, serialised.
@@ -30,9 +38,10 @@ pub struct OutboxEvent {
 }
 
 impl OutboxEvent {
-    fn from_row(row: &Row) -> Result<Self> {
+    pub(super) fn from_row(row: &Row) -> Result<Self> {
         Ok(OutboxEvent {
             id: row.get("id")?,
+            aggregate_id: row.get("aggregate_id")?,
             event_type: row.get("event_type")?,
             payload: row.get("payload")?,
             created_at: row.get("created_at")?,
@@ -53,8 +62,85 @@ fn create_sql(kind: BackendKind) -> String {
         BackendKind::MySql => ("LONGTEXT", "DATETIME(6)"),
     };
     format!(
-        "CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} ({id}, event_type VARCHAR(255) NOT NULL, payload {text} NOT NULL, created_at {time} NOT NULL, published_at {time} NULL)"
+        "CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} ({id}, event_type VARCHAR(255) NOT NULL, payload {text} NOT NULL, created_at {time} NOT NULL, published_at {time} NULL, aggregate_id VARCHAR(255) NULL, claimed_by VARCHAR(64) NULL, claimed_until {time} NULL)"
     )
+}
+
+/// The relay's columns, added after the first release: `(name, type)` by backend. Tables
+/// created before them get them on first use.
+fn relay_columns(kind: BackendKind) -> [(&'static str, &'static str); 3] {
+    let time = match kind {
+        BackendKind::Sqlite => "TEXT",
+        BackendKind::Postgres => "TIMESTAMPTZ",
+        BackendKind::MySql => "DATETIME(6)",
+    };
+    [
+        ("aggregate_id", "VARCHAR(255) NULL"),
+        ("claimed_by", "VARCHAR(64) NULL"),
+        ("claimed_until", time),
+    ]
+}
+
+/// The relay's indexes: pending events in id order, and the pending events of one aggregate
+/// (its "no earlier pending event of the aggregate" check).
+const RELAY_INDEXES: [(&str, &str); 2] = [
+    ("lexigram_outbox_pending", "(published_at, id)"),
+    (
+        "lexigram_outbox_aggregate",
+        "(aggregate_id, published_at, id)",
+    ),
+];
+
+/// Creates the relay's indexes unless they exist (MySQL has no `IF NOT EXISTS` for indexes:
+/// its "duplicate key name", 1061, counts as success there).
+async fn add_relay_indexes(conn: &mut crate::backend::AnyConn, kind: BackendKind) -> Result<()> {
+    for (name, columns) in RELAY_INDEXES {
+        let created = match kind {
+            BackendKind::MySql => {
+                match conn
+                    .execute(
+                        &format!("CREATE INDEX {name} ON {OUTBOX_TABLE} {columns}"),
+                        &[],
+                    )
+                    .await
+                {
+                    Err(Error::Driver { code: Some(c), .. }) if c == "1061" => Ok(0),
+                    other => other,
+                }
+            }
+            _ => {
+                conn.execute(
+                    &format!("CREATE INDEX IF NOT EXISTS {name} ON {OUTBOX_TABLE} {columns}"),
+                    &[],
+                )
+                .await
+            }
+        };
+        created?;
+    }
+    Ok(())
+}
+
+/// Adds the relay's columns to an outbox table created before them. PostgreSQL and MariaDB
+/// say `ADD COLUMN IF NOT EXISTS`; SQLite (and MySQL, outside a transaction) probe each
+/// column first.
+async fn add_relay_columns(conn: &mut crate::backend::AnyConn, kind: BackendKind) -> Result<()> {
+    for (column, ty) in relay_columns(kind) {
+        let add = format!("ALTER TABLE {OUTBOX_TABLE} ADD COLUMN {column} {ty}");
+        match kind {
+            BackendKind::Postgres => {
+                conn.execute(&add.replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS"), &[])
+                    .await?;
+            }
+            _ => {
+                let probe = format!("SELECT {column} FROM {OUTBOX_TABLE} WHERE 1 = 0");
+                if let Err(Error::UnknownColumn { .. }) = conn.execute(&probe, &[]).await {
+                    conn.execute(&add, &[]).await?;
+                }
+            }
+        }
+    }
+    add_relay_indexes(conn, kind).await
 }
 
 /// Creates the outbox table once per `Database`: concurrent first units of work wait for the
@@ -78,13 +164,17 @@ async fn create_table(db: &Database) -> Result<()> {
     let create = create_sql(db.kind());
     let mut conn = db.acquire().await?;
     let created = match db.kind() {
-        BackendKind::Sqlite => conn.execute(&create, &[]).await.map(|_| ()),
+        BackendKind::Sqlite => match conn.execute(&create, &[]).await {
+            Ok(_) => add_relay_columns(&mut conn, BackendKind::Sqlite).await,
+            Err(e) => Err(e),
+        },
         BackendKind::Postgres => {
             conn.begin(None).await?;
             let result = async {
                 conn.execute(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"), &[])
                     .await?;
-                conn.execute(&create, &[]).await
+                conn.execute(&create, &[]).await?;
+                add_relay_columns(&mut conn, BackendKind::Postgres).await
             }
             .await;
             // Committing (or rolling back) ends the transaction and releases the lock.
@@ -96,7 +186,10 @@ async fn create_table(db: &Database) -> Result<()> {
             // `IF NOT EXISTS`, and an "already exists" reply is checked below).
             conn.execute(&format!("DO GET_LOCK('{OUTBOX_TABLE}', 30)"), &[])
                 .await?;
-            let result = conn.execute(&create, &[]).await.map(|_| ());
+            let result = match conn.execute(&create, &[]).await {
+                Ok(_) => add_relay_columns(&mut conn, BackendKind::MySql).await,
+                Err(e) => Err(e),
+            };
             let released = conn
                 .execute(&format!("DO RELEASE_LOCK('{OUTBOX_TABLE}')"), &[])
                 .await;
@@ -120,7 +213,8 @@ async fn create_table(db: &Database) -> Result<()> {
     }
 }
 
-fn placeholders(ex: &Executor, from: usize, n: usize) -> String {
+/// Placeholders `from..from + n` of the executor's dialect, comma-separated.
+pub(super) fn placeholders(ex: &Executor, from: usize, n: usize) -> String {
     let mut s = String::new();
     for i in 0..n {
         if i > 0 {
@@ -131,23 +225,42 @@ fn placeholders(ex: &Executor, from: usize, n: usize) -> String {
     s
 }
 
-/// Stores events inside the unit's transaction.
-pub(super) async fn store(ex: &Executor, events: Vec<(String, serde_json::Value)>) -> Result<()> {
-    let sql = format!(
-        "INSERT INTO {OUTBOX_TABLE} (event_type, payload, created_at) VALUES ({})",
-        placeholders(ex, 1, 3)
-    );
+/// An event registered in a unit of work, not stored yet.
+#[derive(Debug)]
+pub(super) struct NewEvent {
+    pub(super) aggregate_id: Option<String>,
+    pub(super) event_type: String,
+    pub(super) payload: serde_json::Value,
+}
+
+/// Stores events inside the unit's transaction: one multi-row `INSERT` per chunk of events
+/// that fits the backend's parameter limit.
+pub(super) async fn store(ex: &Executor, events: Vec<NewEvent>) -> Result<()> {
+    const COLUMNS: usize = 4;
     let now = Utc::now();
-    for (event_type, payload) in events {
-        ex.execute(
-            &sql,
-            &[
-                event_type.into(),
-                Value::Text(payload.to_string()),
+    let per_statement = (ex.dialect().max_params() / COLUMNS).clamp(1, 1000);
+    let mut events = events.into_iter().peekable();
+    while events.peek().is_some() {
+        let chunk: Vec<NewEvent> = events.by_ref().take(per_statement).collect();
+        let mut sql = format!(
+            "INSERT INTO {OUTBOX_TABLE} (event_type, payload, created_at, aggregate_id) VALUES "
+        );
+        let mut params = Vec::with_capacity(chunk.len() * COLUMNS);
+        for (row, event) in chunk.into_iter().enumerate() {
+            if row > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('(');
+            sql.push_str(&placeholders(ex, row * COLUMNS + 1, COLUMNS));
+            sql.push(')');
+            params.extend([
+                event.event_type.into(),
+                Value::Text(event.payload.to_string()),
                 now.into(),
-            ],
-        )
-        .await?;
+                event.aggregate_id.map_or(Value::Null, Value::Text),
+            ]);
+        }
+        ex.execute(&sql, &params).await?;
     }
     Ok(())
 }
@@ -193,9 +306,7 @@ impl Outbox {
     /// The events a `WHERE … ORDER BY …` tail (fixed SQL, no input) selects.
     async fn events(&self, tail: &str) -> Result<Vec<OutboxEvent>> {
         ensure_table(&self.db).await?;
-        let sql = format!(
-            "SELECT id, event_type, payload, created_at, published_at FROM {OUTBOX_TABLE} {tail}"
-        );
+        let sql = format!("SELECT {EVENT_COLUMNS} FROM {OUTBOX_TABLE} {tail}");
         self.db
             .fetch_all(&sql, &[])
             .await?

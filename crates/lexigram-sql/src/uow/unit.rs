@@ -36,7 +36,7 @@ use crate::repository::{Entity, Repository, Table};
 pub struct UnitOfWork {
     tx: Transaction,
     changes: Changes,
-    events: Vec<(String, serde_json::Value)>,
+    events: Vec<outbox::NewEvent>,
 }
 
 impl std::fmt::Debug for UnitOfWork {
@@ -115,8 +115,43 @@ impl UnitOfWork {
         event_type: &str,
         event: &T,
     ) -> Result<()> {
-        self.events
-            .push((event_type.to_string(), outbox::serialize(event)?));
+        self.push_event(None, event_type, event)
+    }
+
+    /// Records a domain event of one aggregate (an order, a user: any key that names it): like
+    /// [`UnitOfWork::register_event`], and a [`super::Relay`] publishes the events of one
+    /// aggregate in the order they were stored, even with several relays at once.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// let mut uow = db.unit_of_work().await?;
+    /// uow.register_event_for("order-42", "OrderPlaced", &serde_json::json!({ "total": 10 }))?;
+    /// uow.commit().await?;
+    /// let pending = lexigram_sql::uow::Outbox::new(&db).pending(10).await?;
+    /// assert_eq!(pending[0].aggregate_id.as_deref(), Some("order-42"));
+    /// # Ok(()) }
+    /// ```
+    pub fn register_event_for<T: serde::Serialize>(
+        &mut self,
+        aggregate_id: &str,
+        event_type: &str,
+        event: &T,
+    ) -> Result<()> {
+        self.push_event(Some(aggregate_id), event_type, event)
+    }
+
+    fn push_event<T: serde::Serialize>(
+        &mut self,
+        aggregate_id: Option<&str>,
+        event_type: &str,
+        event: &T,
+    ) -> Result<()> {
+        self.events.push(outbox::NewEvent {
+            aggregate_id: aggregate_id.map(str::to_string),
+            event_type: event_type.to_string(),
+            payload: outbox::serialize(event)?,
+        });
         Ok(())
     }
 
