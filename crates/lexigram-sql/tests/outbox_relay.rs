@@ -267,3 +267,40 @@ async fn an_outbox_table_from_before_the_relay_gains_its_columns() {
         db.close().await;
     }
 }
+
+/// An application runs a relay only when `sql.outbox.enabled` is true: with it false, a
+/// registered publisher receives nothing; with it true, it receives the events.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_application_relay_follows_outbox_enabled() {
+    use lexigram::{AppConfig, Application};
+    use lexigram_sql::DatabaseModule;
+    for enabled in [false, true] {
+        let t = common::sqlite();
+        let mut config = t.config();
+        config.outbox.enabled = enabled;
+        config.outbox.poll_interval = Duration::from_millis(10);
+        let (sent, mut received) = tokio::sync::mpsc::unbounded_channel();
+        let publisher = move |events: Vec<OutboxEvent>| {
+            let sent = sent.clone();
+            async move {
+                for e in events {
+                    sent.send(e.id)?;
+                }
+                Ok::<(), PublishError>(())
+            }
+        };
+        let app = Application::builder("relay")
+            .config(AppConfig::empty())
+            .module(DatabaseModule::configure(config).outbox_publisher(publisher))
+            .boot()
+            .await
+            .unwrap();
+        let db = app.resolve::<Database>().unwrap();
+        let mut uow = db.unit_of_work().await.unwrap();
+        uow.register_event("E", &1).unwrap();
+        uow.commit().await.unwrap();
+        let got = tokio::time::timeout(Duration::from_millis(500), received.recv()).await;
+        assert_eq!(got.is_ok(), enabled, "enabled: {enabled}, got {got:?}");
+        app.shutdown().await.unwrap();
+    }
+}

@@ -7,7 +7,8 @@ use lexigram::{AppConfig, BoxError, ComponentHealth, Container, Priority, Provid
 use super::health::to_component;
 use super::migrations::BootMigrations;
 use super::registry::Databases;
-use crate::config::DatabaseConfig;
+use super::relay::AppRelay;
+use crate::config::{DatabaseConfig, OutboxConfig};
 use crate::error::Error;
 use crate::migrate::MigrationSource;
 
@@ -63,6 +64,9 @@ pub struct DatabaseProvider {
     source: Source,
     migrations: Option<BootMigrations>,
     databases: Option<Databases>,
+    relay: Option<AppRelay>,
+    /// `sql.outbox`, as resolved at register time.
+    outbox: OutboxConfig,
 }
 
 impl DatabaseProvider {
@@ -110,7 +114,18 @@ impl DatabaseProvider {
             source,
             migrations: None,
             databases: None,
+            relay: None,
+            outbox: OutboxConfig::default(),
         }
+    }
+
+    /// Publishes the primary backend's outbox through `publisher`: with
+    /// `sql.outbox.enabled: true` a [`Relay`](crate::uow::Relay) runs from boot to shutdown
+    /// (see [`crate::uow::Relay`] for its guarantees). With `outbox.enabled` false the
+    /// publisher is kept unused.
+    pub fn outbox_publisher<P: crate::uow::Publisher>(mut self, publisher: P) -> Self {
+        self.relay = Some(AppRelay::new(publisher));
+        self
     }
 
     /// Applies the migrations in `dir` to the primary backend at boot (before anything can
@@ -189,6 +204,7 @@ impl Provider for DatabaseProvider {
             return Err(boxed(no_backend_configured()));
         }
         let databases = Databases::new(settings);
+        self.outbox = config.outbox.clone();
         container.bind(databases.clone());
         let registry = databases.clone();
         container.bind_factory(move |_: &Container| registry.primary().map_err(boxed));
@@ -213,11 +229,24 @@ impl Provider for DatabaseProvider {
             databases.close_all().await;
             return Err(boxed(e));
         }
+        match (&self.relay, self.outbox.enabled) {
+            (Some(relay), true) => relay.start(&databases.primary().map_err(boxed)?, &self.outbox),
+            (None, true) => tracing::warn!(
+                "sql.outbox.enabled is true but no publisher is registered: no relay runs. Fix: DatabaseModule::configure(..).outbox_publisher(publisher)"
+            ),
+            (Some(_), false) => tracing::debug!(
+                "an outbox publisher is registered but sql.outbox.enabled is false: no relay runs"
+            ),
+            (None, false) => {}
+        }
         tracing::debug!(backends = ?databases.names(), "sql provider booted");
         Ok(())
     }
 
     async fn shutdown(&self) -> Result<(), BoxError> {
+        if let Some(relay) = &self.relay {
+            relay.stop().await;
+        }
         if let Some(databases) = &self.databases {
             databases.close_all().await;
         }

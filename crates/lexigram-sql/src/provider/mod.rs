@@ -45,6 +45,7 @@ mod health;
 mod migrations;
 mod module;
 mod registry;
+mod relay;
 mod scope;
 
 pub use database_provider::{DatabaseProvider, PROVIDER_NAME};

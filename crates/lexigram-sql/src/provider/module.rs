@@ -106,6 +106,47 @@ impl DatabaseModule {
         self
     }
 
+    /// Publishes the primary backend's outbox through `publisher` while the application runs,
+    /// when `sql.outbox.enabled` is true; see [`DatabaseProvider::outbox_publisher`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lexigram::{AppConfig, Application};
+    /// use lexigram_sql::config::DatabaseConfig;
+    /// use lexigram_sql::uow::{Outbox, OutboxEvent, PublishError};
+    /// use lexigram_sql::{Database, DatabaseModule};
+    ///
+    /// let mut config = DatabaseConfig::from_url("sqlite://")?;
+    /// config.outbox.enabled = true;
+    /// config.outbox.poll_interval = std::time::Duration::from_millis(10);
+    /// let (sent, mut received) = tokio::sync::mpsc::unbounded_channel();
+    /// let publisher = move |events: Vec<OutboxEvent>| {
+    ///     let sent = sent.clone();
+    ///     async move {
+    ///         for e in events {
+    ///             sent.send(e.event_type)?;
+    ///         }
+    ///         Ok::<(), PublishError>(())
+    ///     }
+    /// };
+    /// let app = Application::builder("shop")
+    ///     .config(AppConfig::empty())
+    ///     .module(DatabaseModule::configure(config).outbox_publisher(publisher))
+    ///     .boot()
+    ///     .await?;
+    /// let db = app.resolve::<Database>()?;
+    /// let mut uow = db.unit_of_work().await?;
+    /// uow.register_event_for("order-7", "OrderPlaced", &7)?;
+    /// uow.commit().await?;
+    /// assert_eq!(received.recv().await.as_deref(), Some("OrderPlaced"));
+    /// app.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn outbox_publisher<P: crate::uow::Publisher>(mut self, publisher: P) -> Self {
+        self.provider = self.provider.outbox_publisher(publisher);
+        self
+    }
+
     /// A module binding repositories (or other [`Scope`]s) built from the primary backend's
     /// `Database` on each resolve: no new pool. `scope::<User>()` binds `Repository<User>`;
     /// `scope::<(User, Order)>()` binds both. Add it next to a `DatabaseModule`.
