@@ -8,6 +8,7 @@
 //! |---|---|---|
 //! | `enabled` | `true` | `LEX_SQL__ENABLED` |
 //! | `backend.url` | `sqlite:///data.db` | `LEX_SQL__BACKEND__URL` |
+//! | `backend.statement_cache` (off behind PgBouncer) | `true` | `LEX_SQL__BACKEND__STATEMENT_CACHE` |
 //! | `pool.min_size` | 1 | `LEX_SQL__POOL__MIN_SIZE` |
 //! | `pool.max_size` | 10 | `LEX_SQL__POOL__MAX_SIZE` |
 //! | `pool.timeout` (acquire) | 30s | `LEX_SQL__POOL__TIMEOUT` |
@@ -51,6 +52,7 @@
 mod duration;
 mod load;
 mod model;
+mod statement_cache;
 mod tls;
 mod url;
 mod validate;
@@ -64,6 +66,8 @@ pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
     OperationsConfig, PoolConfig, Returning,
 };
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use statement_cache::split as split_statement_cache;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use tls::{Tls, resolve as resolve_tls};
 pub use tls::{TlsConfig, TlsMode};

@@ -101,7 +101,7 @@ impl PartialEq for DatabaseConfig {
 /// let backend = lexigram_sql::config::BackendConfig::default();
 /// assert_eq!(backend.url.to_string(), "sqlite:///data.db");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BackendConfig {
     /// The database URL (`backend.url`, default `sqlite:///data.db`). Secret: shown redacted.
@@ -110,6 +110,24 @@ pub struct BackendConfig {
     pub returning: Returning,
     /// TLS settings (`backend.tls.*`); URL parameters such as `sslmode` override them.
     pub tls: super::TlsConfig,
+    /// Whether statements are prepared once per connection and reused (`backend.statement_cache`,
+    /// env `LEX_SQL__BACKEND__STATEMENT_CACHE`, default `true`; the URL parameter
+    /// `?statement_cache=false` wins). Set it to `false` behind PgBouncer in transaction
+    /// pooling mode: every PostgreSQL statement then runs as one unnamed statement
+    /// (parse, bind and execute in one round trip) and no named prepared statement is ever
+    /// left on a server connection. MySQL/MariaDB and SQLite ignore it.
+    pub statement_cache: bool,
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig {
+            url: DatabaseUrl::default(),
+            returning: Returning::default(),
+            tls: super::TlsConfig::default(),
+            statement_cache: true,
+        }
+    }
 }
 
 /// Whether inserts read the stored row back with `INSERT … RETURNING` (`backend.returning`,
@@ -299,6 +317,10 @@ pub struct BackendSettings {
     pub returning: Returning,
     /// Its TLS settings (`backend.tls.*`); URL parameters such as `sslmode` override them.
     pub tls: super::TlsConfig,
+    /// Whether statements are prepared and cached per connection (`backend.statement_cache`,
+    /// default `true`); the URL's `statement_cache` parameter overrides it. See
+    /// [`BackendConfig::statement_cache`].
+    pub statement_cache: bool,
     /// Its pool settings.
     pub pool: PoolConfig,
     /// Its statement settings.
@@ -411,6 +433,7 @@ mod tests {
             url: url.clone(),
             returning: Returning::Auto,
             tls: crate::config::TlsConfig::default(),
+            statement_cache: true,
         };
         let named = NamedBackendConfig {
             name: "main".into(),
@@ -431,6 +454,7 @@ mod tests {
             url,
             returning: Returning::Auto,
             tls: crate::config::TlsConfig::default(),
+            statement_cache: true,
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),

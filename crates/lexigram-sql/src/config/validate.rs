@@ -329,6 +329,7 @@ impl DatabaseConfig {
                 url: self.backend.url.clone(),
                 returning: self.backend.returning,
                 tls: self.backend.tls.clone(),
+                statement_cache: self.backend.statement_cache,
                 pool: self.pool.clone(),
                 operations: self.operations.clone(),
                 migrations: self.migrations.clone(),
@@ -343,6 +344,7 @@ impl DatabaseConfig {
                 url: b.backend.url.clone(),
                 returning: b.backend.returning,
                 tls: b.backend.tls.clone(),
+                statement_cache: b.backend.statement_cache,
                 pool: b.pool.clone().unwrap_or_else(|| self.pool.clone()),
                 operations: b
                     .operations
@@ -491,6 +493,13 @@ impl DatabaseConfig {
             ));
         }
         let kind = url.kind();
+        if kind != BackendKind::Sqlite
+            && let Err(mut e) = super::statement_cache::split(url.expose())
+        {
+            e.detail = url.scrub(&e.detail);
+            e.source_name = Some(self.origins.of(key));
+            return Err(Error::Configuration(e));
+        }
         if self.enabled && !kind.is_compiled_in() {
             return Err(Error::DriverMissing {
                 backend: kind.name(),
