@@ -9,6 +9,7 @@
 //! | `enabled` | `true` | `LEX_SQL__ENABLED` |
 //! | `backend.url` | `sqlite:///data.db` | `LEX_SQL__BACKEND__URL` |
 //! | `backend.statement_cache` (off behind PgBouncer) | `true` | `LEX_SQL__BACKEND__STATEMENT_CACHE` |
+//! | `backend.replicas[i].url` / `.pool.*` (read replicas) | none | `LEX_SQL__BACKEND__REPLICAS__0__URL`, … |
 //! | `pool.min_size` | 1 | `LEX_SQL__POOL__MIN_SIZE` |
 //! | `pool.max_size` | 10 | `LEX_SQL__POOL__MAX_SIZE` |
 //! | `pool.timeout` (acquire) | 30s | `LEX_SQL__POOL__TIMEOUT` |
@@ -52,6 +53,7 @@
 mod duration;
 mod load;
 mod model;
+mod replicas;
 mod statement_cache;
 mod tls;
 mod url;
@@ -66,6 +68,7 @@ pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
     OperationsConfig, PoolConfig, Returning,
 };
+pub use replicas::{PoolOverride, ReplicaConfig, ReplicaSettings};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use statement_cache::split as split_statement_cache;
 #[cfg(any(feature = "postgres", feature = "mysql"))]

@@ -117,6 +117,10 @@ pub struct BackendConfig {
     /// (parse, bind and execute in one round trip) and no named prepared statement is ever
     /// left on a server connection. MySQL/MariaDB and SQLite ignore it.
     pub statement_cache: bool,
+    /// Read replicas (`backend.replicas`, env `LEX_SQL__BACKEND__REPLICAS__0__URL`): reads
+    /// outside transactions go to them; see [`crate::Database`].
+    #[serde(deserialize_with = "super::replicas::deserialize_list")]
+    pub replicas: Vec<super::ReplicaConfig>,
 }
 
 impl Default for BackendConfig {
@@ -126,6 +130,7 @@ impl Default for BackendConfig {
             returning: Returning::default(),
             tls: super::TlsConfig::default(),
             statement_cache: true,
+            replicas: Vec::new(),
         }
     }
 }
@@ -294,6 +299,9 @@ pub struct NamedBackendConfig {
     /// Own migration settings, else the top-level `migrations`.
     #[serde(default)]
     pub migrations: Option<MigrationsConfig>,
+    /// Read replicas (`backends[i].replicas`), after those of `backends[i].backend.replicas`.
+    #[serde(default, deserialize_with = "super::replicas::deserialize_list")]
+    pub replicas: Vec<super::ReplicaConfig>,
 }
 
 /// One fully resolved backend: what the Database is built from.
@@ -321,6 +329,8 @@ pub struct BackendSettings {
     /// default `true`); the URL's `statement_cache` parameter overrides it. See
     /// [`BackendConfig::statement_cache`].
     pub statement_cache: bool,
+    /// Its read replicas, each with its resolved pool settings.
+    pub replicas: Vec<super::ReplicaSettings>,
     /// Its pool settings.
     pub pool: PoolConfig,
     /// Its statement settings.
@@ -434,6 +444,9 @@ mod tests {
             returning: Returning::Auto,
             tls: crate::config::TlsConfig::default(),
             statement_cache: true,
+            replicas: vec![
+                crate::config::ReplicaConfig::new("postgresql://app:hunter2@replica/shop").unwrap(),
+            ],
         };
         let named = NamedBackendConfig {
             name: "main".into(),
@@ -442,6 +455,7 @@ mod tests {
             pool: None,
             operations: None,
             migrations: None,
+            replicas: Vec::new(),
         };
         let config = DatabaseConfig {
             backend: backend.clone(),
@@ -455,6 +469,10 @@ mod tests {
             returning: Returning::Auto,
             tls: crate::config::TlsConfig::default(),
             statement_cache: true,
+            replicas: vec![crate::config::ReplicaSettings {
+                url: DatabaseUrl::parse("postgresql://app:hunter2@replica/shop").unwrap(),
+                pool: PoolConfig::default(),
+            }],
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),

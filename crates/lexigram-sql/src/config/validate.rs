@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use super::load::{ENV_VAR, SECTION};
 use super::model::{
-    BackendSettings, DatabaseConfig, MigrationsConfig, OperationsConfig, Origins, PoolConfig,
+    BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, OperationsConfig, Origins,
+    PoolConfig,
 };
+use super::replicas::{ReplicaConfig, ReplicaSettings};
 use super::tls::{TlsConfig, TlsMode, is_loopback, resolve as resolve_tls};
 use super::url::{BackendKind, DatabaseUrl};
 use crate::error::{ConfigError, ConfigErrorKind, Error};
@@ -199,7 +201,13 @@ impl BackendSettings {
             "migrations",
             migrations_durations(&self.migrations),
             &origin,
-        )
+        )?;
+        for (index, replica) in self.replicas.iter().enumerate() {
+            let at = format!("replicas.{index}.pool");
+            check_sizes(&replica.pool, &at, &origin)?;
+            check_durations(&at, pool_durations(&replica.pool), &origin)?;
+        }
+        Ok(())
     }
 }
 
@@ -275,6 +283,7 @@ impl DatabaseConfig {
         if self.backends.is_empty() {
             self.check_url(&self.backend.url, "backend.url")?;
             self.check_tls(&self.backend.url, &self.backend.tls, "backend")?;
+            self.check_replicas(&self.backend, &[], &self.pool, &["backend.replicas"])?;
         } else {
             for (index, backend) in self.backends.iter().enumerate() {
                 self.check_url(
@@ -285,6 +294,15 @@ impl DatabaseConfig {
                     &backend.backend.url,
                     &backend.backend.tls,
                     &format!("backends.{index}.backend"),
+                )?;
+                self.check_replicas(
+                    &backend.backend,
+                    &backend.replicas,
+                    backend.pool.as_ref().unwrap_or(&self.pool),
+                    &[
+                        &format!("backends.{index}.backend.replicas"),
+                        &format!("backends.{index}.replicas"),
+                    ],
                 )?;
             }
         }
@@ -330,6 +348,7 @@ impl DatabaseConfig {
                 returning: self.backend.returning,
                 tls: self.backend.tls.clone(),
                 statement_cache: self.backend.statement_cache,
+                replicas: resolve_replicas(&self.backend.replicas, &[], &self.pool),
                 pool: self.pool.clone(),
                 operations: self.operations.clone(),
                 migrations: self.migrations.clone(),
@@ -345,6 +364,11 @@ impl DatabaseConfig {
                 returning: b.backend.returning,
                 tls: b.backend.tls.clone(),
                 statement_cache: b.backend.statement_cache,
+                replicas: resolve_replicas(
+                    &b.backend.replicas,
+                    &b.replicas,
+                    b.pool.as_ref().unwrap_or(&self.pool),
+                ),
                 pool: b.pool.clone().unwrap_or_else(|| self.pool.clone()),
                 operations: b
                     .operations
@@ -479,6 +503,51 @@ impl DatabaseConfig {
         }
     }
 
+    /// Each replica: a server URL of the primary's kind, valid TLS, a valid resolved pool.
+    /// `keys` name the lists (`backend.replicas`, and `backends.0.replicas` for the second).
+    fn check_replicas(
+        &self,
+        backend: &BackendConfig,
+        more: &[ReplicaConfig],
+        pool: &PoolConfig,
+        keys: &[&str],
+    ) -> Result<(), Error> {
+        let lists = [backend.replicas.as_slice(), more];
+        for (list, at) in lists.iter().zip(keys) {
+            for (index, replica) in list.iter().enumerate() {
+                let key = format!("{at}.{index}");
+                let url_key = format!("{key}.url");
+                let kind = backend.url.kind();
+                if kind == BackendKind::Sqlite || replica.url.kind() != kind {
+                    let detail = if kind == BackendKind::Sqlite {
+                        format!(
+                            "`{SECTION}.{url_key}` = `{}` is a replica of a SQLite database, which has none",
+                            replica.url.redacted()
+                        )
+                    } else {
+                        format!(
+                            "`{SECTION}.{url_key}` = `{}` is a {} URL but its primary is {}",
+                            replica.url.redacted(),
+                            replica.url.kind().name(),
+                            kind.name()
+                        )
+                    };
+                    return Err(self.error(
+                        ConfigErrorKind::InvalidValue,
+                        "Invalid replica",
+                        detail,
+                        &url_key,
+                        "give each replica a URL of the same server type as its primary (PostgreSQL streaming replicas, MariaDB/MySQL replicas), or remove it",
+                    ));
+                }
+                self.check_url(&replica.url, &url_key)?;
+                self.check_tls(&replica.url, &backend.tls, &key)?;
+                self.check_pool(&replica.pool.over(pool), &format!("{key}.pool"))?;
+            }
+        }
+        Ok(())
+    }
+
     fn check_url(&self, url: &DatabaseUrl, key: &str) -> Result<(), Error> {
         if self.is_production() && url.has_default_password() {
             return Err(self.error(
@@ -509,6 +578,22 @@ impl DatabaseConfig {
         }
         Ok(())
     }
+}
+
+/// The replicas of `backend.replicas` then `more`, each pool over `pool`.
+fn resolve_replicas(
+    replicas: &[ReplicaConfig],
+    more: &[ReplicaConfig],
+    pool: &PoolConfig,
+) -> Vec<ReplicaSettings> {
+    replicas
+        .iter()
+        .chain(more)
+        .map(|r| ReplicaSettings {
+            url: r.url.clone(),
+            pool: r.pool.over(pool),
+        })
+        .collect()
 }
 
 /// Under `LEX_ENV=production`, a server backend on a non-loopback host whose TLS mode is
