@@ -109,7 +109,9 @@ init_pg_topology() {
 listen_addresses = '127.0.0.1'
 max_connections = 200
 fsync = off
-synchronous_commit = off
+# on (the default): WAL leaves for the replicas at commit. With off, walwriter sends it up
+# to wal_writer_delay later, and reads right after a write find the replicas behind.
+synchronous_commit = on
 full_page_writes = off
 wal_level = replica
 max_wal_senders = 10
