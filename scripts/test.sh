@@ -128,6 +128,12 @@ else
         say "fault pass: tests that stop and restart the servers (LEX_TEST_FAULTS=1, serial)"
         LEX_TEST_FAULTS=1 cargo test -p lexigram-sql --all-features --test provider_faults -- --test-threads=1
         rc=$?
+        # Last: stops the topology's PostgreSQL primary and promotes a replica.
+        if ((rc == 0)) && [[ -n ${LEX_TEST_TOPOLOGY_CTL:-} ]]; then
+            say "fault pass: failover of the topology's PostgreSQL primary"
+            LEX_TEST_FAULTS=1 cargo test -p lexigram-sql --all-features --test failover -- --nocapture
+            rc=$?
+        fi
     fi
 fi
 set -e
