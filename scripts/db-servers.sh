@@ -86,6 +86,9 @@ cmd_install() {
     if [[ -z $pg_bin ]] || ! find_exe psql >/dev/null; then
         pkgs+=(postgresql)
     fi
+    if [[ ${LEX_TEST_WANT_PGBOUNCER:-0} == 1 ]] && ! find_exe pgbouncer >/dev/null; then
+        pkgs+=(pgbouncer)
+    fi
     if ! find_exe mariadbd mysqld >/dev/null ||
         ! find_exe mariadb-install-db mysql_install_db >/dev/null ||
         ! find_exe mariadb mysql >/dev/null ||
@@ -666,4 +669,7 @@ main() {
     esac
 }
 
-main "$@"
+# Sourced (by scripts/topology.sh) for its helpers: no command runs then.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
+    main "$@"
+fi

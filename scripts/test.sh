@@ -19,6 +19,13 @@
 #   LEX_TEST_REQUIRE_SERVERS=1
 #   LEX_TEST_REPORT     a file the reliability tests append their figures to;
 #                       printed as one table when the tests end
+#   LEX_TEST_PG_PRIMARY_URL, LEX_TEST_PG_REPLICA_URLS, LEX_TEST_PG_MULTIHOST_URL,
+#   LEX_TEST_PGBOUNCER_URL, LEX_TEST_MYSQL_PRIMARY_URL, LEX_TEST_MYSQL_REPLICA_URL,
+#   LEX_TEST_TOPOLOGY_CTL, LEX_TEST_REQUIRE_TOPOLOGY=1
+#                       the replication topology of scripts/topology.sh (a
+#                       PostgreSQL primary with 2 streaming replicas, PgBouncer in
+#                       transaction mode, a MariaDB primary with a GTID replica);
+#                       LEX_TEST_TOPOLOGY=0 skips it (its tests then skip too)
 #
 # runs `cargo test --workspace --all-features "$@"` (then, with no arguments,
 # the server fault tests alone with LEX_TEST_FAULTS=1) and always stops the
@@ -30,6 +37,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DBS="$ROOT/scripts/db-servers.sh"
+TOPO="$ROOT/scripts/topology.sh"
 
 say() { printf 'test.sh: %s\n' "$*" >&2; }
 die() { say "error: $*"; exit 1; }
@@ -70,6 +78,9 @@ cleanup() {
     trap - EXIT INT TERM HUP
     [[ -n $SLEEP_PID ]] && kill "$SLEEP_PID" 2>/dev/null
     if [[ -d $WORK ]]; then
+        if [[ -d $WORK/topology ]]; then
+            "$TOPO" stop-all "$WORK/topology" || say "warning: could not stop the topology in $WORK"
+        fi
         "$DBS" stop-all "$WORK" || say "warning: could not stop all servers in $WORK"
         rm -rf "$WORK"
     fi
@@ -83,6 +94,12 @@ trap 'exit 129' HUP
 "$DBS" init "$WORK"
 eval "$("$DBS" env "$WORK")"
 export LEX_TEST_REQUIRE_SERVERS=1
+if [[ ${LEX_TEST_TOPOLOGY:-1} != 0 ]]; then
+    mkdir "$WORK/topology"
+    "$TOPO" init "$WORK/topology"
+    eval "$("$TOPO" env "$WORK/topology")"
+    export LEX_TEST_REQUIRE_TOPOLOGY=1
+fi
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
 # The reliability group's figures (tests/common: report), printed as one table at the end.
 export LEX_TEST_REPORT="$WORK/reliability.txt"
@@ -90,6 +107,10 @@ export LEX_TEST_REPORT="$WORK/reliability.txt"
 if ((servers_only)); then
     "$DBS" env "$WORK"
     echo "export LEX_TEST_REQUIRE_SERVERS=1"
+    if [[ -d $WORK/topology ]]; then
+        "$TOPO" env "$WORK/topology"
+        echo "export LEX_TEST_REQUIRE_TOPOLOGY=1"
+    fi
     say "servers are running; press Ctrl-C (or send SIGTERM to $$) to stop them"
     while :; do
         sleep 3600 &
@@ -111,6 +132,12 @@ else
         say "fault pass: tests that stop and restart the servers (LEX_TEST_FAULTS=1, serial)"
         LEX_TEST_FAULTS=1 cargo test -p lexigram-sql --all-features --test provider_faults -- --test-threads=1
         rc=$?
+        # Last: stops the topology's PostgreSQL primary and promotes a replica.
+        if ((rc == 0)) && [[ -n ${LEX_TEST_TOPOLOGY_CTL:-} ]]; then
+            say "fault pass: failover of the topology's PostgreSQL primary"
+            LEX_TEST_FAULTS=1 cargo test -p lexigram-sql --all-features --test failover -- --nocapture
+            rc=$?
+        fi
     fi
 fi
 set -e

@@ -272,6 +272,18 @@ pub enum Error {
         /// What held the lock, as far as it is known.
         detail: String,
     },
+
+    /// The server did not know a prepared statement this connection had prepared, or already
+    /// had one of its name (PostgreSQL SQLSTATE 26000 / 42P05): a connection pooler in
+    /// transaction mode (PgBouncer) moved the session to another server connection. Set
+    /// `backend.statement_cache: false`.
+    #[error(
+        "DatabaseError: prepared statement lost behind a connection pooler: {detail}. Fix: set `sql.backend.statement_cache: false` (LEX_SQL__BACKEND__STATEMENT_CACHE=false, or `?statement_cache=false` in the URL) when connecting through PgBouncer in transaction or statement pooling mode"
+    )]
+    PreparedStatementLost {
+        /// The server's message.
+        detail: String,
+    },
 }
 
 /// `parameter 2 (integer value)`, or `a text value` when the position is unknown.
@@ -379,6 +391,7 @@ impl Error {
             Error::NotConnected { .. } => "LEX_ERR_SQL_022",
             Error::Encode { .. } => "LEX_ERR_SQL_023",
             Error::LockTimeout { .. } => "LEX_ERR_SQL_024",
+            Error::PreparedStatementLost { .. } => "LEX_ERR_SQL_025",
         }
     }
 

@@ -28,8 +28,8 @@ pub use config::{
     NamedBackendConfig, OperationsConfig, PoolConfig, SqliteTarget,
 };
 pub use database::{
-    BackendHealth, Database, Executor, HealthReport, HealthStatus, Inserted, PoolStats, Savepoint,
-    Transaction,
+    BackendHealth, Database, Executor, HealthReport, HealthStatus, Inserted, PoolStats,
+    ReplicaHealth, Savepoint, Session, SessionStats, Transaction,
 };
 pub use error::{
     ConfigError, ConfigErrorKind, ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind,

@@ -166,6 +166,28 @@ fn yaml_for(url: &str, pw: &str, shape: usize) -> (String, Vec<(String, String)>
             vec![],
         ),
         12 => (format!("sql:\n  pool: {url}\n"), vec![]),
+        // read replicas: in YAML, in the environment, on a named backend, with a bad pool
+        15 => (
+            format!("sql:\n  backend:\n    url: {url}\n    replicas:\n      - url: {url}\n"),
+            vec![],
+        ),
+        16 => (
+            format!("sql:\n  backend:\n    url: \"{url}\"\n"),
+            env(&[("LEX_SQL__BACKEND__REPLICAS__0__URL", url)]),
+        ),
+        17 => (
+            format!(
+                "sql:\n  backends:\n    - name: main\n      backend: {{ url: '{url}' }}\n      replicas: [{{ url: '{url}', pool: {{ max_size: 0 }} }}]\n"
+            ),
+            vec![],
+        ),
+        18 => (
+            "sql:\n  backend:\n    url: postgresql://app@db/shop\n".to_string(),
+            env(&[
+                ("LEX_SQL__BACKEND__REPLICAS__0__URL", url),
+                ("LEX_SQL__BACKEND__REPLICAS__0__POOL__TIMEOUT", "0"),
+            ]),
+        ),
         13 => (
             format!("sql:\n  backend:\n    url: {url}\n\tpool: 1\n"),
             vec![],
@@ -238,7 +260,7 @@ proptest! {
     }
 
     #[test]
-    fn yaml_never_shows_the_password((pw, url) in url_strategy(), shape in 0..15usize) {
+    fn yaml_never_shows_the_password((pw, url) in url_strategy(), shape in 0..19usize) {
         logs();
         let (yaml, env) = yaml_for(&url, &pw, shape);
         assert_hidden(&pw, &load_outputs(&yaml, env), &format!("YAML {yaml:?}"));

@@ -12,6 +12,8 @@ mod pool;
 #[cfg(feature = "postgres")]
 pub(crate) mod postgres;
 #[cfg(feature = "postgres")]
+mod postgres_text;
+#[cfg(feature = "postgres")]
 mod postgres_values;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;

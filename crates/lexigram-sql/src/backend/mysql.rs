@@ -55,6 +55,12 @@ impl Manager {
             e.detail = url.scrub(&e.detail);
             Error::Configuration(e)
         })?;
+        // `statement_cache` is for PostgreSQL poolers; here it is only taken out of the URL.
+        // (mysql_async without its cache leaves every statement prepared on the server.)
+        let (raw, _) = crate::config::split_statement_cache(&raw).map_err(|mut e| {
+            e.detail = url.scrub(&e.detail);
+            Error::Configuration(e)
+        })?;
         let opts = Opts::from_url(&raw).map_err(|e| {
             Error::Connect(ConnectError::new(
                 ConnectErrorKind::Other,

@@ -247,7 +247,12 @@ impl AnyPool {
             BackendKind::Postgres => {
                 let _ = returning.set(true);
                 let manager = Bounded::new(
-                    super::postgres::Manager::new(url, &settings.tls, timeout)?,
+                    super::postgres::Manager::new(
+                        url,
+                        &settings.tls,
+                        timeout,
+                        settings.statement_cache,
+                    )?,
                     config,
                     backend,
                     &target,

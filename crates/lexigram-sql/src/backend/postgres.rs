@@ -2,7 +2,11 @@
 //!
 //! `operations.statement_timeout` is set as the session's `statement_timeout`, so the server
 //! itself cancels a long statement (SQLSTATE 57014) and the connection stays usable.
-//! Statements are prepared once per connection and cached by their SQL text.
+//! Statements are prepared once per connection and cached by their SQL text — unless
+//! `backend.statement_cache` is off (behind PgBouncer in transaction mode): then each statement
+//! is one unnamed statement (`query_typed`: parse, bind, execute in one round trip) whose
+//! parameters go as text of open type (see `postgres_text`), and no named statement is ever
+//! left on a server connection.
 
 use std::error::Error as StdError;
 use std::sync::Arc;
@@ -14,6 +18,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls, Statement};
 
+use super::postgres_text::{TextParam, text_params};
 use super::postgres_values::{Cell, Param};
 use super::{BackendConn, Dialect, Isolation, Postgres, RowStream, VALIDATE_AFTER};
 use crate::config::{DatabaseUrl, TlsConfig, TlsMode};
@@ -34,6 +39,8 @@ pub(crate) struct Manager {
     /// `sslmode=prefer`: the same settings without TLS, tried when the server offered TLS but
     /// the handshake failed (libpq's meaning of `prefer`).
     plain_fallback: Option<tokio_postgres::Config>,
+    /// Whether statements are prepared and cached (`backend.statement_cache`).
+    cache: bool,
 }
 
 impl Manager {
@@ -44,11 +51,17 @@ impl Manager {
         url: &DatabaseUrl,
         tls: &TlsConfig,
         statement_timeout: Duration,
+        statement_cache: bool,
     ) -> Result<Self> {
         let (raw, tls) = crate::config::resolve_tls(url.expose(), tls).map_err(|mut e| {
             e.detail = url.scrub(&e.detail);
             Error::Configuration(e)
         })?;
+        let (raw, cache) = crate::config::split_statement_cache(&raw).map_err(|mut e| {
+            e.detail = url.scrub(&e.detail);
+            Error::Configuration(e)
+        })?;
+        let cache = cache.unwrap_or(statement_cache);
         let raw = raw.as_str();
         let rest = raw.split_once("://").map_or(raw, |(_, rest)| rest);
         let target = url.host_port().unwrap_or_else(|| "localhost:5432".into());
@@ -100,6 +113,7 @@ impl Manager {
             statement_timeout,
             tls,
             plain_fallback,
+            cache,
         })
     }
 }
@@ -148,6 +162,7 @@ impl bb8::ManageConnection for Manager {
             in_transaction: false,
             broken: false,
             timeout: self.statement_timeout,
+            cache: self.cache,
         })
     }
 
@@ -220,6 +235,8 @@ pub(crate) struct PgConn {
     in_transaction: bool,
     broken: bool,
     timeout: Duration,
+    /// Whether statements are prepared and cached; else each runs unnamed.
+    cache: bool,
 }
 
 /// A statement prepared on one connection, with the column names its rows share.
@@ -232,6 +249,11 @@ struct Prepared {
 /// The parameters of a statement, numbered from 1 for error messages.
 fn bind(params: &[Value]) -> impl ExactSizeIterator<Item = Param<'_>> {
     params.iter().enumerate().map(|(i, v)| Param(i + 1, v))
+}
+
+/// The column names of a row of an unnamed statement.
+fn column_names(row: &tokio_postgres::Row) -> Arc<[String]> {
+    row.columns().iter().map(|c| c.name().to_string()).collect()
 }
 
 fn convert_row(row: &tokio_postgres::Row, columns: &Arc<[String]>) -> Result<Row> {
@@ -278,6 +300,24 @@ impl PgConn {
         params: &[Value],
         keep: impl Fn(usize) -> bool,
     ) -> Result<Vec<Row>> {
+        if !self.cache {
+            self.in_flight = true;
+            let result = match self.client.query_typed_raw(sql, text_params(params)).await {
+                Ok(stream) => stream.try_collect::<Vec<_>>().await,
+                Err(e) => Err(e),
+            };
+            let raw = self.done(result)?;
+            let Some(first) = raw.first() else {
+                return Ok(Vec::new());
+            };
+            let columns = column_names(first);
+            return raw
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| keep(*i))
+                .map(|(_, r)| convert_row(r, &columns))
+                .collect();
+        }
         let mut retried = false;
         loop {
             let Prepared { statement, columns } = self.start(sql).await?;
@@ -354,6 +394,25 @@ impl PgConn {
         sql: String,
         params: Vec<Value>,
     ) -> RowStream {
+        if !conn.cache {
+            return Box::pin(async_stream::try_stream! {
+                conn.in_flight = true;
+                let timeout = conn.timeout;
+                let rows = conn
+                    .client
+                    .query_typed_raw(&sql, text_params(&params))
+                    .await
+                    .map_err(|e| classify(&e, timeout))?;
+                futures_util::pin_mut!(rows);
+                let mut columns: Option<Arc<[String]>> = None;
+                while let Some(row) = rows.next().await {
+                    let row = row.map_err(|e| classify(&e, timeout))?;
+                    let names = columns.get_or_insert_with(|| column_names(&row));
+                    yield convert_row(&row, names)?;
+                }
+                conn.in_flight = false;
+            });
+        }
         Box::pin(async_stream::try_stream! {
             let Prepared { statement, columns } = conn.start(&sql).await?;
             let timeout = conn.timeout;
@@ -374,6 +433,16 @@ impl PgConn {
 
 impl BackendConn for PgConn {
     async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        if !self.cache {
+            self.in_flight = true;
+            let typed = text_params(params);
+            let refs: Vec<(&(dyn tokio_postgres::types::ToSql + Sync), _)> = typed
+                .iter()
+                .map(|(p, ty): &(TextParam<'_>, _)| (p as _, ty.clone()))
+                .collect();
+            let result = self.client.execute_typed(sql, &refs).await;
+            return self.done(result);
+        }
         let mut retried = false;
         loop {
             let statement = self.start(sql).await?.statement;
@@ -464,6 +533,12 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
             detail: message,
         },
         "57014" => Error::Timeout { timeout },
+        // A named prepared statement met a server connection that does not know it (or
+        // already has one of that name): a transaction-mode pooler such as PgBouncer moved
+        // the session to another server connection between prepare and execute.
+        "26000" | "42P05" if message.contains("prepared statement") => {
+            Error::PreparedStatementLost { detail: message }
+        }
         // Data exceptions: the server refused a value for its column (overflow, too long,
         // not a number, not a date).
         "22003" | "22001" | "22P02" | "22007" | "22008" | "22021" => {

@@ -263,7 +263,7 @@ fn extract_error(app: &AppConfig, error: figment::Error) -> Error {
     let key = path.join(".");
 
     // A URL that failed to parse: re-parse it for the precise error (prefix, syntax).
-    if key.ends_with("backend.url")
+    if key.ends_with(".url")
         && let Some(Value::String(_, raw)) = app.find_value(&key)
         && let Err(mut url_error) = DatabaseUrl::parse(&raw)
     {

@@ -8,6 +8,8 @@
 //! |---|---|---|
 //! | `enabled` | `true` | `LEX_SQL__ENABLED` |
 //! | `backend.url` | `sqlite:///data.db` | `LEX_SQL__BACKEND__URL` |
+//! | `backend.statement_cache` (off behind PgBouncer) | `true` | `LEX_SQL__BACKEND__STATEMENT_CACHE` |
+//! | `backend.replicas[i].url` / `.pool.*` (read replicas) | none | `LEX_SQL__BACKEND__REPLICAS__0__URL`, … |
 //! | `pool.min_size` | 1 | `LEX_SQL__POOL__MIN_SIZE` |
 //! | `pool.max_size` | 10 | `LEX_SQL__POOL__MAX_SIZE` |
 //! | `pool.timeout` (acquire) | 30s | `LEX_SQL__POOL__TIMEOUT` |
@@ -53,6 +55,8 @@ mod duration;
 mod load;
 mod model;
 mod outbox;
+mod replicas;
+mod statement_cache;
 mod tls;
 mod url;
 mod validate;
@@ -67,6 +71,9 @@ pub use model::{
     OperationsConfig, PoolConfig, Returning,
 };
 pub use outbox::OutboxConfig;
+pub use replicas::{PoolOverride, ReplicaConfig, ReplicaSettings};
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+pub(crate) use statement_cache::split as split_statement_cache;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use tls::{Tls, resolve as resolve_tls};
 pub use tls::{TlsConfig, TlsMode};

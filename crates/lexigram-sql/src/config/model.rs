@@ -106,7 +106,7 @@ impl PartialEq for DatabaseConfig {
 /// let backend = lexigram_sql::config::BackendConfig::default();
 /// assert_eq!(backend.url.to_string(), "sqlite:///data.db");
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BackendConfig {
     /// The database URL (`backend.url`, default `sqlite:///data.db`). Secret: shown redacted.
@@ -115,6 +115,29 @@ pub struct BackendConfig {
     pub returning: Returning,
     /// TLS settings (`backend.tls.*`); URL parameters such as `sslmode` override them.
     pub tls: super::TlsConfig,
+    /// Whether statements are prepared once per connection and reused (`backend.statement_cache`,
+    /// env `LEX_SQL__BACKEND__STATEMENT_CACHE`, default `true`; the URL parameter
+    /// `?statement_cache=false` wins). Set it to `false` behind PgBouncer in transaction
+    /// pooling mode: every PostgreSQL statement then runs as one unnamed statement
+    /// (parse, bind and execute in one round trip) and no named prepared statement is ever
+    /// left on a server connection. MySQL/MariaDB and SQLite ignore it.
+    pub statement_cache: bool,
+    /// Read replicas (`backend.replicas`, env `LEX_SQL__BACKEND__REPLICAS__0__URL`): reads
+    /// outside transactions go to them; see [`crate::Database`].
+    #[serde(deserialize_with = "super::replicas::deserialize_list")]
+    pub replicas: Vec<super::ReplicaConfig>,
+}
+
+impl Default for BackendConfig {
+    fn default() -> Self {
+        BackendConfig {
+            url: DatabaseUrl::default(),
+            returning: Returning::default(),
+            tls: super::TlsConfig::default(),
+            statement_cache: true,
+            replicas: Vec::new(),
+        }
+    }
 }
 
 /// Whether inserts read the stored row back with `INSERT … RETURNING` (`backend.returning`,
@@ -287,6 +310,9 @@ pub struct NamedBackendConfig {
     /// edition): replaces `migrations.dir` of the settings it has or inherits.
     #[serde(default)]
     pub migration_dir: Option<PathBuf>,
+    /// Read replicas (`backends[i].replicas`), after those of `backends[i].backend.replicas`.
+    #[serde(default, deserialize_with = "super::replicas::deserialize_list")]
+    pub replicas: Vec<super::ReplicaConfig>,
 }
 
 /// One fully resolved backend: what the Database is built from.
@@ -310,6 +336,12 @@ pub struct BackendSettings {
     pub returning: Returning,
     /// Its TLS settings (`backend.tls.*`); URL parameters such as `sslmode` override them.
     pub tls: super::TlsConfig,
+    /// Whether statements are prepared and cached per connection (`backend.statement_cache`,
+    /// default `true`); the URL's `statement_cache` parameter overrides it. See
+    /// [`BackendConfig::statement_cache`].
+    pub statement_cache: bool,
+    /// Its read replicas, each with its resolved pool settings.
+    pub replicas: Vec<super::ReplicaSettings>,
     /// Its pool settings.
     pub pool: PoolConfig,
     /// Its statement settings.
@@ -422,6 +454,10 @@ mod tests {
             url: url.clone(),
             returning: Returning::Auto,
             tls: crate::config::TlsConfig::default(),
+            statement_cache: true,
+            replicas: vec![
+                crate::config::ReplicaConfig::new("postgresql://app:hunter2@replica/shop").unwrap(),
+            ],
         };
         let named = NamedBackendConfig {
             name: "main".into(),
@@ -431,6 +467,7 @@ mod tests {
             operations: None,
             migrations: None,
             migration_dir: None,
+            replicas: Vec::new(),
         };
         let config = DatabaseConfig {
             backend: backend.clone(),
@@ -443,6 +480,11 @@ mod tests {
             url,
             returning: Returning::Auto,
             tls: crate::config::TlsConfig::default(),
+            statement_cache: true,
+            replicas: vec![crate::config::ReplicaSettings {
+                url: DatabaseUrl::parse("postgresql://app:hunter2@replica/shop").unwrap(),
+                pool: PoolConfig::default(),
+            }],
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),

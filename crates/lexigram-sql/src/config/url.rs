@@ -179,6 +179,8 @@ enum Details {
     Server {
         host: Option<String>,
         port: Option<u16>,
+        /// Further `host[:port]` entries of a multi-host URL (failover), in order.
+        others: Vec<String>,
         username: Option<String>,
         /// From `user:password@`, else from a `password=` query parameter.
         password: Option<Secret>,
@@ -306,11 +308,17 @@ impl DatabaseUrl {
     }
 
     /// `host:port` of a server URL, with the backend's default port (5432, 3306) when the
-    /// URL has none; `None` for SQLite or a URL without a host.
+    /// URL has none; `None` for SQLite or a URL without a host. A multi-host URL (failover,
+    /// `postgresql://app@h1:5432,h2:5433/shop?target_session_attrs=read-write`) gives its
+    /// host list.
     ///
     /// ```
     /// let url = lexigram_sql::config::DatabaseUrl::parse("postgresql://app:pw@127.0.0.1/shop")?;
     /// assert_eq!(url.host_port().as_deref(), Some("127.0.0.1:5432"));
+    /// let url = lexigram_sql::config::DatabaseUrl::parse("postgresql://app:pw@h1:5432,h2:5433/shop?target_session_attrs=read-write")?;
+    /// assert_eq!(url.host_port().as_deref(), Some("h1:5432,h2:5433"));
+    /// assert_eq!(url.database(), Some("shop"));
+    /// assert!(!url.to_string().contains(":pw@"));
     /// # Ok::<(), lexigram_sql::ConfigError>(())
     /// ```
     pub fn host_port(&self) -> Option<String> {
@@ -318,10 +326,16 @@ impl DatabaseUrl {
             Details::Server {
                 host: Some(host),
                 port,
+                others,
                 ..
             } => {
                 let port = port.or(self.kind.default_port())?;
-                Some(format!("{host}:{port}"))
+                let mut out = format!("{host}:{port}");
+                for other in others {
+                    out.push(',');
+                    out.push_str(other);
+                }
+                Some(out)
             }
             _ => None,
         }
@@ -427,8 +441,40 @@ fn sqlite_target(rest: &str) -> SqliteTarget {
     }
 }
 
+/// A multi-host URL (`postgresql://u:p@h1:5432,h2:5433/db`, as libpq and tokio-postgres take
+/// for failover) with only its first host, and the other `host[:port]` entries; other URLs
+/// unchanged.
+fn first_host(normalized: &str) -> (String, Vec<String>) {
+    let Some((scheme, rest)) = normalized.split_once("://") else {
+        return (normalized.to_string(), Vec::new());
+    };
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (userinfo, hosts) = match authority.rfind('@') {
+        Some(at) => authority.split_at(at + 1),
+        None => ("", authority),
+    };
+    let mut list = hosts.split(',');
+    let first = list.next().unwrap_or_default();
+    let others: Vec<String> = list.map(str::to_string).collect();
+    if others.is_empty() {
+        return (normalized.to_string(), others);
+    }
+    (format!("{scheme}://{userinfo}{first}{tail}"), others)
+}
+
 fn server_details(raw: &str, normalized: &str) -> Result<Details, ConfigError> {
-    let url = url::Url::parse(normalized).map_err(|e| ConfigError {
+    let (single, others) = first_host(normalized);
+    if others.iter().any(|h| h.trim().is_empty()) {
+        return Err(ConfigError {
+            kind: ConfigErrorKind::InvalidValue,
+            headline: "Invalid database URL".to_string(),
+            detail: format!("`{}` has an empty host in its host list", redact(raw)),
+            source_name: None,
+            fix: "list hosts as host1:port1,host2:port2 without empty entries".to_string(),
+        });
+    }
+    let url = url::Url::parse(&single).map_err(|e| ConfigError {
         kind: ConfigErrorKind::InvalidValue,
         headline: "Invalid database URL".to_string(),
         detail: format!("`{}` is not a valid URL: {e}", redact(raw)),
@@ -459,6 +505,7 @@ fn server_details(raw: &str, normalized: &str) -> Result<Details, ConfigError> {
     Ok(Details::Server {
         host,
         port: url.port(),
+        others,
         username,
         password,
         database,
@@ -509,6 +556,31 @@ mod tests {
 
     fn target(url: &str) -> SqliteTarget {
         DatabaseUrl::parse(url).unwrap().sqlite_target().unwrap()
+    }
+
+    #[test]
+    fn multi_host_urls_keep_their_host_list_and_hide_the_password() {
+        let url = DatabaseUrl::parse(
+            "postgresql://app:s3cretpw@10.0.0.1:5432,10.0.0.2:5433,db3/shop?target_session_attrs=read-write",
+        )
+        .unwrap();
+        assert_eq!(
+            url.host_port().as_deref(),
+            Some("10.0.0.1:5432,10.0.0.2:5433,db3")
+        );
+        assert_eq!(url.host(), Some("10.0.0.1"));
+        assert_eq!(url.username(), Some("app"));
+        assert_eq!(url.database(), Some("shop"));
+        for text in [url.to_string(), format!("{url:?}"), url.redacted()] {
+            assert!(!text.contains("s3cretpw"), "{text}");
+        }
+        assert!(
+            url.expose().contains("10.0.0.2:5433"),
+            "the driver gets every host"
+        );
+        let err = DatabaseUrl::parse("postgresql://app:s3cretpw@h1,,h2/shop").unwrap_err();
+        assert!(err.detail.contains("empty host"), "{err}");
+        assert!(!err.to_string().contains("s3cretpw"), "{err}");
     }
 
     #[test]

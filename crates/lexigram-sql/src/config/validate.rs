@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use super::load::{ENV_VAR, SECTION};
 use super::model::{
-    BackendSettings, DatabaseConfig, MigrationsConfig, OperationsConfig, Origins, PoolConfig,
+    BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, OperationsConfig, Origins,
+    PoolConfig,
 };
+use super::replicas::{ReplicaConfig, ReplicaSettings};
 use super::tls::{TlsConfig, TlsMode, is_loopback, resolve as resolve_tls};
 use super::url::{BackendKind, DatabaseUrl};
 use crate::error::{ConfigError, ConfigErrorKind, Error};
@@ -250,7 +252,13 @@ impl BackendSettings {
             "migrations",
             migrations_durations(&self.migrations),
             &origin,
-        )
+        )?;
+        for (index, replica) in self.replicas.iter().enumerate() {
+            let at = format!("replicas.{index}.pool");
+            check_sizes(&replica.pool, &at, &origin)?;
+            check_durations(&at, pool_durations(&replica.pool), &origin)?;
+        }
+        Ok(())
     }
 }
 
@@ -327,6 +335,7 @@ impl DatabaseConfig {
         if self.backends.is_empty() {
             self.check_url(&self.backend.url, "backend.url")?;
             self.check_tls(&self.backend.url, &self.backend.tls, "backend")?;
+            self.check_replicas(&self.backend, &[], &self.pool, &["backend.replicas"])?;
         } else {
             for (index, backend) in self.backends.iter().enumerate() {
                 self.check_url(
@@ -337,6 +346,15 @@ impl DatabaseConfig {
                     &backend.backend.url,
                     &backend.backend.tls,
                     &format!("backends.{index}.backend"),
+                )?;
+                self.check_replicas(
+                    &backend.backend,
+                    &backend.replicas,
+                    backend.pool.as_ref().unwrap_or(&self.pool),
+                    &[
+                        &format!("backends.{index}.backend.replicas"),
+                        &format!("backends.{index}.replicas"),
+                    ],
                 )?;
             }
         }
@@ -381,6 +399,8 @@ impl DatabaseConfig {
                 url: self.backend.url.clone(),
                 returning: self.backend.returning,
                 tls: self.backend.tls.clone(),
+                statement_cache: self.backend.statement_cache,
+                replicas: resolve_replicas(&self.backend.replicas, &[], &self.pool),
                 pool: self.pool.clone(),
                 operations: self.operations.clone(),
                 migrations: self.migrations.clone(),
@@ -395,6 +415,12 @@ impl DatabaseConfig {
                 url: b.backend.url.clone(),
                 returning: b.backend.returning,
                 tls: b.backend.tls.clone(),
+                statement_cache: b.backend.statement_cache,
+                replicas: resolve_replicas(
+                    &b.backend.replicas,
+                    &b.replicas,
+                    b.pool.as_ref().unwrap_or(&self.pool),
+                ),
                 pool: b.pool.clone().unwrap_or_else(|| self.pool.clone()),
                 operations: b
                     .operations
@@ -535,6 +561,51 @@ impl DatabaseConfig {
         }
     }
 
+    /// Each replica: a server URL of the primary's kind, valid TLS, a valid resolved pool.
+    /// `keys` name the lists (`backend.replicas`, and `backends.0.replicas` for the second).
+    fn check_replicas(
+        &self,
+        backend: &BackendConfig,
+        more: &[ReplicaConfig],
+        pool: &PoolConfig,
+        keys: &[&str],
+    ) -> Result<(), Error> {
+        let lists = [backend.replicas.as_slice(), more];
+        for (list, at) in lists.iter().zip(keys) {
+            for (index, replica) in list.iter().enumerate() {
+                let key = format!("{at}.{index}");
+                let url_key = format!("{key}.url");
+                let kind = backend.url.kind();
+                if kind == BackendKind::Sqlite || replica.url.kind() != kind {
+                    let detail = if kind == BackendKind::Sqlite {
+                        format!(
+                            "`{SECTION}.{url_key}` = `{}` is a replica of a SQLite database, which has none",
+                            replica.url.redacted()
+                        )
+                    } else {
+                        format!(
+                            "`{SECTION}.{url_key}` = `{}` is a {} URL but its primary is {}",
+                            replica.url.redacted(),
+                            replica.url.kind().name(),
+                            kind.name()
+                        )
+                    };
+                    return Err(self.error(
+                        ConfigErrorKind::InvalidValue,
+                        "Invalid replica",
+                        detail,
+                        &url_key,
+                        "give each replica a URL of the same server type as its primary (PostgreSQL streaming replicas, MariaDB/MySQL replicas), or remove it",
+                    ));
+                }
+                self.check_url(&replica.url, &url_key)?;
+                self.check_tls(&replica.url, &backend.tls, &key)?;
+                self.check_pool(&replica.pool.over(pool), &format!("{key}.pool"))?;
+            }
+        }
+        Ok(())
+    }
+
     fn check_url(&self, url: &DatabaseUrl, key: &str) -> Result<(), Error> {
         if self.is_production() && url.has_default_password() {
             return Err(self.error(
@@ -549,6 +620,13 @@ impl DatabaseConfig {
             ));
         }
         let kind = url.kind();
+        if kind != BackendKind::Sqlite
+            && let Err(mut e) = super::statement_cache::split(url.expose())
+        {
+            e.detail = url.scrub(&e.detail);
+            e.source_name = Some(self.origins.of(key));
+            return Err(Error::Configuration(e));
+        }
         if self.enabled && !kind.is_compiled_in() {
             return Err(Error::DriverMissing {
                 backend: kind.name(),
@@ -558,6 +636,22 @@ impl DatabaseConfig {
         }
         Ok(())
     }
+}
+
+/// The replicas of `backend.replicas` then `more`, each pool over `pool`.
+fn resolve_replicas(
+    replicas: &[ReplicaConfig],
+    more: &[ReplicaConfig],
+    pool: &PoolConfig,
+) -> Vec<ReplicaSettings> {
+    replicas
+        .iter()
+        .chain(more)
+        .map(|r| ReplicaSettings {
+            url: r.url.clone(),
+            pool: r.pool.over(pool),
+        })
+        .collect()
 }
 
 /// Under `LEX_ENV=production`, a server backend on a non-loopback host whose TLS mode is

@@ -53,6 +53,15 @@ impl Executor {
         }
     }
 
+    /// The same place with reads on the primary ([`Database::primary`]): for reading back
+    /// what was just written. A transaction is on the primary already.
+    pub fn primary(&self) -> Executor {
+        match self {
+            Executor::Database(db) => Executor::Database(db.primary()),
+            Executor::Transaction(tx) => Executor::Transaction(tx.clone()),
+        }
+    }
+
     /// The backend's SQL dialect.
     pub fn dialect(&self) -> &'static dyn Dialect {
         self.database().dialect()

@@ -5,6 +5,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::Database;
+use super::replicas::Replica;
+use crate::backend::AnyConn;
+use crate::config::BackendKind;
+use crate::error::Result;
 
 /// Up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,6 +44,33 @@ pub struct BackendHealth {
     pub status: HealthStatus,
     /// Round-trip time of `SELECT 1`, in milliseconds.
     pub latency_ms: f64,
+    /// Pool figures.
+    pub pool: PoolStats,
+    /// Why it is down (no secrets).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Each read replica (`backend.replicas`), in configuration order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replicas: Vec<ReplicaHealth>,
+}
+
+/// One read replica's health: whether it answers, and how far it lags behind its primary.
+///
+/// A replica reported down is skipped by reads until it answers again.
+#[derive(Debug, Clone, Serialize)]
+pub struct ReplicaHealth {
+    /// `host:port`.
+    pub target: String,
+    /// Up or down.
+    pub status: HealthStatus,
+    /// Round-trip time of the lag query, in milliseconds.
+    pub latency_ms: f64,
+    /// Replication lag in seconds: PostgreSQL, the age of the last replayed transaction
+    /// (0 when everything received is replayed); MariaDB/MySQL, `Seconds_Behind_Master`.
+    /// `None` when down or unknown.
+    pub lag_seconds: Option<f64>,
+    /// Reads this replica served since the pool opened.
+    pub reads: u64,
     /// Pool figures.
     pub pool: PoolStats,
     /// Why it is down (no secrets).
@@ -104,6 +135,24 @@ impl std::fmt::Display for HealthReport {
             if let Some(e) = &b.error {
                 writeln!(f, "  error: {e}")?;
             }
+            for r in &b.replicas {
+                let status = if r.status == HealthStatus::Up {
+                    "up"
+                } else {
+                    "down"
+                };
+                let lag = r
+                    .lag_seconds
+                    .map_or_else(|| "?".to_string(), |l| format!("{l:.3}s"));
+                writeln!(
+                    f,
+                    "  replica {:<21} {:<6} {:>8.2}ms  lag {lag}  {}/{}/{}",
+                    r.target, status, r.latency_ms, r.pool.in_use, r.pool.idle, r.pool.max
+                )?;
+                if let Some(e) = &r.error {
+                    writeln!(f, "    error: {e}")?;
+                }
+            }
         }
         Ok(())
     }
@@ -111,7 +160,7 @@ impl std::fmt::Display for HealthReport {
 
 pub(super) async fn check(db: &Database) -> BackendHealth {
     let started = Instant::now();
-    let result = db.fetch_all("SELECT 1", &[]).await;
+    let result = db.primary().fetch_all("SELECT 1", &[]).await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     if result.is_ok() {
         tracing::debug!(backend = %db.name(), latency_ms, "health check: up");
@@ -129,5 +178,69 @@ pub(super) async fn check(db: &Database) -> BackendHealth {
         latency_ms,
         pool: db.pool_stats(),
         error: result.err().map(|e| e.to_string()),
+        replicas: futures_util::future::join_all(
+            db.inner
+                .replicas
+                .replicas
+                .iter()
+                .map(|r| check_replica(db, r)),
+        )
+        .await,
+    }
+}
+
+/// Asks one replica for its lag; marks it available or skipped accordingly.
+async fn check_replica(db: &Database, replica: &Replica) -> ReplicaHealth {
+    let started = Instant::now();
+    let result = async {
+        let mut conn = replica.get().await?;
+        lag(db.kind(), &mut conn).await
+    }
+    .await;
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    match &result {
+        Ok(_) => replica.mark_up(),
+        Err(e) => replica.failed(e),
+    }
+    let (size, idle) = replica.state();
+    ReplicaHealth {
+        target: replica.target.clone(),
+        status: if result.is_ok() {
+            HealthStatus::Up
+        } else {
+            HealthStatus::Down
+        },
+        latency_ms,
+        lag_seconds: result.as_ref().ok().copied().flatten(),
+        reads: replica.reads.load(std::sync::atomic::Ordering::Relaxed),
+        pool: PoolStats {
+            size,
+            idle,
+            in_use: size.saturating_sub(idle),
+            max: replica.settings.pool.max_size,
+        },
+        error: result.err().map(|e| e.to_string()),
+    }
+}
+
+/// The replica's lag in seconds, if it says.
+async fn lag(kind: BackendKind, conn: &mut AnyConn) -> Result<Option<f64>> {
+    match kind {
+        BackendKind::Postgres => {
+            let row = conn
+                .query_first(
+                    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END AS lag",
+                    &[],
+                )
+                .await?;
+            Ok(row.and_then(|r| r.get::<Option<f64>>("lag").ok().flatten()))
+        }
+        BackendKind::MySql => {
+            let row = conn.query_first("SHOW SLAVE STATUS", &[]).await?;
+            Ok(row
+                .and_then(|r| r.get::<Option<i64>>("Seconds_Behind_Master").ok().flatten())
+                .map(|s| s as f64))
+        }
+        BackendKind::Sqlite => Ok(None),
     }
 }

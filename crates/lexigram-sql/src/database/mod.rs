@@ -4,11 +4,16 @@
 mod executor;
 mod health;
 mod instrument;
+mod replicas;
+mod route;
+mod routing;
 mod schema;
+mod session;
 mod transaction;
 
 pub use executor::Executor;
-pub use health::{BackendHealth, HealthReport, HealthStatus, PoolStats};
+pub use health::{BackendHealth, HealthReport, HealthStatus, PoolStats, ReplicaHealth};
+pub use session::{Session, SessionStats};
 pub use transaction::{Savepoint, Transaction};
 
 use std::future::Future;
@@ -42,6 +47,21 @@ use crate::value::{Row, Value};
 #[derive(Clone)]
 pub struct Database {
     inner: Arc<Inner>,
+    /// Where reads of this handle go: see [`Database::primary`] and [`Database::replica`].
+    route: Route,
+    /// The read-your-writes session of this handle, if any.
+    session: Option<Session>,
+}
+
+/// Where a handle's reads go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// Plain reads outside transactions to a healthy replica, everything else to the primary.
+    Auto,
+    /// Everything to the primary.
+    Primary,
+    /// Reads to a replica even if they lock rows or a session has written since.
+    Replica,
 }
 
 /// What [`Database::execute_insert`] reports about one insert.
@@ -64,6 +84,8 @@ struct Inner {
     outbox_ready: tokio::sync::OnceCell<()>,
     /// Declared column types of the tables written through `Table` and `Repository`.
     schema: schema::SchemaCache,
+    /// The read replicas (`backend.replicas`), each with its own pool.
+    replicas: replicas::ReplicaSet,
 }
 
 impl std::fmt::Debug for Database {
@@ -90,6 +112,7 @@ impl Database {
             // `pool.min_size: 0` opened no connection yet: open one to learn the server.
             drop(pool.get(&settings.pool).await?);
         }
+        let replicas = replicas::ReplicaSet::open(&settings).await?;
         let (open, _) = pool.state();
         tracing::debug!(
             backend = %settings.name,
@@ -105,7 +128,10 @@ impl Database {
                 returning,
                 outbox_ready: tokio::sync::OnceCell::new(),
                 schema: schema::SchemaCache::default(),
+                replicas,
             }),
+            route: Route::Auto,
+            session: None,
         })
     }
 
@@ -205,7 +231,9 @@ impl Database {
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         self.schema().clear_after(sql);
         let mut conn = self.acquire().await?;
-        instrument::execute(&self.inner.settings, &mut conn, sql, params).await
+        let affected = instrument::execute(&self.inner.settings, &mut conn, sql, params).await?;
+        self.after_write(&mut conn).await;
+        Ok(affected)
     }
 
     /// Runs an insert and reports the rows it inserted and the key the database generated
@@ -222,13 +250,31 @@ impl Database {
     /// ```
     pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
         let mut conn = self.acquire().await?;
-        instrument::execute_insert(&self.inner.settings, &mut conn, sql, params).await
+        let inserted =
+            instrument::execute_insert(&self.inner.settings, &mut conn, sql, params).await?;
+        self.after_write(&mut conn).await;
+        Ok(inserted)
     }
 
-    /// Runs a query and returns every row.
+    /// Runs a query and returns every row. With replicas configured, a plain read runs on a
+    /// replica (see [`Database::primary`]); a statement that writes or locks runs on the
+    /// primary.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
-        let mut conn = self.acquire().await?;
-        instrument::query(&self.inner.settings, &mut conn, sql, params).await
+        let (mut conn, replica) = self.read_conn(sql).await?;
+        let result = instrument::query(&self.inner.settings, &mut conn, sql, params).await;
+        match (result, replica) {
+            (Err(e), Some(index)) if replicas::is_unavailable(&e) => {
+                self.replica_failed(index, &e);
+                drop(conn);
+                let mut conn = self.acquire().await?;
+                instrument::query(&self.inner.settings, &mut conn, sql, params).await
+            }
+            (Ok(rows), None) => {
+                self.after_read_on_primary(&mut conn, sql).await;
+                Ok(rows)
+            }
+            (result, _) => result,
+        }
     }
 
     /// Runs a query and returns its first row, or [`Error::NotFound`] when there is none.
@@ -240,8 +286,21 @@ impl Database {
 
     /// Runs a query and returns its first row, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
-        let mut conn = self.acquire().await?;
-        instrument::query_first(&self.inner.settings, &mut conn, sql, params).await
+        let (mut conn, replica) = self.read_conn(sql).await?;
+        let result = instrument::query_first(&self.inner.settings, &mut conn, sql, params).await;
+        match (result, replica) {
+            (Err(e), Some(index)) if replicas::is_unavailable(&e) => {
+                self.replica_failed(index, &e);
+                drop(conn);
+                let mut conn = self.acquire().await?;
+                instrument::query_first(&self.inner.settings, &mut conn, sql, params).await
+            }
+            (Ok(row), None) => {
+                self.after_read_on_primary(&mut conn, sql).await;
+                Ok(row)
+            }
+            (result, _) => result,
+        }
     }
 
     /// Streams a query's rows in constant memory; the stream holds one pooled connection
@@ -260,7 +319,7 @@ impl Database {
     /// # Ok(()) }
     /// ```
     pub async fn fetch_stream(&self, sql: &str, params: &[Value]) -> Result<RowStream> {
-        let conn = self.acquire().await?;
+        let (conn, _) = self.read_conn(sql).await?;
         Ok(conn.stream(sql.to_string(), params.to_vec()))
     }
 
@@ -269,7 +328,9 @@ impl Database {
         // A batch may change the schema (migrations, DDL): column types are read again.
         self.schema().clear();
         let mut conn = self.acquire().await?;
-        instrument::batch(&self.inner.settings, &mut conn, sql).await
+        instrument::batch(&self.inner.settings, &mut conn, sql).await?;
+        self.after_write(&mut conn).await;
+        Ok(())
     }
 
     /// Begins a transaction. Prefer [`Database::transaction`], which always ends it; a
@@ -368,6 +429,7 @@ impl Database {
     /// Closes the pool: new calls fail with [`Error::Closed`]; idle connections close now and
     /// connections in use close when they are returned. Idempotent.
     pub async fn close(&self) {
+        self.inner.replicas.close();
         let pool = self.inner.pool.write().ok().and_then(|mut p| p.take());
         if pool.is_some() {
             drop(pool);

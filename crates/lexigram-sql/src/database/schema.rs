@@ -66,7 +66,8 @@ impl Executor {
         if let Some(known) = db.schema().get(table) {
             return Ok(Some(known));
         }
-        let rows = self.fetch_all(sql, &[Value::from(table)]).await?;
+        // The primary's schema: a replica may not have replayed a table created just now.
+        let rows = self.primary().fetch_all(sql, &[Value::from(table)]).await?;
         if rows.is_empty() {
             return Ok(None);
         }

@@ -151,7 +151,13 @@ impl Transaction {
             }
         };
         match conn.finish(commit).await {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                if commit {
+                    // A read-your-writes session remembers where this commit got to.
+                    self.inner.db.after_write(&mut conn).await;
+                }
+                Ok(())
+            }
             Err(e) if commit => {
                 *state = State::Ended("rolled back after a failed commit");
                 match conn.finish(false).await {

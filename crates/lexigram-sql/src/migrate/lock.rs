@@ -6,7 +6,11 @@
 //!   handler (`busy_timeout` = max(statement_timeout, 1s)) and retry until `lock_timeout`.
 //! - **PostgreSQL**: `pg_try_advisory_lock` (session level, keyed by schema and table name)
 //!   on one connection held for the run, released with `pg_advisory_unlock` (or by the server
-//!   when the process dies). Migrations run on other pooled connections.
+//!   when the process dies). Migrations run on other pooled connections. With
+//!   `backend.statement_cache: false` (behind PgBouncer in transaction mode, where a session
+//!   lock would stay on whichever server connection took it) the lock is
+//!   `pg_try_advisory_xact_lock` in a transaction kept open for the run and rolled back to
+//!   release it.
 //! - **MySQL/MariaDB**: `GET_LOCK` on one held connection (keyed by database and table name),
 //!   released with `RELEASE_LOCK`. Migrations run on other pooled connections.
 //!
@@ -112,12 +116,20 @@ impl MigrationLock {
                 // committed right away: an open transaction would block statements such as
                 // CREATE INDEX CONCURRENTLY in `-- lexigram:no-transaction` migrations.
                 let tx = self.db.begin().await?;
-                let sql = format!("SELECT pg_try_advisory_lock({PG_KEY}) AS locked");
+                let pooled = self.behind_pooler();
+                let function = if pooled {
+                    "pg_try_advisory_xact_lock"
+                } else {
+                    "pg_try_advisory_lock"
+                };
+                let sql = format!("SELECT {function}({PG_KEY}) AS locked");
                 let row = tx
                     .fetch_one(&sql, &[Value::Text(self.table.clone())])
                     .await?;
                 if row.get::<bool>("locked")? {
-                    tx.execute_batch("COMMIT").await?;
+                    if !pooled {
+                        tx.execute_batch("COMMIT").await?;
+                    }
                     Ok(Some(tx))
                 } else {
                     tx.rollback().await?;
@@ -140,6 +152,12 @@ impl MigrationLock {
         }
     }
 
+    /// PostgreSQL without the statement cache (behind a transaction-mode pooler): the lock is
+    /// a transaction lock held by an open transaction.
+    fn behind_pooler(&self) -> bool {
+        self.db.kind() == BackendKind::Postgres && !self.db.settings().uses_statement_cache()
+    }
+
     /// Where the migrations table is read and written while the lock is held: inside the
     /// lock's transaction on SQLite (the only writer), on the pool elsewhere.
     pub(crate) fn executor(&self) -> Executor {
@@ -157,17 +175,24 @@ impl MigrationLock {
     }
 
     /// SQLite: commits the lock transaction so statements can run outside any transaction
-    /// (`-- lexigram:no-transaction`). No-op elsewhere.
+    /// (`-- lexigram:no-transaction`). PostgreSQL behind a pooler: ends the transaction that
+    /// holds the lock, which `CREATE INDEX CONCURRENTLY` would otherwise wait for (the version
+    /// is already marked dirty, so a migrator taking the lock meanwhile stops there).
+    /// No-op elsewhere.
     pub(crate) async fn suspend(&mut self) -> Result<()> {
         if self.db.kind() == BackendKind::Sqlite
             && let Some(tx) = self.tx.take()
         {
             tx.commit().await?;
+        } else if self.behind_pooler()
+            && let Some(tx) = self.tx.take()
+        {
+            tx.rollback().await?;
         }
         Ok(())
     }
 
-    /// SQLite: takes the lock again after [`MigrationLock::suspend`]. No-op elsewhere.
+    /// Takes the lock again after [`MigrationLock::suspend`] released it.
     pub(crate) async fn resume(&mut self) -> Result<()> {
         if self.tx.is_none() {
             self.take().await?;
@@ -188,6 +213,8 @@ impl MigrationLock {
         };
         match self.db.kind() {
             BackendKind::Sqlite => tx.commit().await,
+            // The transaction lock ends with its transaction.
+            BackendKind::Postgres if self.behind_pooler() => tx.rollback().await,
             BackendKind::Postgres => {
                 let sql = format!("SELECT pg_advisory_unlock({PG_KEY}) AS released");
                 let released = tx.fetch_all(&sql, &[Value::Text(self.table.clone())]).await;
@@ -211,6 +238,10 @@ impl Drop for MigrationLock {
     /// belong to the session, so a pooled connection must not go back still holding one.
     fn drop(&mut self) {
         let Some(tx) = self.tx.take() else { return };
+        if self.behind_pooler() {
+            // The transaction's own drop rolls back, which releases the transaction lock.
+            return;
+        }
         let sql = match self.db.kind() {
             BackendKind::MySql => format!("SELECT RELEASE_LOCK({}) AS released", mysql_lock_name()),
             BackendKind::Postgres => format!("SELECT pg_advisory_unlock({PG_KEY}) AS released"),

@@ -77,7 +77,8 @@ impl Migrator {
     pub fn new(db: &Database, source: MigrationSource) -> Migrator {
         let settings = &db.settings().migrations;
         Migrator {
-            db: db.clone(),
+            // Migrations read their own table and the schema: on the primary, never a replica.
+            db: db.primary(),
             source,
             table: settings.table.clone(),
             lock_timeout: settings.lock_timeout,

@@ -25,16 +25,20 @@ pub(super) fn not_connected(settings: &BackendSettings) -> BackendHealth {
             }
             .to_string(),
         ),
+        replicas: Vec::new(),
     }
 }
 
 /// One backend's health as an application health entry of provider `provider`: status,
 /// latency, error, and the backend kind and pool figures as details.
 pub(super) fn to_component(provider: &str, health: BackendHealth) -> ComponentHealth {
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "backend": health.backend,
         "pool": health.pool,
     });
+    if !health.replicas.is_empty() {
+        details["replicas"] = serde_json::to_value(&health.replicas).unwrap_or_default();
+    }
     ComponentHealth {
         provider: provider.to_string(),
         name: health.name,

@@ -145,6 +145,14 @@ pub struct Table {
 }
 
 impl Table {
+    /// This table with its reads on the primary.
+    fn on_primary(&self) -> Table {
+        Table {
+            ex: self.ex.primary(),
+            ..self.clone()
+        }
+    }
+
     /// A table repository running on `ex`; names are checked when a statement is built.
     pub fn new(ex: Executor, name: impl Into<String>) -> Table {
         Table {
@@ -248,7 +256,8 @@ impl Table {
             .await
             .map_err(|e| self.named(e))?;
         match given.or(inserted.last_insert_id.map(Value::Int)) {
-            Some(key) => self.find_one(key).await,
+            // Read back on the primary: a replica may not have the row yet.
+            Some(key) => self.on_primary().find_one(key).await,
             None => Ok(written),
         }
     }

@@ -52,6 +52,18 @@ pub struct Repository<E> {
     _entity: PhantomData<fn() -> E>,
 }
 
+impl<E> Repository<E> {
+    /// This repository with its reads on the primary, for reading back what it just wrote
+    /// (a replica may not have it yet).
+    pub(super) fn on_primary(&self) -> Repository<E> {
+        Repository {
+            ex: self.ex.primary(),
+            sql: self.sql,
+            _entity: PhantomData,
+        }
+    }
+}
+
 impl<E> Clone for Repository<E> {
     fn clone(&self) -> Self {
         Repository {
@@ -216,6 +228,7 @@ impl<E: Entity> Repository<E> {
         let params = [self.key_param(key).await?];
         match self
             .ex
+            .primary()
             .fetch_optional(&self.sql.select_key, &params)
             .await?
         {
@@ -372,7 +385,8 @@ impl<E: Entity> Repository<E> {
             let pos = cols.iter().position(|&i| i == c).unwrap_or(0);
             filter = filter.and(super::col(meta.columns[c].name).eq(params[pos].clone()));
         }
-        self.find_by(Query::from(filter).with_deleted())
+        self.on_primary()
+            .find_by(Query::from(filter).with_deleted())
             .await?
             .ok_or_else(|| Error::NotFound {
                 entity: meta.name.to_string(),

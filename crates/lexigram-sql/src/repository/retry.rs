@@ -44,7 +44,8 @@ impl<E: Entity> Repository<E> {
         let key = key.into();
         let mut attempt = 1u32;
         loop {
-            let mut entity = self.find_one(key.clone()).await?;
+            // From the primary: a lagging replica would hand back the version that just lost.
+            let mut entity = self.on_primary().find_one(key.clone()).await?;
             change(&mut entity)?;
             match self.update(&mut entity).await {
                 Ok(()) => return Ok(entity),

@@ -286,9 +286,10 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    /// The outbox of a database.
+    /// The outbox of a database, read and written on its primary (never a replica, which
+    /// might hand back events already marked published).
     pub fn new(db: &Database) -> Self {
-        Outbox { db: db.clone() }
+        Outbox { db: db.primary() }
     }
 
     /// Up to `limit` unpublished events, oldest first.

@@ -29,11 +29,15 @@ impl TestDb {
 
     /// A config for this database that tests can adjust before connecting.
     /// `LEX_TEST_RETURNING=off` sets `backend.returning: off`, to run a whole suite through
-    /// the insert path of servers without `INSERT … RETURNING`.
+    /// the insert path of servers without `INSERT … RETURNING`. `LEX_TEST_STATEMENT_CACHE=off`
+    /// sets `backend.statement_cache: false` (unnamed statements, as behind PgBouncer).
     pub fn config(&self) -> DatabaseConfig {
         let mut config = DatabaseConfig::from_url(&self.url).unwrap();
         if std::env::var("LEX_TEST_RETURNING").as_deref() == Ok("off") {
             config.backend.returning = lexigram_sql::config::Returning::Off;
+        }
+        if std::env::var("LEX_TEST_STATEMENT_CACHE").as_deref() == Ok("off") {
+            config.backend.statement_cache = false;
         }
         config
     }
