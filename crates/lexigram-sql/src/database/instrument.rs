@@ -82,13 +82,7 @@ where
 {
     let started = Instant::now();
     let result = guarded(settings, conn, run).await;
-    log(
-        settings,
-        sql,
-        params,
-        started,
-        result.as_ref().ok().map(rows),
-    );
+    log(settings, sql, params, started, result.as_ref().map(rows));
     result
 }
 
@@ -116,15 +110,30 @@ where
     }
 }
 
-fn log(settings: &BackendSettings, sql: &str, params: usize, started: Instant, rows: Option<u64>) {
+/// Logs one finished statement on `lexigram_sql::query`: WARN when it was slow, INFO when
+/// `operations.echo` is on (printed whatever the level by `lexigram::logging`), DEBUG
+/// otherwise. Parameter values are never logged, only their count.
+fn log(
+    settings: &BackendSettings,
+    sql: &str,
+    params: usize,
+    started: Instant,
+    outcome: std::result::Result<u64, &Error>,
+) {
     let elapsed = started.elapsed();
     let ops = &settings.operations;
+    let (rows, error) = match outcome {
+        Ok(rows) => (rows, None),
+        Err(e) => (0, Some(e.code())),
+    };
     if elapsed >= ops.slow_query_threshold {
         tracing::warn!(
             target: "lexigram_sql::query",
             backend = %settings.name,
             sql,
             params,
+            rows,
+            error,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             threshold_ms = ops.slow_query_threshold.as_secs_f64() * 1000.0,
             "slow statement"
@@ -135,8 +144,19 @@ fn log(settings: &BackendSettings, sql: &str, params: usize, started: Instant, r
             backend = %settings.name,
             sql,
             params,
-            rows = rows.unwrap_or(0),
-            ok = rows.is_some(),
+            rows,
+            error,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "statement"
+        );
+    } else {
+        tracing::debug!(
+            target: "lexigram_sql::query",
+            backend = %settings.name,
+            sql,
+            params,
+            rows,
+            error,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             "statement"
         );
