@@ -18,6 +18,7 @@ pub mod config;
 pub mod database;
 pub mod error;
 pub mod migrate;
+pub mod observe;
 pub mod provider;
 pub mod repository;
 pub mod uow;

@@ -64,6 +64,8 @@ struct Inner {
     outbox_ready: tokio::sync::OnceCell<()>,
     /// Declared column types of the tables written through `Table` and `Repository`.
     schema: schema::SchemaCache,
+    /// Span attributes of this backend.
+    observer: crate::observe::Observer,
 }
 
 impl std::fmt::Debug for Database {
@@ -98,6 +100,7 @@ impl Database {
             max_size = settings.pool.max_size,
             "pool opened"
         );
+        let observer = crate::observe::Observer::new(&settings);
         Ok(Database {
             inner: Arc::new(Inner {
                 settings,
@@ -105,6 +108,7 @@ impl Database {
                 returning,
                 outbox_ready: tokio::sync::OnceCell::new(),
                 schema: schema::SchemaCache::default(),
+                observer,
             }),
         })
     }
@@ -183,6 +187,10 @@ impl Database {
         &self.inner.schema
     }
 
+    pub(crate) fn observer(&self) -> &crate::observe::Observer {
+        &self.inner.observer
+    }
+
     fn pool(&self) -> Result<AnyPool> {
         self.inner
             .pool
@@ -205,7 +213,7 @@ impl Database {
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         self.schema().clear_after(sql);
         let mut conn = self.acquire().await?;
-        instrument::execute(&self.inner.settings, &mut conn, sql, params).await
+        instrument::execute(self, &mut conn, sql, params).await
     }
 
     /// Runs an insert and reports the rows it inserted and the key the database generated
@@ -222,13 +230,13 @@ impl Database {
     /// ```
     pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
         let mut conn = self.acquire().await?;
-        instrument::execute_insert(&self.inner.settings, &mut conn, sql, params).await
+        instrument::execute_insert(self, &mut conn, sql, params).await
     }
 
     /// Runs a query and returns every row.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let mut conn = self.acquire().await?;
-        instrument::query(&self.inner.settings, &mut conn, sql, params).await
+        instrument::query(self, &mut conn, sql, params).await
     }
 
     /// Runs a query and returns its first row, or [`Error::NotFound`] when there is none.
@@ -241,7 +249,7 @@ impl Database {
     /// Runs a query and returns its first row, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         let mut conn = self.acquire().await?;
-        instrument::query_first(&self.inner.settings, &mut conn, sql, params).await
+        instrument::query_first(self, &mut conn, sql, params).await
     }
 
     /// Streams a query's rows in constant memory; the stream holds one pooled connection
@@ -269,7 +277,7 @@ impl Database {
         // A batch may change the schema (migrations, DDL): column types are read again.
         self.schema().clear();
         let mut conn = self.acquire().await?;
-        instrument::batch(&self.inner.settings, &mut conn, sql).await
+        instrument::batch(self, &mut conn, sql).await
     }
 
     /// Begins a transaction. Prefer [`Database::transaction`], which always ends it; a

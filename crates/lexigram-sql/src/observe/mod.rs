@@ -1,0 +1,58 @@
+//! Observability of one backend: the OpenTelemetry attributes of its spans.
+//!
+//! Every statement, transaction, unit of work and migration runs in a `tracing` span on target
+//! [`SPAN_TARGET`] carrying OpenTelemetry's database attributes (`db.system`, `db.namespace`,
+//! `db.operation.name`, `db.query.text` — the parameterised SQL, never parameter values —,
+//! `server.address`, `server.port`, `db.response.returned_rows`, and `error.type`, the error's
+//! [`code()`](crate::Error::code), on failure). Export them with `tracing-opentelemetry`; a
+//! disabled span costs one check of the callsite's cached interest.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+//! // e.g. tracing_subscriber::registry().with(tracing_opentelemetry::layer()).init();
+//! let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+//! db.fetch_all("SELECT 1", &[]).await?; // one `db.statement` span, db.operation.name=SELECT
+//! assert_eq!(lexigram_sql::observe::operation_name("select * from t"), "SELECT");
+//! # Ok(()) }
+//! ```
+
+pub(crate) mod span;
+
+pub use span::{SPAN_TARGET, operation_name};
+
+use crate::config::{BackendSettings, SqliteTarget};
+
+/// What every span of one backend carries: its system, namespace and server.
+#[derive(Debug)]
+pub(crate) struct Observer {
+    /// `db.system`: `sqlite`, `postgresql` or `mysql`.
+    pub(crate) system: &'static str,
+    /// `db.namespace`: the database name, or the SQLite file (`:memory:` for in-memory).
+    pub(crate) namespace: Box<str>,
+    /// `server.address` of a server backend.
+    pub(crate) address: Option<Box<str>>,
+    /// `server.port` of a server backend.
+    pub(crate) port: Option<u16>,
+}
+
+impl Observer {
+    pub(crate) fn new(settings: &BackendSettings) -> Observer {
+        let url = &settings.url;
+        let namespace = match url.sqlite_target() {
+            Some(SqliteTarget::File(path)) => path.display().to_string(),
+            Some(SqliteTarget::Memory) => ":memory:".to_string(),
+            None => url.database().unwrap_or_default().to_string(),
+        };
+        let host_port = url.host_port();
+        let (address, port) = match host_port.as_deref().and_then(|hp| hp.rsplit_once(':')) {
+            Some((host, port)) => (Some(host.into()), port.parse().ok()),
+            None => (None, None),
+        };
+        Observer {
+            system: url.kind().name(),
+            namespace: namespace.into(),
+            address,
+            port,
+        }
+    }
+}
