@@ -90,9 +90,17 @@ where
     } else {
         guarded(settings, conn, run).instrument(span.clone()).await
     };
+    let elapsed = started.elapsed();
     let outcome = result.as_ref().map(rows);
     span::finish(&span, &outcome);
-    log(settings, sql, params, started, outcome);
+    let slow = elapsed >= settings.operations.slow_query_threshold;
+    db.observer().metrics.statement(
+        span::operation_name(sql),
+        elapsed,
+        outcome.as_ref().err().copied(),
+        slow,
+    );
+    log(settings, sql, params, elapsed, outcome);
     result
 }
 
@@ -127,10 +135,9 @@ fn log(
     settings: &BackendSettings,
     sql: &str,
     params: usize,
-    started: Instant,
+    elapsed: Duration,
     outcome: std::result::Result<u64, &Error>,
 ) {
-    let elapsed = started.elapsed();
     let ops = &settings.operations;
     let (rows, error) = match outcome {
         Ok(rows) => (rows, None),

@@ -2,6 +2,7 @@
 //! health and close.
 
 mod executor;
+mod gauges;
 mod health;
 mod instrument;
 mod schema;
@@ -101,7 +102,7 @@ impl Database {
             "pool opened"
         );
         let observer = crate::observe::Observer::new(&settings);
-        Ok(Database {
+        let db = Database {
             inner: Arc::new(Inner {
                 settings,
                 pool: RwLock::new(Some(pool)),
@@ -110,7 +111,9 @@ impl Database {
                 schema: schema::SchemaCache::default(),
                 observer,
             }),
-        })
+        };
+        gauges::sample_every_second(&db);
+        Ok(db)
     }
 
     /// Connects the primary (or only) backend of a configuration.
@@ -206,7 +209,11 @@ impl Database {
     /// connection ([`Error::PoolExhausted`]) and at most `pool.connect_timeout` for a new one
     /// ([`Error::Connect`]).
     pub(crate) async fn acquire(&self) -> Result<AnyConn> {
-        self.pool()?.get(&self.inner.settings.pool).await
+        let started = std::time::Instant::now();
+        let conn = self.pool()?.get(&self.inner.settings.pool).await;
+        let metrics = &self.inner.observer.metrics;
+        metrics.acquired(started.elapsed(), conn.as_ref().err());
+        conn
     }
 
     /// Runs a statement and returns the number of rows it affected.

@@ -1,4 +1,4 @@
-//! Observability of one backend: the OpenTelemetry attributes of its spans.
+//! Observability of one backend: its spans and its [`metrics`].
 //!
 //! Every statement, transaction, unit of work and migration runs in a `tracing` span on target
 //! [`SPAN_TARGET`] carrying OpenTelemetry's database attributes (`db.system`, `db.namespace`,
@@ -16,6 +16,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod metrics;
 pub(crate) mod span;
 
 pub use span::{SPAN_TARGET, operation_name};
@@ -33,6 +34,8 @@ pub(crate) struct Observer {
     pub(crate) address: Option<Box<str>>,
     /// `server.port` of a server backend.
     pub(crate) port: Option<u16>,
+    /// The metric labels (`backend`, `system`).
+    pub(crate) metrics: metrics::Labels,
 }
 
 impl Observer {
@@ -49,6 +52,7 @@ impl Observer {
             None => (None, None),
         };
         Observer {
+            metrics: metrics::Labels::new(&settings.name, url.kind().name()),
             system: url.kind().name(),
             namespace: namespace.into(),
             address,

@@ -21,11 +21,11 @@ pub const SPAN_TARGET: &str = "lexigram_sql::span";
 /// assert_eq!(operation_name("frobnicate"), "OTHER");
 /// ```
 pub fn operation_name(sql: &str) -> &'static str {
-    let word: String = skip_comments(sql)
-        .chars()
-        .take_while(char::is_ascii_alphabetic)
-        .take(16)
-        .collect();
+    let sql = skip_comments(sql);
+    let end = sql
+        .find(|c: char| !c.is_ascii_alphabetic())
+        .unwrap_or(sql.len());
+    let word = &sql[..end];
     const KNOWN: [&str; 26] = [
         "SELECT",
         "INSERT",
@@ -56,7 +56,7 @@ pub fn operation_name(sql: &str) -> &'static str {
     ];
     KNOWN
         .into_iter()
-        .find(|k| k.eq_ignore_ascii_case(&word))
+        .find(|k| k.eq_ignore_ascii_case(word))
         .unwrap_or("OTHER")
 }
 
