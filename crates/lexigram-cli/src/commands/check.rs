@@ -39,6 +39,7 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
                         max,
                     },
                     error: Some(e.to_string()),
+                    statements: Vec::new(),
                 });
                 first_error.get_or_insert(e);
             }

@@ -5,6 +5,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::Database;
+use crate::observe::StatementStats;
 
 /// Up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -45,7 +46,14 @@ pub struct BackendHealth {
     /// Why it is down (no secrets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The [`HEALTH_STATEMENTS`] statements with the most total time on this handle
+    /// ([`Database::query_stats`]); left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementStats>,
 }
+
+/// How many of the top statements a health check reports.
+pub const HEALTH_STATEMENTS: usize = 5;
 
 impl BackendHealth {
     /// True when the backend is up.
@@ -129,5 +137,6 @@ pub(super) async fn check(db: &Database) -> BackendHealth {
         latency_ms,
         pool: db.pool_stats(),
         error: result.err().map(|e| e.to_string()),
+        statements: db.query_stats().top(HEALTH_STATEMENTS).to_vec(),
     }
 }

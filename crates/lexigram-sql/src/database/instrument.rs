@@ -100,6 +100,11 @@ where
         outcome.as_ref().err().copied(),
         slow,
     );
+    let observer = db.observer();
+    match outcome {
+        Ok(rows) => observer.stats.record(sql, elapsed, rows, false),
+        Err(_) => observer.stats.record(sql, elapsed, 0, true),
+    }
     log(settings, sql, params, elapsed, outcome);
     result
 }

@@ -9,7 +9,7 @@ mod schema;
 mod transaction;
 
 pub use executor::Executor;
-pub use health::{BackendHealth, HealthReport, HealthStatus, PoolStats};
+pub use health::{BackendHealth, HEALTH_STATEMENTS, HealthReport, HealthStatus, PoolStats};
 pub use transaction::{Savepoint, Transaction};
 
 use std::future::Future;

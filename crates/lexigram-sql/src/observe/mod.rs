@@ -18,9 +18,12 @@
 
 pub mod metrics;
 pub(crate) mod span;
+pub mod stats;
 
 pub use span::{SPAN_TARGET, operation_name};
+pub use stats::{QueryStats, StatementStats};
 
+use crate::Database;
 use crate::config::{BackendSettings, SqliteTarget};
 
 /// What every span of one backend carries: its system, namespace and server.
@@ -36,6 +39,8 @@ pub(crate) struct Observer {
     pub(crate) port: Option<u16>,
     /// The metric labels (`backend`, `system`).
     pub(crate) metrics: metrics::Labels,
+    /// Per-statement statistics.
+    pub(crate) stats: stats::StatsRecorder,
 }
 
 impl Observer {
@@ -53,10 +58,49 @@ impl Observer {
         };
         Observer {
             metrics: metrics::Labels::new(&settings.name, url.kind().name()),
+            stats: stats::StatsRecorder::default(),
             system: url.kind().name(),
             namespace: namespace.into(),
             address,
             port,
         }
+    }
+}
+
+impl Database {
+    /// This backend's statement statistics since it connected (or since
+    /// [`Database::reset_query_stats`]): per distinct SQL text, calls, errors, rows, total /
+    /// mean / p95 / max time, most total time first, in bounded memory (see [`stats`]).
+    /// Shared by all clones of the handle; transactions and repositories count too.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// db.execute("CREATE TABLE t (n INTEGER)", &[]).await?;
+    /// for n in 0..3 {
+    ///     db.execute("INSERT INTO t VALUES (?)", &[n.into()]).await?;
+    /// }
+    /// let stats = db.query_stats();
+    /// let insert = stats.statements.iter().find(|s| s.operation == "INSERT").unwrap();
+    /// assert_eq!((insert.calls, insert.rows), (3, 3));
+    /// println!("{}", serde_json::to_string_pretty(&stats.top(10)).unwrap());
+    /// # Ok(()) }
+    /// ```
+    pub fn query_stats(&self) -> QueryStats {
+        self.observer().stats.snapshot()
+    }
+
+    /// Forgets the statistics of [`Database::query_stats`].
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// db.fetch_all("SELECT 1", &[]).await?;
+    /// db.reset_query_stats();
+    /// assert_eq!(db.query_stats().tracked, 0);
+    /// # Ok(()) }
+    /// ```
+    pub fn reset_query_stats(&self) {
+        self.observer().stats.reset();
     }
 }

@@ -25,16 +25,20 @@ pub(super) fn not_connected(settings: &BackendSettings) -> BackendHealth {
             }
             .to_string(),
         ),
+        statements: Vec::new(),
     }
 }
 
 /// One backend's health as an application health entry of provider `provider`: status,
-/// latency, error, and the backend kind and pool figures as details.
+/// latency, error, and the backend kind, pool figures and top statements as details.
 pub(super) fn to_component(provider: &str, health: BackendHealth) -> ComponentHealth {
-    let details = serde_json::json!({
+    let mut details = serde_json::json!({
         "backend": health.backend,
         "pool": health.pool,
     });
+    if !health.statements.is_empty() {
+        details["statements"] = serde_json::json!(health.statements);
+    }
     ComponentHealth {
         provider: provider.to_string(),
         name: health.name,
