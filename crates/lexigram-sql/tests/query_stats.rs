@@ -132,6 +132,11 @@ async fn the_application_health_report_lists_the_top_statements() {
         .unwrap();
     let json: serde_json::Value =
         serde_json::from_str(&app.health_check().await.to_json()).unwrap();
+    assert_eq!(json["status"], "up", "{json:#}");
+    assert_eq!(
+        json["components"][0]["details"]["pool"]["max"], 10,
+        "{json:#}"
+    );
     let statements = json["components"][0]["details"]["statements"]
         .as_array()
         .unwrap_or_else(|| panic!("{json:#}"));

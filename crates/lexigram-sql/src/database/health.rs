@@ -64,18 +64,41 @@ impl BackendHealth {
 
 /// The health of several backends, e.g. an application's.
 ///
+/// Its JSON (`lexigram db check --json`) is stable: `status` (`up` when every backend is up,
+/// else `down`), then `backends`, each with `name`, `backend` (`sqlite`, `postgresql`,
+/// `mysql`), `status`, `latency_ms` (round trip of `SELECT 1`), `pool` (`size`, `idle`,
+/// `in_use`, `max`), `error` (only when down) and `statements` (the top statements, when
+/// any). Fields may be added; none is renamed or removed.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
 /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
 /// let report = lexigram_sql::HealthReport::new(vec![db.health_check().await]);
 /// assert!(report.is_healthy());
-/// assert!(report.to_json().contains("\"status\":\"up\""));
+/// let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+/// assert_eq!(json["status"], "up");
+/// assert_eq!(json["backends"][0]["pool"]["max"], 10);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct HealthReport {
     /// One entry per backend.
     pub backends: Vec<BackendHealth>,
+}
+
+impl Serialize for HealthReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            status: HealthStatus,
+            backends: &'a [BackendHealth],
+        }
+        Json {
+            status: self.status(),
+            backends: &self.backends,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl HealthReport {
@@ -87,6 +110,15 @@ impl HealthReport {
     /// True when every backend is up.
     pub fn is_healthy(&self) -> bool {
         self.backends.iter().all(BackendHealth::is_up)
+    }
+
+    /// `Up` when every backend is up (and when there are none), else `Down`.
+    pub fn status(&self) -> HealthStatus {
+        if self.is_healthy() {
+            HealthStatus::Up
+        } else {
+            HealthStatus::Down
+        }
     }
 
     /// The report as JSON.
