@@ -103,7 +103,9 @@ pub enum DbCommand {
     /// After fixing the database by hand: clear dirty marks (the migration runs again on the
     /// next upgrade) and accept edited files of applied migrations.
     Repair,
-    /// Check that the database answers: status, latency and pool figures per backend.
+    /// Check that the database answers: status, latency and pool figures per backend (with
+    /// `--json`, a stable JSON report). Exits 0 when every backend is up and 1 when one is
+    /// down or the configuration is invalid: usable as a readiness probe.
     Check,
     /// List tables and their columns.
     Inspect {

@@ -57,9 +57,8 @@ impl CliError {
 /// status (0 success, 1 failure, 2 bad arguments).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let level = std::env::var("LEX_LOG_LEVEL").unwrap_or_else(|_| "warn".to_string());
-    let json_logs = std::env::var("LEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
-    lexigram::logging::init(Some(&level), json_logs);
+    // LEX_LOG_LEVEL / LEX_LOGGING__LEVEL, LEX_LOG_FORMAT; echo prints whatever the level.
+    lexigram::logging::init_from_env();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -66,9 +66,20 @@ fn unreachable_postgres_names_the_address_and_never_the_password() {
     assert!(err.contains("LEX_ERR_SQL_002"), "{err}");
     assert!(!run.all().contains("pw"), "password printed: {}", run.all());
     let json = lexigram(dir.path(), &["db", "check", "--json"], &env);
-    assert_ne!(json.code, 0);
+    assert_eq!(
+        json.code, 1,
+        "a probe sees exit status 1 when a backend is down"
+    );
     let report: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(report["status"], "down");
     assert_eq!(report["backends"][0]["status"], "down");
+    assert_eq!(report["backends"][0]["pool"]["size"], 0);
+    assert!(
+        report["backends"][0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("127.0.0.1:1")
+    );
     assert!(!json.all().contains("pw"));
 }
 
@@ -77,6 +88,8 @@ fn check_json_on_the_sqlite_default() {
     let dir = tempfile::tempdir().unwrap();
     let run = lexigram(dir.path(), &["db", "check", "--json"], &[]);
     let report: serde_json::Value = serde_json::from_str(run.ok()).unwrap();
+    assert_eq!(run.code, 0);
+    assert_eq!(report["status"], "up", "{report:#}");
     let b = &report["backends"][0];
     assert_eq!(b["name"], "default");
     assert_eq!(b["backend"], "sqlite");
@@ -164,4 +177,24 @@ fn help_texts_explain_the_commands_and_the_config() {
         .failed()
         .to_string();
     assert!(err.contains("not a valid migration name"), "{err}");
+}
+
+#[test]
+fn check_json_reports_a_configuration_error_as_json_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("LEX_SQL__BACKEND__URL", "mydb://localhost/db")];
+    let run = lexigram(dir.path(), &["db", "check", "--json"], &env);
+    assert_eq!(run.code, 1, "{run:?}");
+    let report: serde_json::Value = serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {run:?}"));
+    assert_eq!(report["status"], "down");
+    assert_eq!(report["backends"], serde_json::json!([]));
+    assert_eq!(report["error"]["code"], "LEX_ERR_SQL_001");
+    let message = report["error"]["message"].as_str().unwrap();
+    assert!(message.contains("Invalid database URL prefix"), "{message}");
+    assert!(
+        run.stderr.contains("error: ConfigurationError"),
+        "{}",
+        run.stderr
+    );
 }

@@ -18,6 +18,7 @@ pub mod config;
 pub mod database;
 pub mod error;
 pub mod migrate;
+pub mod observe;
 pub mod provider;
 pub mod repository;
 pub mod uow;
@@ -37,6 +38,7 @@ pub use error::{
 };
 pub use lexigram_sql_macros::Entity;
 pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};
+pub use observe::{QueryStats, StatementStats};
 pub use provider::{DatabaseModule, DatabaseProvider, Databases};
 pub use repository::{Entity, Filter, Query, Record, Repository, Table};
 pub use uow::{Outbox, RetryPolicy, UnitOfWork};

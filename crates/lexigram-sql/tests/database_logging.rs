@@ -68,3 +68,37 @@ async fn statements_over_the_threshold_warn_even_without_echo() {
         "{out}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn without_echo_statements_log_at_debug_and_errors_carry_their_code() {
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::DEBUG)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let db = Database::from_config(&config(&[("LEX_SQL__BACKEND__URL", "sqlite://")]))
+        .await
+        .unwrap();
+    db.fetch_all("SELECT 42 AS answer", &[]).await.unwrap();
+    db.fetch_all("SELECT * FROM no_such_table", &[])
+        .await
+        .unwrap_err();
+    let out = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let line = |needle: &str| {
+        out.lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle}: {out}"))
+            .to_string()
+    };
+    let ok = line("SELECT 42 AS answer");
+    assert!(ok.contains("DEBUG lexigram_sql::query"), "{ok}");
+    assert!(
+        ok.contains("rows=1") && ok.contains("backend=default"),
+        "{ok}"
+    );
+    let failed = line("no_such_table");
+    assert!(failed.contains("error=\"LEX_ERR_SQL_010\""), "{failed}");
+}

@@ -110,8 +110,9 @@ impl ApplicationBuilder {
     }
 
     /// Loads the config (once, unless given), installs logging from `LEX_LOG_LEVEL` /
-    /// `LEX_LOG_FORMAT` (once per process), registers every provider in priority order, then
-    /// boots them in the same order.
+    /// `LEX_LOG_FORMAT` (once per process), serves Prometheus metrics when
+    /// `metrics.prometheus.listen` is set (see [`crate::metrics`]), registers every provider in
+    /// priority order, then boots them in the same order.
     ///
     /// If a provider fails to boot, the providers whose boot was attempted (including the
     /// failing one) are shut down in reverse order before the error is returned. The error
@@ -123,6 +124,8 @@ impl ApplicationBuilder {
             Some(config) => config,
             None => AppConfig::load()?,
         };
+        // Before any provider boots, so pools and statements are recorded from the start.
+        crate::metrics::serve_from_config(&config)?;
 
         let mut providers: Vec<Box<dyn Provider>> = Vec::new();
         let mut seen_modules = Vec::new();

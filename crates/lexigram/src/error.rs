@@ -72,6 +72,13 @@ pub enum AppError {
         /// The name in conflict.
         name: String,
     },
+    /// The Prometheus endpoint (`metrics.prometheus.listen`) could not be served.
+    Metrics {
+        /// The configured address and where it came from.
+        listen: String,
+        /// What went wrong, with the fix.
+        detail: String,
+    },
 }
 
 impl fmt::Display for AppError {
@@ -88,6 +95,10 @@ impl fmt::Display for AppError {
                 f,
                 "ApplicationError: two providers are named `{name}`. Fix: add each provider once, or give them distinct names"
             ),
+            AppError::Metrics { listen, detail } => write!(
+                f,
+                "MetricsError: cannot serve Prometheus metrics on {listen}: {detail}"
+            ),
         }
     }
 }
@@ -101,7 +112,7 @@ impl std::error::Error for AppError {
             AppError::Config(e) => std::error::Error::source(e),
             AppError::Provider { source, .. } => source.source(),
             AppError::Resolve(e) => std::error::Error::source(e),
-            AppError::DuplicateProvider { .. } => None,
+            AppError::DuplicateProvider { .. } | AppError::Metrics { .. } => None,
         }
     }
 }

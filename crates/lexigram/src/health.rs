@@ -98,7 +98,18 @@ impl ComponentHealth {
 
 /// The health of a whole application: every provider's entries, in boot order.
 ///
-/// `Display` prints a table for people; [`ApplicationHealth::to_json`] (or serde) gives JSON.
+/// `Display` prints a table for people; [`ApplicationHealth::to_json`] (or serde) gives JSON,
+/// whose shape is stable (fields may be added, none renamed or removed):
+///
+/// ```json
+/// {"application": "shop", "status": "up",
+///  "components": [{"provider": "sql", "name": "default", "status": "up", "latency_ms": 0.21,
+///                  "details": {"backend": "sqlite",
+///                              "pool": {"size": 1, "idle": 1, "in_use": 0, "max": 10},
+///                              "statements": [{"sql": "SELECT …", "calls": 3, "…": "…"}]}}]}
+/// ```
+///
+/// `status` is `up` when every component is up, else `down`; a down component has `error`.
 ///
 /// ```
 /// use lexigram::{ApplicationHealth, ComponentHealth};
@@ -111,11 +122,12 @@ impl ComponentHealth {
 /// };
 /// assert!(!report.is_healthy());
 /// assert!(report.component("sql", "analytics").is_some_and(|c| !c.is_up()));
-/// let json = report.to_json();
-/// assert!(json.contains("\"status\":\"down\""));
+/// let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+/// assert_eq!(json["status"], "down");
+/// assert_eq!(json["components"][1]["error"], "connection refused");
 /// assert!(report.to_string().contains("connection refused"));
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct ApplicationHealth {
     /// The application's name.
     pub application: String,
@@ -123,10 +135,36 @@ pub struct ApplicationHealth {
     pub components: Vec<ComponentHealth>,
 }
 
+impl Serialize for ApplicationHealth {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            application: &'a str,
+            status: ComponentStatus,
+            components: &'a [ComponentHealth],
+        }
+        Json {
+            application: &self.application,
+            status: self.status(),
+            components: &self.components,
+        }
+        .serialize(serializer)
+    }
+}
+
 impl ApplicationHealth {
     /// True when every component is up (and vacuously when there are none).
     pub fn is_healthy(&self) -> bool {
         self.components.iter().all(ComponentHealth::is_up)
+    }
+
+    /// `Up` when every component is up (and when there are none), else `Down`.
+    pub fn status(&self) -> ComponentStatus {
+        if self.is_healthy() {
+            ComponentStatus::Up
+        } else {
+            ComponentStatus::Down
+        }
     }
 
     /// The entry of `provider`'s component `name`.

@@ -6,9 +6,11 @@
 //!   `LEX_CONFIG_FILE`, then `LEX_<SECTION>__<KEY>` environment variables), with `${VAR}` and
 //!   `${VAR:default}` interpolation in YAML values and a way to ask where any value came from.
 //! - [`logging`]: `tracing` subscriber set-up driven by `LEX_LOG_LEVEL` and `LEX_LOG_FORMAT`.
+//! - [`metrics`]: the Prometheus endpoint of `metrics.prometheus.listen`.
 
 pub mod config;
 pub mod logging;
+pub mod metrics;
 
 pub mod application;
 pub mod container;

@@ -9,12 +9,26 @@ use super::print_json;
 use crate::args::GlobalArgs;
 use crate::{CliError, settings};
 
-/// `lexigram db check [--json]`: exits 1 when any backend is down, printing its error.
+/// `lexigram db check [--json]`: exits 0 when every backend is up, 1 when any is down or the
+/// configuration is invalid (printing the error; with `--json`, also as JSON on stdout), so it
+/// serves as a container readiness probe.
 pub(crate) async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let config = settings::load(global)?;
+    let backends = match settings::load(global).and_then(|config| config.backends()) {
+        Ok(backends) => backends,
+        Err(e) => {
+            if global.json {
+                print_json(&serde_json::json!({
+                    "status": HealthStatus::Down,
+                    "backends": [],
+                    "error": { "code": e.code(), "message": e.to_string() },
+                }))?;
+            }
+            return Err(e.into());
+        }
+    };
     let mut entries = Vec::new();
     let mut first_error: Option<lexigram_sql::Error> = None;
-    for backend in config.backends()? {
+    for backend in backends {
         let started = Instant::now();
         let (name, kind, max) = (
             backend.name.clone(),
@@ -40,6 +54,7 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
                     },
                     error: Some(e.to_string()),
                     replicas: Vec::new(),
+                    statements: Vec::new(),
                 });
                 first_error.get_or_insert(e);
             }

@@ -56,6 +56,8 @@ pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
             || key == "DATABASE_URL"
             || key == "LEX_CONFIG_FILE"
             || key == "LEX_ENV"
+            || key.starts_with("LEX_LOG")
+            || key == "NO_COLOR"
         {
             cmd.env_remove(key);
         }

@@ -1,6 +1,7 @@
 //! One pool over the compiled-in backends. Feature-gated variants live here and only here.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -81,6 +82,24 @@ pub(crate) struct AnyPool {
     /// Names the server in a connect timeout: `host:port`, or the SQLite URL.
     target: Arc<str>,
     backend: &'static str,
+    /// Callers waiting in line for a permit (the `waiters` gauge).
+    waiters: Arc<AtomicU32>,
+}
+
+/// Counts one caller in [`AnyPool::waiters`] while it waits.
+struct Waiting<'a>(&'a AtomicU32);
+
+impl<'a> Waiting<'a> {
+    fn new(waiters: &'a AtomicU32) -> Self {
+        waiters.fetch_add(1, Ordering::Relaxed);
+        Waiting(waiters)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Clone)]
@@ -280,6 +299,7 @@ impl AnyPool {
             sink,
             target,
             backend,
+            waiters: Arc::new(AtomicU32::new(0)),
         })
     }
 
@@ -305,6 +325,7 @@ impl AnyPool {
     /// Waits in line for a permit, at most `pool.timeout`. While no connection is open, a
     /// connect error published meanwhile (the server is down) fails the wait at once.
     async fn wait_for_permit(&self, pool: &PoolConfig) -> Result<OwnedSemaphorePermit> {
+        let _waiting = Waiting::new(&self.waiters);
         let mut failures = self.failures.clone();
         failures.mark_unchanged();
         let acquire = Arc::clone(&self.gate).acquire_owned();
@@ -373,6 +394,11 @@ impl AnyPool {
                 }
             }
         }
+    }
+
+    /// Callers waiting in line for a connection now.
+    pub(crate) fn waiters(&self) -> u32 {
+        self.waiters.load(Ordering::Relaxed)
     }
 
     /// `(connections open, idle connections)`.

@@ -9,6 +9,7 @@ use super::replicas::Replica;
 use crate::backend::AnyConn;
 use crate::config::BackendKind;
 use crate::error::Result;
+use crate::observe::StatementStats;
 
 /// Up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -49,6 +50,10 @@ pub struct BackendHealth {
     /// Why it is down (no secrets).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The [`HEALTH_STATEMENTS`] statements with the most total time on this handle
+    /// ([`Database::query_stats`]); left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementStats>,
     /// Each read replica (`backend.replicas`), in configuration order.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub replicas: Vec<ReplicaHealth>,
@@ -78,6 +83,9 @@ pub struct ReplicaHealth {
     pub error: Option<String>,
 }
 
+/// How many of the top statements a health check reports.
+pub const HEALTH_STATEMENTS: usize = 5;
+
 impl BackendHealth {
     /// True when the backend is up.
     pub fn is_up(&self) -> bool {
@@ -87,18 +95,41 @@ impl BackendHealth {
 
 /// The health of several backends, e.g. an application's.
 ///
+/// Its JSON (`lexigram db check --json`) is stable: `status` (`up` when every backend is up,
+/// else `down`), then `backends`, each with `name`, `backend` (`sqlite`, `postgresql`,
+/// `mysql`), `status`, `latency_ms` (round trip of `SELECT 1`), `pool` (`size`, `idle`,
+/// `in_use`, `max`), `error` (only when down) and `statements` (the top statements, when
+/// any). Fields may be added; none is renamed or removed.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
 /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
 /// let report = lexigram_sql::HealthReport::new(vec![db.health_check().await]);
 /// assert!(report.is_healthy());
-/// assert!(report.to_json().contains("\"status\":\"up\""));
+/// let json: serde_json::Value = serde_json::from_str(&report.to_json()).unwrap();
+/// assert_eq!(json["status"], "up");
+/// assert_eq!(json["backends"][0]["pool"]["max"], 10);
 /// # Ok(()) }
 /// ```
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone)]
 pub struct HealthReport {
     /// One entry per backend.
     pub backends: Vec<BackendHealth>,
+}
+
+impl Serialize for HealthReport {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Json<'a> {
+            status: HealthStatus,
+            backends: &'a [BackendHealth],
+        }
+        Json {
+            status: self.status(),
+            backends: &self.backends,
+        }
+        .serialize(serializer)
+    }
 }
 
 impl HealthReport {
@@ -110,6 +141,15 @@ impl HealthReport {
     /// True when every backend is up.
     pub fn is_healthy(&self) -> bool {
         self.backends.iter().all(BackendHealth::is_up)
+    }
+
+    /// `Up` when every backend is up (and when there are none), else `Down`.
+    pub fn status(&self) -> HealthStatus {
+        if self.is_healthy() {
+            HealthStatus::Up
+        } else {
+            HealthStatus::Down
+        }
     }
 
     /// The report as JSON.
@@ -178,6 +218,7 @@ pub(super) async fn check(db: &Database) -> BackendHealth {
         latency_ms,
         pool: db.pool_stats(),
         error: result.err().map(|e| e.to_string()),
+        statements: db.query_stats().top(HEALTH_STATEMENTS).to_vec(),
         replicas: futures_util::future::join_all(
             db.inner
                 .replicas

@@ -1,31 +1,35 @@
-//! Runs one statement on a connection with the cross-cutting rules: echo logging, the
-//! slow-statement warning, and the client-side backstop for `operations.statement_timeout`.
+//! Runs one statement on a connection with the cross-cutting rules: its span, echo logging,
+//! the slow-statement warning, and the client-side backstop for
+//! `operations.statement_timeout`.
 
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use tracing::Instrument;
+
 use crate::backend::AnyConn;
 use crate::config::{BackendKind, BackendSettings};
 use crate::error::{Error, Result};
+use crate::observe::span;
 use crate::value::{Row, Value};
 
-use super::Inserted;
+use super::{Database, Inserted};
 
 /// Grace given to the server's own timeout before the client gives up on the connection.
 const BACKSTOP_GRACE: Duration = Duration::from_secs(2);
 
 pub(crate) async fn execute(
-    settings: &BackendSettings,
+    db: &Database,
     conn: &mut AnyConn,
     sql: &str,
     params: &[Value],
 ) -> Result<u64> {
     let run = |c| AnyConn::execute(c, sql, params);
-    timed(settings, conn, sql, params.len(), run, |n| *n).await
+    timed(db, conn, sql, params.len(), run, |n| *n).await
 }
 
 pub(crate) async fn execute_insert(
-    settings: &BackendSettings,
+    db: &Database,
     conn: &mut AnyConn,
     sql: &str,
     params: &[Value],
@@ -37,39 +41,37 @@ pub(crate) async fn execute_insert(
             last_insert_id,
         })
     };
-    timed(settings, conn, sql, params.len(), run, |i| i.rows).await
+    timed(db, conn, sql, params.len(), run, |i| i.rows).await
 }
 
 pub(crate) async fn query(
-    settings: &BackendSettings,
+    db: &Database,
     conn: &mut AnyConn,
     sql: &str,
     params: &[Value],
 ) -> Result<Vec<Row>> {
     let run = |c| AnyConn::query(c, sql, params);
-    timed(settings, conn, sql, params.len(), run, |r| r.len() as u64).await
+    timed(db, conn, sql, params.len(), run, |r| r.len() as u64).await
 }
 
 pub(crate) async fn query_first(
-    settings: &BackendSettings,
+    db: &Database,
     conn: &mut AnyConn,
     sql: &str,
     params: &[Value],
 ) -> Result<Option<Row>> {
     let run = |c| AnyConn::query_first(c, sql, params);
-    timed(settings, conn, sql, params.len(), run, |r| {
-        u64::from(r.is_some())
-    })
-    .await
+    timed(db, conn, sql, params.len(), run, |r| u64::from(r.is_some())).await
 }
 
-pub(crate) async fn batch(settings: &BackendSettings, conn: &mut AnyConn, sql: &str) -> Result<()> {
-    timed(settings, conn, sql, 0, |c| AnyConn::batch(c, sql), |()| 0).await
+pub(crate) async fn batch(db: &Database, conn: &mut AnyConn, sql: &str) -> Result<()> {
+    timed(db, conn, sql, 0, |c| AnyConn::batch(c, sql), |()| 0).await
 }
 
-/// Runs one statement under the backstop, then logs it (echo / slow) with its row count.
+/// Runs one statement in its span under the backstop, then logs it (echo / slow) with its
+/// row count.
 async fn timed<'c, T, F, Fut>(
-    settings: &BackendSettings,
+    db: &Database,
     conn: &'c mut AnyConn,
     sql: &str,
     params: usize,
@@ -80,15 +82,30 @@ where
     F: FnOnce(&'c mut AnyConn) -> Fut,
     Fut: Future<Output = Result<T>> + 'c,
 {
+    let settings = db.settings();
+    let span = span::statement(db.observer(), sql);
     let started = Instant::now();
-    let result = guarded(settings, conn, run).await;
-    log(
-        settings,
-        sql,
-        params,
-        started,
-        result.as_ref().ok().map(rows),
+    let result = if span.is_disabled() {
+        guarded(settings, conn, run).await
+    } else {
+        guarded(settings, conn, run).instrument(span.clone()).await
+    };
+    let elapsed = started.elapsed();
+    let outcome = result.as_ref().map(rows);
+    span::finish(&span, &outcome);
+    let slow = elapsed >= settings.operations.slow_query_threshold;
+    db.observer().metrics.statement(
+        span::operation_name(sql),
+        elapsed,
+        outcome.as_ref().err().copied(),
+        slow,
     );
+    let observer = db.observer();
+    match outcome {
+        Ok(rows) => observer.stats.record(sql, elapsed, rows, false),
+        Err(_) => observer.stats.record(sql, elapsed, 0, true),
+    }
+    log(settings, sql, params, elapsed, outcome);
     result
 }
 
@@ -116,15 +133,29 @@ where
     }
 }
 
-fn log(settings: &BackendSettings, sql: &str, params: usize, started: Instant, rows: Option<u64>) {
-    let elapsed = started.elapsed();
+/// Logs one finished statement on `lexigram_sql::query`: WARN when it was slow, INFO when
+/// `operations.echo` is on (printed whatever the level by `lexigram::logging`), DEBUG
+/// otherwise. Parameter values are never logged, only their count.
+fn log(
+    settings: &BackendSettings,
+    sql: &str,
+    params: usize,
+    elapsed: Duration,
+    outcome: std::result::Result<u64, &Error>,
+) {
     let ops = &settings.operations;
+    let (rows, error) = match outcome {
+        Ok(rows) => (rows, None),
+        Err(e) => (0, Some(e.code())),
+    };
     if elapsed >= ops.slow_query_threshold {
         tracing::warn!(
             target: "lexigram_sql::query",
             backend = %settings.name,
             sql,
             params,
+            rows,
+            error,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             threshold_ms = ops.slow_query_threshold.as_secs_f64() * 1000.0,
             "slow statement"
@@ -135,8 +166,19 @@ fn log(settings: &BackendSettings, sql: &str, params: usize, started: Instant, r
             backend = %settings.name,
             sql,
             params,
-            rows = rows.unwrap_or(0),
-            ok = rows.is_some(),
+            rows,
+            error,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "statement"
+        );
+    } else {
+        tracing::debug!(
+            target: "lexigram_sql::query",
+            backend = %settings.name,
+            sql,
+            params,
+            rows,
+            error,
             elapsed_ms = elapsed.as_secs_f64() * 1000.0,
             "statement"
         );

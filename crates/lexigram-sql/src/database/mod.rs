@@ -2,6 +2,7 @@
 //! health and close.
 
 mod executor;
+mod gauges;
 mod health;
 mod instrument;
 mod replicas;
@@ -12,7 +13,9 @@ mod session;
 mod transaction;
 
 pub use executor::Executor;
-pub use health::{BackendHealth, HealthReport, HealthStatus, PoolStats, ReplicaHealth};
+pub use health::{
+    BackendHealth, HEALTH_STATEMENTS, HealthReport, HealthStatus, PoolStats, ReplicaHealth,
+};
 pub use session::{Session, SessionStats};
 pub use transaction::{Savepoint, Transaction};
 
@@ -86,6 +89,8 @@ struct Inner {
     schema: schema::SchemaCache,
     /// The read replicas (`backend.replicas`), each with its own pool.
     replicas: replicas::ReplicaSet,
+    /// Span attributes of this backend.
+    observer: crate::observe::Observer,
 }
 
 impl std::fmt::Debug for Database {
@@ -121,7 +126,8 @@ impl Database {
             max_size = settings.pool.max_size,
             "pool opened"
         );
-        Ok(Database {
+        let observer = crate::observe::Observer::new(&settings);
+        let db = Database {
             inner: Arc::new(Inner {
                 settings,
                 pool: RwLock::new(Some(pool)),
@@ -129,10 +135,13 @@ impl Database {
                 outbox_ready: tokio::sync::OnceCell::new(),
                 schema: schema::SchemaCache::default(),
                 replicas,
+                observer,
             }),
             route: Route::Auto,
             session: None,
-        })
+        };
+        gauges::sample_every_second(&db);
+        Ok(db)
     }
 
     /// Connects the primary (or only) backend of a configuration.
@@ -209,6 +218,10 @@ impl Database {
         &self.inner.schema
     }
 
+    pub(crate) fn observer(&self) -> &crate::observe::Observer {
+        &self.inner.observer
+    }
+
     fn pool(&self) -> Result<AnyPool> {
         self.inner
             .pool
@@ -224,14 +237,18 @@ impl Database {
     /// connection ([`Error::PoolExhausted`]) and at most `pool.connect_timeout` for a new one
     /// ([`Error::Connect`]).
     pub(crate) async fn acquire(&self) -> Result<AnyConn> {
-        self.pool()?.get(&self.inner.settings.pool).await
+        let started = std::time::Instant::now();
+        let conn = self.pool()?.get(&self.inner.settings.pool).await;
+        let metrics = &self.inner.observer.metrics;
+        metrics.acquired(started.elapsed(), conn.as_ref().err());
+        conn
     }
 
     /// Runs a statement and returns the number of rows it affected.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         self.schema().clear_after(sql);
         let mut conn = self.acquire().await?;
-        let affected = instrument::execute(&self.inner.settings, &mut conn, sql, params).await?;
+        let affected = instrument::execute(self, &mut conn, sql, params).await?;
         self.after_write(&mut conn).await;
         Ok(affected)
     }
@@ -250,8 +267,7 @@ impl Database {
     /// ```
     pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
         let mut conn = self.acquire().await?;
-        let inserted =
-            instrument::execute_insert(&self.inner.settings, &mut conn, sql, params).await?;
+        let inserted = instrument::execute_insert(self, &mut conn, sql, params).await?;
         self.after_write(&mut conn).await;
         Ok(inserted)
     }
@@ -261,13 +277,13 @@ impl Database {
     /// primary.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let (mut conn, replica) = self.read_conn(sql).await?;
-        let result = instrument::query(&self.inner.settings, &mut conn, sql, params).await;
+        let result = instrument::query(self, &mut conn, sql, params).await;
         match (result, replica) {
             (Err(e), Some(index)) if replicas::is_unavailable(&e) => {
                 self.replica_failed(index, &e);
                 drop(conn);
                 let mut conn = self.acquire().await?;
-                instrument::query(&self.inner.settings, &mut conn, sql, params).await
+                instrument::query(self, &mut conn, sql, params).await
             }
             (Ok(rows), None) => {
                 self.after_read_on_primary(&mut conn, sql).await;
@@ -287,13 +303,13 @@ impl Database {
     /// Runs a query and returns its first row, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         let (mut conn, replica) = self.read_conn(sql).await?;
-        let result = instrument::query_first(&self.inner.settings, &mut conn, sql, params).await;
+        let result = instrument::query_first(self, &mut conn, sql, params).await;
         match (result, replica) {
             (Err(e), Some(index)) if replicas::is_unavailable(&e) => {
                 self.replica_failed(index, &e);
                 drop(conn);
                 let mut conn = self.acquire().await?;
-                instrument::query_first(&self.inner.settings, &mut conn, sql, params).await
+                instrument::query_first(self, &mut conn, sql, params).await
             }
             (Ok(row), None) => {
                 self.after_read_on_primary(&mut conn, sql).await;
@@ -328,7 +344,7 @@ impl Database {
         // A batch may change the schema (migrations, DDL): column types are read again.
         self.schema().clear();
         let mut conn = self.acquire().await?;
-        instrument::batch(&self.inner.settings, &mut conn, sql).await?;
+        instrument::batch(self, &mut conn, sql).await?;
         self.after_write(&mut conn).await;
         Ok(())
     }

@@ -1,13 +1,16 @@
 //! [`Transaction`]: one pooled connection inside BEGIN … COMMIT/ROLLBACK.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
+use tracing::{Instrument, Span};
 
 use super::{Database, Inserted, instrument, not_found};
 use crate::backend::AnyConn;
 use crate::error::{Error, Result};
+use crate::observe::span;
 use crate::value::{Row, Value};
 
 /// An open transaction. Cheap to clone (clones share it). Ends with [`Transaction::commit`] or
@@ -34,6 +37,8 @@ struct TxInner {
     state: Mutex<State>,
     label: &'static str,
     savepoints: AtomicU32,
+    /// The `db.transaction` / `db.unit_of_work` span; its statements are its children.
+    span: Span,
 }
 
 enum State {
@@ -51,12 +56,14 @@ impl std::fmt::Debug for Transaction {
 
 impl Transaction {
     pub(super) fn new(db: Database, conn: AnyConn, label: &'static str) -> Self {
+        let span = span::transaction(db.observer(), label);
         Transaction {
             inner: Arc::new(TxInner {
                 db,
                 state: Mutex::new(State::Open(Box::new(conn))),
                 label,
                 savepoints: AtomicU32::new(0),
+                span,
             }),
         }
     }
@@ -89,23 +96,40 @@ impl Transaction {
         })
     }
 
+    /// Runs `statement` in the transaction's span (directly when no subscriber wants it).
+    async fn in_span<T>(&self, statement: impl Future<Output = Result<T>>) -> Result<T> {
+        if self.inner.span.is_disabled() {
+            statement.await
+        } else {
+            statement.instrument(self.inner.span.clone()).await
+        }
+    }
+
     /// Runs a statement inside the transaction.
     pub async fn execute(&self, sql: &str, params: &[Value]) -> Result<u64> {
         self.inner.db.schema().clear_after(sql);
         let mut conn = self.conn().await?;
-        instrument::execute(self.inner.db.settings(), &mut conn, sql, params).await
+        self.in_span(instrument::execute(&self.inner.db, &mut conn, sql, params))
+            .await
     }
 
     /// Runs an insert inside the transaction; see [`Database::execute_insert`].
     pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
         let mut conn = self.conn().await?;
-        instrument::execute_insert(self.inner.db.settings(), &mut conn, sql, params).await
+        self.in_span(instrument::execute_insert(
+            &self.inner.db,
+            &mut conn,
+            sql,
+            params,
+        ))
+        .await
     }
 
     /// Runs a query inside the transaction and returns every row.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
         let mut conn = self.conn().await?;
-        instrument::query(self.inner.db.settings(), &mut conn, sql, params).await
+        self.in_span(instrument::query(&self.inner.db, &mut conn, sql, params))
+            .await
     }
 
     /// First row of a query, or [`Error::NotFound`].
@@ -118,7 +142,13 @@ impl Transaction {
     /// First row of a query, if any.
     pub async fn fetch_optional(&self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         let mut conn = self.conn().await?;
-        instrument::query_first(self.inner.db.settings(), &mut conn, sql, params).await
+        self.in_span(instrument::query_first(
+            &self.inner.db,
+            &mut conn,
+            sql,
+            params,
+        ))
+        .await
     }
 
     /// Runs several statements without parameters inside the transaction.
@@ -126,7 +156,8 @@ impl Transaction {
         // A batch may change the schema (migrations run here): column types are read again.
         self.inner.db.schema().clear();
         let mut conn = self.conn().await?;
-        instrument::batch(self.inner.db.settings(), &mut conn, sql).await
+        self.in_span(instrument::batch(&self.inner.db, &mut conn, sql))
+            .await
     }
 
     /// Commits. If COMMIT fails the transaction is rolled back; when that fails too, both
@@ -141,6 +172,17 @@ impl Transaction {
     }
 
     async fn end(&self, commit: bool) -> Result<()> {
+        let result = self.finish(commit).await;
+        let outcome = if commit && result.is_ok() {
+            "commit"
+        } else {
+            "rollback"
+        };
+        span::ended(&self.inner.span, outcome, result.as_ref().err());
+        result
+    }
+
+    async fn finish(&self, commit: bool) -> Result<()> {
         let mut state = self.inner.state.lock().await;
         let how = if commit { "committed" } else { "rolled back" };
         let mut conn = match std::mem::replace(&mut *state, State::Ended(how)) {
@@ -220,6 +262,7 @@ impl Drop for TxInner {
             return;
         };
         tracing::warn!(backend = %self.db.name(), "{} dropped without commit: rolled back", self.label);
+        span::ended(&self.span, "dropped", None);
         if conn.in_flight() {
             // Dropped mid-statement: the protocol state is unknown, so the connection is
             // discarded and the server rolls the transaction back when it closes.

@@ -5,6 +5,7 @@
 use std::time::Instant;
 
 use chrono::Utc;
+use tracing::Instrument;
 
 use super::lock::MigrationLock;
 use super::report::Direction;
@@ -14,9 +15,35 @@ use super::store::{AppliedMigration, Store};
 use crate::config::BackendKind;
 use crate::database::{Database, Executor};
 use crate::error::{Error, MigrationError, MigrationErrorKind, Result};
+use crate::observe::span;
 
 /// Runs `migration` in `direction` and records the outcome; returns its execution time in ms.
+/// Runs in a `db.migration` span, the parent of the step's transaction and statements.
 pub(crate) async fn run_step(
+    db: &Database,
+    store: &Store,
+    lock: &mut MigrationLock,
+    migration: &Migration,
+    direction: Direction,
+) -> Result<i64> {
+    let name = match direction {
+        Direction::Up => "up",
+        Direction::Down => "down",
+    };
+    let span = span::migration(db.observer(), migration.version, &migration.name, name);
+    if span.is_disabled() {
+        return step(db, store, lock, migration, direction).await;
+    }
+    let result = step(db, store, lock, migration, direction)
+        .instrument(span.clone())
+        .await;
+    if let Err(e) = &result {
+        span::failed(&span, e);
+    }
+    result
+}
+
+async fn step(
     db: &Database,
     store: &Store,
     lock: &mut MigrationLock,

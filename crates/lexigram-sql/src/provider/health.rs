@@ -26,11 +26,12 @@ pub(super) fn not_connected(settings: &BackendSettings) -> BackendHealth {
             .to_string(),
         ),
         replicas: Vec::new(),
+        statements: Vec::new(),
     }
 }
 
 /// One backend's health as an application health entry of provider `provider`: status,
-/// latency, error, and the backend kind and pool figures as details.
+/// latency, error, and the backend kind, pool figures and top statements as details.
 pub(super) fn to_component(provider: &str, health: BackendHealth) -> ComponentHealth {
     let mut details = serde_json::json!({
         "backend": health.backend,
@@ -38,6 +39,9 @@ pub(super) fn to_component(provider: &str, health: BackendHealth) -> ComponentHe
     });
     if !health.replicas.is_empty() {
         details["replicas"] = serde_json::to_value(&health.replicas).unwrap_or_default();
+    }
+    if !health.statements.is_empty() {
+        details["statements"] = serde_json::json!(health.statements);
     }
     ComponentHealth {
         provider: provider.to_string(),

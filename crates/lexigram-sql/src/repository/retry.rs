@@ -50,6 +50,7 @@ impl<E: Entity> Repository<E> {
             match self.update(&mut entity).await {
                 Ok(()) => return Ok(entity),
                 Err(e) if e.is_retryable() && attempt < max_attempts.max(1) => {
+                    self.ex.database().observer().metrics.retry("update");
                     backoff(attempt).await;
                     attempt += 1;
                 }

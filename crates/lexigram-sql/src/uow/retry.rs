@@ -90,6 +90,7 @@ impl Database {
             match self.transaction(&mut f).await {
                 Err(e) if e.is_retryable() && attempt < policy.max_attempts.max(1) => {
                     tracing::debug!(attempt, error = %e, "transaction conflict: retrying");
+                    self.observer().metrics.retry("transaction");
                     tokio::time::sleep(policy.delay(attempt)).await;
                     attempt += 1;
                 }

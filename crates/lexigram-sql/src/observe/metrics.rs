@@ -1,0 +1,113 @@
+//! Metrics through the [`metrics`] facade: whatever recorder the application installs
+//! (`lexigram`'s Prometheus exporter, or any other) receives them; without one they cost a
+//! no-op call.
+//!
+//! | metric | kind | labels |
+//! |---|---|---|
+//! | `lexigram_sql_pool_size` / `_idle` / `_in_use` / `_max` / `_waiters` | gauge (sampled every second) | `backend` |
+//! | `lexigram_sql_pool_acquire_wait_seconds` | histogram | `backend` |
+//! | `lexigram_sql_statement_duration_seconds` | histogram | `backend`, `system`, `operation` |
+//! | `lexigram_sql_errors_total` | counter | `backend`, `code` (`LEX_ERR_SQL_NNN`) |
+//! | `lexigram_sql_slow_statements_total` | counter | `backend` |
+//! | `lexigram_sql_retries_total` | counter | `backend`, `kind` (`update`, `transaction`) |
+
+use std::time::Duration;
+
+use metrics::SharedString;
+
+use crate::database::PoolStats;
+use crate::error::Error;
+
+/// Gauge: connections open.
+pub const POOL_SIZE: &str = "lexigram_sql_pool_size";
+/// Gauge: connections open and idle.
+pub const POOL_IDLE: &str = "lexigram_sql_pool_idle";
+/// Gauge: connections checked out.
+pub const POOL_IN_USE: &str = "lexigram_sql_pool_in_use";
+/// Gauge: `pool.max_size`.
+pub const POOL_MAX: &str = "lexigram_sql_pool_max";
+/// Gauge: callers waiting in line for a connection.
+pub const POOL_WAITERS: &str = "lexigram_sql_pool_waiters";
+/// Histogram: time to check a connection out of the pool, in seconds.
+pub const ACQUIRE_WAIT: &str = "lexigram_sql_pool_acquire_wait_seconds";
+/// Histogram: statement duration in seconds, by backend, system and operation.
+pub const STATEMENT_DURATION: &str = "lexigram_sql_statement_duration_seconds";
+/// Counter: errors by stable code.
+pub const ERRORS: &str = "lexigram_sql_errors_total";
+/// Counter: statements slower than `operations.slow_query_threshold`.
+pub const SLOW_STATEMENTS: &str = "lexigram_sql_slow_statements_total";
+/// Counter: retries after a retryable conflict (optimistic lock, serialization, deadlock).
+pub const RETRIES: &str = "lexigram_sql_retries_total";
+
+/// How often the pool gauges are sampled.
+pub const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// The metric labels of one backend.
+#[derive(Debug, Clone)]
+pub(crate) struct Labels {
+    backend: SharedString,
+    system: &'static str,
+}
+
+impl Labels {
+    pub(crate) fn new(backend: &str, system: &'static str) -> Labels {
+        let backend: std::sync::Arc<str> = backend.into();
+        Labels {
+            backend: SharedString::from(backend),
+            system,
+        }
+    }
+
+    /// One finished statement: its duration, and its error or slowness.
+    pub(crate) fn statement(
+        &self,
+        operation: &'static str,
+        elapsed: Duration,
+        error: Option<&Error>,
+        slow: bool,
+    ) {
+        metrics::histogram!(
+            STATEMENT_DURATION,
+            "backend" => self.backend.clone(),
+            "system" => self.system,
+            "operation" => operation
+        )
+        .record(elapsed.as_secs_f64());
+        if let Some(e) = error {
+            self.error(e);
+        }
+        if slow {
+            metrics::counter!(SLOW_STATEMENTS, "backend" => self.backend.clone()).increment(1);
+        }
+    }
+
+    /// One error, by code.
+    pub(crate) fn error(&self, e: &Error) {
+        metrics::counter!(ERRORS, "backend" => self.backend.clone(), "code" => e.code())
+            .increment(1);
+    }
+
+    /// One checkout: its wait, and its error if it failed.
+    pub(crate) fn acquired(&self, waited: Duration, error: Option<&Error>) {
+        metrics::histogram!(ACQUIRE_WAIT, "backend" => self.backend.clone())
+            .record(waited.as_secs_f64());
+        if let Some(e) = error {
+            self.error(e);
+        }
+    }
+
+    /// One retry after a conflict; `kind` is `update` or `transaction`.
+    pub(crate) fn retry(&self, kind: &'static str) {
+        metrics::counter!(RETRIES, "backend" => self.backend.clone(), "kind" => kind).increment(1);
+    }
+
+    /// The pool's figures now, and the callers waiting.
+    pub(crate) fn pool(&self, stats: &PoolStats, waiters: u32) {
+        let b = || self.backend.clone();
+        metrics::gauge!(POOL_SIZE, "backend" => b()).set(stats.size);
+        metrics::gauge!(POOL_IDLE, "backend" => b()).set(stats.idle);
+        metrics::gauge!(POOL_IN_USE, "backend" => b()).set(stats.in_use);
+        metrics::gauge!(POOL_MAX, "backend" => b()).set(stats.max);
+        metrics::gauge!(POOL_WAITERS, "backend" => b()).set(waiters);
+    }
+}
