@@ -34,6 +34,7 @@
 //! times.
 
 mod bulk;
+mod chunk;
 mod entity;
 mod filter;
 mod ident;
@@ -45,6 +46,7 @@ mod retry;
 mod sql;
 #[cfg(test)]
 mod sql_tests;
+mod write_where;
 
 pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};

@@ -214,6 +214,14 @@ pub(crate) enum Columns {
 }
 
 impl Columns {
+    /// The entity's name, or `table` for a table without a struct: who an error is about.
+    pub(crate) fn owner(&self) -> &'static str {
+        match self {
+            Columns::Entity(meta) => meta.name,
+            Columns::Table => "table",
+        }
+    }
+
     /// The column name to quote, or a typed error.
     pub(crate) fn resolve<'n>(&self, name: &'n str) -> Result<&'n str> {
         match self {
@@ -263,7 +271,7 @@ impl SqlBuf {
         soft_delete: Option<&str>,
         cols: Columns,
     ) -> Result<()> {
-        let all = matches!(filter, Node::All);
+        let all = matches!(filter, Node::All | Node::Empty);
         if all && soft_delete.is_none() {
             return Ok(());
         }
@@ -276,13 +284,54 @@ impl SqlBuf {
             }
             self.push(" AND ");
         }
-        self.node(filter, cols)
+        self.node(filter, cols)?;
+        self.check_params(cols)
+    }
+
+    /// [`Error::TooManyParameters`] when the statement binds more parameters than the backend
+    /// accepts, before anything is sent.
+    pub(crate) fn check_params(&self, cols: Columns) -> Result<()> {
+        let limit = self.dialect.max_params();
+        if self.params.len() <= limit {
+            return Ok(());
+        }
+        Err(Error::TooManyParameters {
+            entity: cols.owner().to_string(),
+            needed: self.params.len(),
+            limit,
+            backend: self.dialect.name(),
+            detail: "the filter cannot be split: the long list is not a single `is_in` at the top of the filter, or the query orders, limits or pages".into(),
+        })
     }
 
     /// Renders a filter.
     pub(crate) fn node(&mut self, node: &Node, cols: Columns) -> Result<()> {
         match node {
-            Node::All => self.push("1 = 1"),
+            Node::All | Node::Empty => self.push("1 = 1"),
+            Node::Like {
+                column,
+                pattern,
+                ci,
+                escaped,
+            } => {
+                let name = cols.resolve(column)?;
+                if *ci && !self.dialect.has_ilike() {
+                    self.push("LOWER(");
+                    self.ident(name);
+                    self.push(") LIKE LOWER(");
+                    self.param(pattern.clone());
+                    self.push(")");
+                } else {
+                    self.ident(name);
+                    self.push(if *ci { " ILIKE " } else { " LIKE " });
+                    self.param(pattern.clone());
+                }
+                if *escaped {
+                    self.push(" ESCAPE '");
+                    self.sql.push(super::filter::LIKE_ESCAPE);
+                    self.push("'");
+                }
+            }
             Node::Compare { column, op, value } => {
                 self.ident(cols.resolve(column)?);
                 self.push(op.sql());
