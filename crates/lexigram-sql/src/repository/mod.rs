@@ -33,12 +33,14 @@
 //! [`Repository::update_with_retry`] re-fetches, re-applies and retries a bounded number of
 //! times.
 
+mod aggregate;
 mod bulk;
 mod chunk;
 mod entity;
 mod filter;
 mod ident;
 mod page;
+mod project;
 mod query;
 mod record;
 mod repo;
@@ -48,10 +50,12 @@ mod sql;
 mod sql_tests;
 mod write_where;
 
+pub use aggregate::Aggregate;
 pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
 pub use filter::{Col, Filter, col, not};
 pub use page::{Cursor, CursorPage, Page};
+pub use project::FromRow;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
 pub use repo::Repository;

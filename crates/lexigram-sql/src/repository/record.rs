@@ -177,7 +177,7 @@ impl Table {
         Ok(SqlBuf::new(self.ex.dialect(), &format!("{head}{table}")))
     }
 
-    fn cols(&self) -> Columns {
+    fn cols(&self) -> Columns<'static> {
         Columns::Table
     }
 

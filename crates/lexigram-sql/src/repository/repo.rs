@@ -86,7 +86,7 @@ impl<E: Entity> Repository<E> {
         &self.ex
     }
 
-    pub(crate) fn cols() -> Columns {
+    pub(crate) fn cols() -> Columns<'static> {
         Columns::Entity(E::meta())
     }
 

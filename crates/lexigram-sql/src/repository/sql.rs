@@ -3,6 +3,7 @@
 //! per call by [`SqlBuf`], which quotes every identifier through the dialect and binds every
 //! value.
 
+use super::aggregate::Measure;
 use super::entity::EntityMeta;
 use super::filter::Node;
 use super::query::{Order, Query};
@@ -206,18 +207,21 @@ pub(crate) fn upsert(
 
 /// How caller-supplied column names are checked.
 #[derive(Clone, Copy)]
-pub(crate) enum Columns {
+pub(crate) enum Columns<'a> {
     /// Against an entity's columns (column or field names).
     Entity(&'static EntityMeta),
     /// Against the identifier rule, for a table without a struct.
     Table,
+    /// Grouped rows (`HAVING`, ordering of an aggregate): a measure's alias stands for its
+    /// expression; other names are the entity's columns.
+    Grouped(&'static EntityMeta, &'a [Measure]),
 }
 
-impl Columns {
+impl Columns<'_> {
     /// The entity's name, or `table` for a table without a struct: who an error is about.
     pub(crate) fn owner(&self) -> &'static str {
         match self {
-            Columns::Entity(meta) => meta.name,
+            Columns::Entity(meta) | Columns::Grouped(meta, _) => meta.name,
             Columns::Table => "table",
         }
     }
@@ -225,7 +229,9 @@ impl Columns {
     /// The column name to quote, or a typed error.
     pub(crate) fn resolve<'n>(&self, name: &'n str) -> Result<&'n str> {
         match self {
-            Columns::Entity(meta) => Ok(meta.columns[meta.resolve(name)?].name),
+            Columns::Entity(meta) | Columns::Grouped(meta, _) => {
+                Ok(meta.columns[meta.resolve(name)?].name)
+            }
             Columns::Table => super::ident::check("column", name).map(|()| name),
         }
     }
@@ -263,13 +269,27 @@ impl SqlBuf {
         self.sql.push_str(&self.dialect.quote_ident(name));
     }
 
+    /// A caller-named column, checked by `cols` and quoted; for grouped rows, a measure's
+    /// alias becomes the measure's expression.
+    pub(crate) fn column(&mut self, cols: Columns<'_>, name: &str) -> Result<()> {
+        if let Columns::Grouped(_, measures) = cols
+            && let Some(m) = measures.iter().find(|m| m.alias == name)
+        {
+            m.push_expr(self);
+            return Ok(());
+        }
+        let resolved = cols.resolve(name)?;
+        self.ident(resolved);
+        Ok(())
+    }
+
     /// ` WHERE …` for a query: its filter and, unless the query includes them, the exclusion of
     /// soft-deleted rows. Nothing when every row matches.
     pub(crate) fn where_clause(
         &mut self,
         filter: &Node,
         soft_delete: Option<&str>,
-        cols: Columns,
+        cols: Columns<'_>,
     ) -> Result<()> {
         let all = matches!(filter, Node::All | Node::Empty);
         if all && soft_delete.is_none() {
@@ -290,7 +310,7 @@ impl SqlBuf {
 
     /// [`Error::TooManyParameters`] when the statement binds more parameters than the backend
     /// accepts, before anything is sent.
-    pub(crate) fn check_params(&self, cols: Columns) -> Result<()> {
+    pub(crate) fn check_params(&self, cols: Columns<'_>) -> Result<()> {
         let limit = self.dialect.max_params();
         if self.params.len() <= limit {
             return Ok(());
@@ -305,7 +325,7 @@ impl SqlBuf {
     }
 
     /// Renders a filter.
-    pub(crate) fn node(&mut self, node: &Node, cols: Columns) -> Result<()> {
+    pub(crate) fn node(&mut self, node: &Node, cols: Columns<'_>) -> Result<()> {
         match node {
             Node::All | Node::Empty => self.push("1 = 1"),
             Node::Like {
@@ -314,15 +334,14 @@ impl SqlBuf {
                 ci,
                 escaped,
             } => {
-                let name = cols.resolve(column)?;
                 if *ci && !self.dialect.has_ilike() {
                     self.push("LOWER(");
-                    self.ident(name);
+                    self.column(cols, column)?;
                     self.push(") LIKE LOWER(");
                     self.param(pattern.clone());
                     self.push(")");
                 } else {
-                    self.ident(name);
+                    self.column(cols, column)?;
                     self.push(if *ci { " ILIKE " } else { " LIKE " });
                     self.param(pattern.clone());
                 }
@@ -333,7 +352,7 @@ impl SqlBuf {
                 }
             }
             Node::Compare { column, op, value } => {
-                self.ident(cols.resolve(column)?);
+                self.column(cols, column)?;
                 self.push(op.sql());
                 self.param(value.clone());
             }
@@ -342,11 +361,14 @@ impl SqlBuf {
                 values,
                 negated,
             } => {
-                let name = cols.resolve(column)?;
                 if values.is_empty() {
+                    let alias = matches!(cols, Columns::Grouped(_, ms) if ms.iter().any(|m| m.alias == *column));
+                    if !alias {
+                        cols.resolve(column)?;
+                    }
                     self.push(if *negated { "1 = 1" } else { "1 = 0" });
                 } else {
-                    self.ident(name);
+                    self.column(cols, column)?;
                     self.push(if *negated { " NOT IN (" } else { " IN (" });
                     for (i, v) in values.iter().enumerate() {
                         if i > 0 {
@@ -358,14 +380,14 @@ impl SqlBuf {
                 }
             }
             Node::Between { column, low, high } => {
-                self.ident(cols.resolve(column)?);
+                self.column(cols, column)?;
                 self.push(" BETWEEN ");
                 self.param(low.clone());
                 self.push(" AND ");
                 self.param(high.clone());
             }
             Node::Null { column, negated } => {
-                self.ident(cols.resolve(column)?);
+                self.column(cols, column)?;
                 self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
             Node::And(parts) | Node::Or(parts) => {
@@ -393,10 +415,10 @@ impl SqlBuf {
     }
 
     /// ` ORDER BY …`, nothing for no terms.
-    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns) -> Result<()> {
+    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns<'_>) -> Result<()> {
         for (i, o) in order.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
-            self.ident(cols.resolve(&o.column)?);
+            self.column(cols, &o.column)?;
             if o.desc {
                 self.push(" DESC");
             }
@@ -416,7 +438,7 @@ impl SqlBuf {
         start: &str,
         query: &Query,
         soft_delete: Option<&str>,
-        cols: Columns,
+        cols: Columns<'_>,
     ) -> Result<SqlBuf> {
         let mut buf = SqlBuf::new(dialect, start);
         let sd = if query.with_deleted {
