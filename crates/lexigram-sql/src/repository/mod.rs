@@ -40,6 +40,9 @@ mod entity;
 mod filter;
 mod ident;
 mod page;
+mod portable;
+#[cfg(test)]
+mod portable_tests;
 mod project;
 mod query;
 mod record;
@@ -55,6 +58,7 @@ pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
 pub use filter::{Col, Filter, col, not};
 pub use page::{Cursor, CursorPage, Page};
+pub use portable::Portable;
 pub use project::FromRow;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
