@@ -34,6 +34,7 @@
 //! times.
 
 mod aggregate;
+mod assoc;
 mod bulk;
 mod chunk;
 mod entity;
