@@ -40,6 +40,7 @@ mod chunk;
 mod entity;
 mod filter;
 mod ident;
+mod join;
 mod page;
 mod portable;
 #[cfg(test)]
@@ -58,6 +59,7 @@ pub use aggregate::Aggregate;
 pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
 pub use filter::{Col, Filter, col, not};
+pub use join::Join;
 pub use page::{Cursor, CursorPage, Page};
 pub use portable::Portable;
 pub use project::FromRow;

@@ -215,13 +215,17 @@ pub(crate) enum Columns<'a> {
     /// Grouped rows (`HAVING`, ordering of an aggregate): a measure's alias stands for its
     /// expression; other names are the entity's columns.
     Grouped(&'static EntityMeta, &'a [Measure]),
+    /// One side of a join: the entity's columns, written `alias."column"`.
+    Aliased(&'static EntityMeta, &'static str),
 }
 
 impl Columns<'_> {
     /// The entity's name, or `table` for a table without a struct: who an error is about.
     pub(crate) fn owner(&self) -> &'static str {
         match self {
-            Columns::Entity(meta) | Columns::Grouped(meta, _) => meta.name,
+            Columns::Entity(meta) | Columns::Grouped(meta, _) | Columns::Aliased(meta, _) => {
+                meta.name
+            }
             Columns::Table => "table",
         }
     }
@@ -229,7 +233,7 @@ impl Columns<'_> {
     /// The column name to quote, or a typed error.
     pub(crate) fn resolve<'n>(&self, name: &'n str) -> Result<&'n str> {
         match self {
-            Columns::Entity(meta) | Columns::Grouped(meta, _) => {
+            Columns::Entity(meta) | Columns::Grouped(meta, _) | Columns::Aliased(meta, _) => {
                 Ok(meta.columns[meta.resolve(name)?].name)
             }
             Columns::Table => super::ident::check("column", name).map(|()| name),
@@ -279,6 +283,10 @@ impl SqlBuf {
             return Ok(());
         }
         let resolved = cols.resolve(name)?;
+        if let Columns::Aliased(_, alias) = cols {
+            self.push(alias);
+            self.push(".");
+        }
         self.ident(resolved);
         Ok(())
     }
