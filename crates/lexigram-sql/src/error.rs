@@ -261,6 +261,26 @@ pub enum Error {
         name: String,
     },
 
+    /// A statement built by a repository would bind more parameters than the backend accepts
+    /// in one statement (65,535 on PostgreSQL and MySQL, 32,766 on SQLite), and the request
+    /// cannot be split into several statements with the same meaning. Raised before anything
+    /// is sent to the server.
+    #[error(
+        "RepositoryError: {entity}: the statement needs {needed} bound parameters, but {backend} accepts at most {limit} in one statement ({detail}). Fix: split the list into batches, use a join or a temporary table, or use a single `col(..).is_in(..)` filter with no ordering or limit, which the repository splits by itself"
+    )]
+    TooManyParameters {
+        /// Entity or table name.
+        entity: String,
+        /// Parameters the statement would bind.
+        needed: usize,
+        /// The backend's per-statement limit.
+        limit: usize,
+        /// Backend name.
+        backend: &'static str,
+        /// Why it could not be split.
+        detail: String,
+    },
+
     /// A writer waited `pool.timeout` for SQLite's write lock, which another transaction or
     /// write of the same `Database` still held; nothing was written.
     #[error(
@@ -392,6 +412,7 @@ impl Error {
             Error::Encode { .. } => "LEX_ERR_SQL_023",
             Error::LockTimeout { .. } => "LEX_ERR_SQL_024",
             Error::PreparedStatementLost { .. } => "LEX_ERR_SQL_025",
+            Error::TooManyParameters { .. } => "LEX_ERR_SQL_026",
         }
     }
 

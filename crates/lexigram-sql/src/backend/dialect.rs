@@ -99,6 +99,17 @@ pub trait Dialect: Send + Sync + 'static {
     fn release_savepoint_sql(&self, name: &str) -> String {
         format!("RELEASE SAVEPOINT {}", self.quote_ident(name))
     }
+
+    /// Whether the dialect has a case-insensitive `ILIKE` operator; without it, repositories
+    /// write `LOWER(column) LIKE LOWER(pattern)`.
+    ///
+    /// ```
+    /// use lexigram_sql::backend::{Dialect, MySql, Postgres};
+    /// assert!(Postgres.has_ilike() && !MySql.has_ilike());
+    /// ```
+    fn has_ilike(&self) -> bool {
+        false
+    }
 }
 
 /// Transaction isolation levels (SQLite transactions are always serializable).
@@ -158,6 +169,10 @@ impl Dialect for Postgres {
 
     fn skip_locked(&self) -> &'static str {
         " FOR UPDATE SKIP LOCKED"
+    }
+
+    fn has_ilike(&self) -> bool {
+        true
     }
 
     fn limit_offset(&self, limit: Option<u64>, offset: Option<u64>) -> String {

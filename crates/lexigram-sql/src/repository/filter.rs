@@ -49,8 +49,11 @@ pub struct Filter(pub(crate) Node);
 /// The shape of a filter.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) enum Node {
-    /// Every row.
+    /// No condition was given (`Filter::default()`, an empty `Query`): every row for reads,
+    /// refused by bulk writes, which need [`Filter::all`] said explicitly.
     #[default]
+    Empty,
+    /// Every row, asked for explicitly with [`Filter::all`].
     All,
     /// `column <op> value`.
     Compare {
@@ -72,6 +75,13 @@ pub(crate) enum Node {
     },
     /// `column IS [NOT] NULL`.
     Null { column: String, negated: bool },
+    /// `column LIKE pattern`, case-insensitive if `ci`, with `ESCAPE '!'` if `escaped`.
+    Like {
+        column: String,
+        pattern: Value,
+        ci: bool,
+        escaped: bool,
+    },
     /// Every one of the filters.
     And(Vec<Node>),
     /// Any one of the filters.
@@ -152,6 +162,86 @@ impl Col {
         self.cmp(Cmp::Like, pattern)
     }
 
+    /// Case-insensitive `LIKE`: `ILIKE` on PostgreSQL, `LOWER(column) LIKE LOWER(pattern)` on
+    /// MySQL and SQLite (SQLite's `LOWER` folds ASCII letters only). `%` and `_` in the pattern
+    /// are wildcards; to match text literally use [`Col::icontains`] and friends.
+    ///
+    /// ```
+    /// use lexigram_sql::repository::col;
+    /// let f = col("name").ilike("ada%");
+    /// # let _ = f;
+    /// ```
+    pub fn ilike(self, pattern: impl Into<Value>) -> Filter {
+        self.like_node(pattern.into(), true, false)
+    }
+
+    /// The column contains `text` literally: `%`, `_` and `!` in `text` match themselves (they
+    /// are escaped, with `ESCAPE '!'`). Case sensitivity follows the backend, as for
+    /// [`Col::like`].
+    ///
+    /// ```
+    /// use lexigram_sql::repository::col;
+    /// let f = col("title").contains("50%_off"); // matches "save 50%_off now", not "50 off"
+    /// # let _ = f;
+    /// ```
+    pub fn contains(self, text: &str) -> Filter {
+        self.literal(text, true, true, false)
+    }
+
+    /// Like [`Col::contains`], case-insensitive as [`Col::ilike`].
+    ///
+    /// ```
+    /// use lexigram_sql::repository::col;
+    /// let f = col("title").icontains("RUST");
+    /// # let _ = f;
+    /// ```
+    pub fn icontains(self, text: &str) -> Filter {
+        self.literal(text, true, true, true)
+    }
+
+    /// The column starts with `text` literally (wildcards in `text` escaped).
+    ///
+    /// ```
+    /// use lexigram_sql::repository::col;
+    /// let f = col("sku").starts_with("A_1");
+    /// # let _ = f;
+    /// ```
+    pub fn starts_with(self, text: &str) -> Filter {
+        self.literal(text, false, true, false)
+    }
+
+    /// The column ends with `text` literally (wildcards in `text` escaped).
+    ///
+    /// ```
+    /// use lexigram_sql::repository::col;
+    /// let f = col("email").ends_with("@example.com");
+    /// # let _ = f;
+    /// ```
+    pub fn ends_with(self, text: &str) -> Filter {
+        self.literal(text, true, false, false)
+    }
+
+    fn literal(self, text: &str, any_before: bool, any_after: bool, ci: bool) -> Filter {
+        let mut p = String::with_capacity(text.len() + 4);
+        if any_before {
+            p.push('%');
+        }
+        p.push_str(&escape_like(text));
+        if any_after {
+            p.push('%');
+        }
+        self.like_node(Value::Text(p), ci, true)
+    }
+
+    fn like_node(self, pattern: Value, ci: bool, escaped: bool) -> Filter {
+        Filter(Node::Like {
+            column: self.0,
+            pattern,
+            ci,
+            escaped,
+        })
+    }
+
     /// `column IN (values…)`; an empty list matches nothing.
     pub fn is_in<V: Into<Value>>(self, values: impl IntoIterator<Item = V>) -> Filter {
         Filter(Node::In {
@@ -196,8 +286,25 @@ impl Col {
     }
 }
 
+/// The escape character of the literal-text operators ([`Col::contains`] and friends). Not
+/// a backslash, whose meaning in string literals differs between backends.
+pub(crate) const LIKE_ESCAPE: char = '!';
+
+/// `text` with `%`, `_` and the escape character escaped, for a `LIKE … ESCAPE '!'` pattern.
+pub(crate) fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | LIKE_ESCAPE) {
+            out.push(LIKE_ESCAPE);
+        }
+        out.push(c);
+    }
+    out
+}
+
 impl Filter {
-    /// Matches every row.
+    /// Matches every row. Bulk writes accept it as the explicit "every row"; a filter with
+    /// no condition at all ([`Filter::default`]) they refuse.
     pub fn all() -> Filter {
         Filter(Node::All)
     }
@@ -205,6 +312,7 @@ impl Filter {
     /// Both this filter and `other`.
     pub fn and(self, other: Filter) -> Filter {
         Filter(match (self.0, other.0) {
+            (Node::Empty, f) | (f, Node::Empty) => f,
             (Node::All, f) | (f, Node::All) => f,
             (Node::And(mut a), Node::And(b)) => {
                 a.extend(b);
@@ -221,6 +329,7 @@ impl Filter {
     /// This filter or `other`.
     pub fn or(self, other: Filter) -> Filter {
         Filter(match (self.0, other.0) {
+            (Node::Empty, f) | (f, Node::Empty) => f,
             (Node::All, _) | (_, Node::All) => Node::All,
             (Node::Or(mut a), Node::Or(b)) => {
                 a.extend(b);
@@ -240,8 +349,34 @@ impl Filter {
         not(self)
     }
 
-    /// True when the filter matches every row.
+    /// True when the filter matches every row: [`Filter::all`], or no condition at all
+    /// ([`Filter::default`]).
+    ///
+    /// ```
+    /// use lexigram_sql::repository::{col, Filter};
+    /// assert!(Filter::all().is_all() && Filter::default().is_all());
+    /// assert!(!col("a").eq(1).is_all());
+    /// ```
     pub fn is_all(&self) -> bool {
-        matches!(self.0, Node::All)
+        matches!(self.0, Node::All | Node::Empty)
+    }
+
+    /// True when no condition was given at all ([`Filter::default`], or only
+    /// [`Filter::and`]/[`Filter::or`] of empty filters). Bulk writes
+    /// ([`Repository::update_where`](super::Repository::update_where),
+    /// [`Repository::delete_where`](super::Repository::delete_where), `delete_many`) refuse
+    /// such a filter; say [`Filter::all`] to touch every row.
+    ///
+    /// ```
+    /// use lexigram_sql::repository::{col, Filter};
+    /// assert!(Filter::default().is_empty());
+    /// assert!(!Filter::all().is_empty());
+    /// let mut f = Filter::default();
+    /// for c in Vec::<Filter>::new() { f = f.and(c); } // no conditions collected
+    /// assert!(f.is_empty());
+    /// assert!(!f.and(col("a").eq(1)).is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        matches!(self.0, Node::Empty)
     }
 }

@@ -33,11 +33,19 @@
 //! [`Repository::update_with_retry`] re-fetches, re-applies and retries a bounded number of
 //! times.
 
+mod aggregate;
+mod assoc;
 mod bulk;
+mod chunk;
 mod entity;
 mod filter;
 mod ident;
+mod join;
 mod page;
+mod portable;
+#[cfg(test)]
+mod portable_tests;
+mod project;
 mod query;
 mod record;
 mod repo;
@@ -45,11 +53,16 @@ mod retry;
 mod sql;
 #[cfg(test)]
 mod sql_tests;
+mod write_where;
 
+pub use aggregate::Aggregate;
 pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
 pub use filter::{Col, Filter, col, not};
+pub use join::Join;
 pub use page::{Cursor, CursorPage, Page};
+pub use portable::Portable;
+pub use project::FromRow;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
 pub use repo::Repository;

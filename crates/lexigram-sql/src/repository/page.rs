@@ -94,14 +94,13 @@ impl<E: Entity> Repository<E> {
         if query.order.is_empty() {
             query.order.push(asc(E::meta().key_column().name));
         }
-        let total = self.count(query.clone()).await?;
-        let items = self
-            .find_many(
-                query
-                    .limit(per_page)
-                    .offset((page - 1).saturating_mul(per_page)),
-            )
-            .await?;
+        let page_query = query
+            .clone()
+            .limit(per_page)
+            .offset((page - 1).saturating_mul(per_page));
+        self.select(&page_query)?; // unknown columns, too many parameters: before any round trip
+        let total = self.count(query).await?;
+        let items = self.find_many(page_query).await?;
         Ok(Page {
             items,
             total,

@@ -110,6 +110,11 @@ impl Query {
         self
     }
 
+    pub(crate) fn with_deleted_if(mut self, yes: bool) -> Query {
+        self.with_deleted = yes;
+        self
+    }
+
     /// The limit, if set.
     pub fn get_limit(&self) -> Option<u64> {
         self.limit

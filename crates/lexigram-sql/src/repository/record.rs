@@ -1,7 +1,7 @@
 //! [`Record`] (an ordered column → [`Value`] map) and [`Table`], a repository over records for
 //! tables without a struct.
 
-use super::filter::Filter;
+use super::filter::{Filter, Node};
 use super::ident;
 use super::query::Query;
 use super::sql::{Columns, SqlBuf, invalid};
@@ -96,6 +96,11 @@ impl Record {
         self.columns.iter().map(String::as_str).zip(&self.values)
     }
 
+    /// The column names and values, in order.
+    pub(crate) fn into_parts(self) -> (Vec<String>, Vec<Value>) {
+        (self.columns, self.values)
+    }
+
     /// Number of columns.
     pub fn len(&self) -> usize {
         self.columns.len()
@@ -180,7 +185,7 @@ impl Table {
         Ok(SqlBuf::new(self.ex.dialect(), &format!("{head}{table}")))
     }
 
-    fn cols(&self) -> Columns {
+    fn cols(&self) -> Columns<'static> {
         Columns::Table
     }
 
@@ -282,9 +287,28 @@ impl Table {
             .map(Record::from))
     }
 
-    /// Every row matching a filter or query.
+    /// The filter split under the parameter limit, if a long `is_in` list needs and allows it
+    /// (see [`Repository::find_many`](super::Repository::find_many)).
+    fn split(&self, filter: &Filter) -> Option<Vec<Node>> {
+        super::chunk::split(&filter.0, self.ex.dialect().max_params())
+    }
+
+    /// Every row matching a filter or query. A single `is_in` list longer than the backend's
+    /// parameter limit is split as for [`Repository::find_many`](super::Repository::find_many).
     pub async fn find_many(&self, query: impl Into<Query>) -> Result<Vec<Record>> {
-        let buf = self.select(&query.into())?;
+        let query = query.into();
+        if query.order.is_empty()
+            && query.limit.is_none()
+            && query.offset.is_none()
+            && let Some(parts) = self.split(&query.filter)
+        {
+            let mut out = Vec::new();
+            for part in parts {
+                out.extend(Box::pin(self.find_many(Filter(part))).await?);
+            }
+            return Ok(out);
+        }
+        let buf = self.select(&query)?;
         Ok(self
             .ex
             .fetch_all(&buf.sql, &buf.params)
@@ -303,10 +327,18 @@ impl Table {
         Ok(buf)
     }
 
-    /// Number of rows matching.
+    /// Number of rows matching (a long `is_in` list split, its values counted once).
     pub async fn count(&self, query: impl Into<Query>) -> Result<u64> {
+        let query = query.into();
+        if let Some(parts) = self.split(&query.filter) {
+            let mut total = 0;
+            for part in parts {
+                total += Box::pin(self.count(Filter(part))).await?;
+            }
+            return Ok(total);
+        }
         let mut buf = self.start("SELECT COUNT(*) FROM ")?;
-        buf.where_clause(&query.into().filter.0, None, self.cols())?;
+        buf.where_clause(&query.filter.0, None, self.cols())?;
         self.ex
             .fetch_one(&buf.sql, &buf.params)
             .await
@@ -363,8 +395,48 @@ impl Table {
         }
     }
 
-    /// Deletes every row matching the filter; returns how many.
+    /// Deletes every row matching the filter; returns how many. A filter with no condition
+    /// ([`Filter::default`]) is refused; say [`Filter::all`] to delete every row. A long
+    /// `is_in` list is split into several statements run in one transaction.
     pub async fn delete_many(&self, filter: Filter) -> Result<u64> {
+        if filter.is_empty() {
+            return Err(invalid(
+                &self.name,
+                "delete_many was given a filter with no condition, which would delete every row. Fix: pass a condition, or `Filter::all()` to mean every row",
+            ));
+        }
+        if let Some(parts) = self.split(&filter) {
+            let mut bufs = Vec::with_capacity(parts.len());
+            for part in &parts {
+                let mut buf = self.start("DELETE FROM ")?;
+                buf.where_clause(part, None, self.cols())?;
+                bufs.push(buf);
+            }
+            let tx = match &self.ex {
+                Executor::Database(db) => Some(db.begin().await?),
+                Executor::Transaction(_) => None,
+            };
+            let ex = match &tx {
+                Some(tx) => Executor::Transaction(tx.clone()),
+                None => self.ex.clone(),
+            };
+            let mut total = 0;
+            for buf in &bufs {
+                match ex.execute(&buf.sql, &buf.params).await {
+                    Ok(n) => total += n,
+                    Err(e) => {
+                        if let Some(tx) = &tx {
+                            let _ = tx.rollback().await;
+                        }
+                        return Err(self.named(e));
+                    }
+                }
+            }
+            if let Some(tx) = tx {
+                tx.commit().await?;
+            }
+            return Ok(total);
+        }
         let mut buf = self.start("DELETE FROM ")?;
         buf.where_clause(&filter.0, None, self.cols())?;
         self.ex

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use super::entity::Entity;
-use super::filter::Filter;
+use super::filter::{Filter, Node};
 use super::query::Query;
 use super::sql::{Columns, EntitySql, SqlBuf, invalid, upsert};
 use crate::database::Executor;
@@ -98,7 +98,7 @@ impl<E: Entity> Repository<E> {
         &self.ex
     }
 
-    pub(crate) fn cols() -> Columns {
+    pub(crate) fn cols() -> Columns<'static> {
         Columns::Entity(E::meta())
     }
 
@@ -145,38 +145,101 @@ impl<E: Entity> Repository<E> {
     }
 
     /// Every entity matching a filter or query, in the query's order.
+    ///
+    /// A single `is_in` list longer than the backend's parameter limit (at the top of the
+    /// filter, or ANDed with other terms) is split into several statements when the query has
+    /// no ordering, limit or offset; otherwise the call fails with
+    /// [`Error::TooManyParameters`] before anything is sent.
     pub async fn find_many(&self, query: impl Into<Query>) -> Result<Vec<E>> {
-        let buf = self.select(&query.into())?;
+        let query = query.into();
+        if let Some(parts) = self.split_unordered(&query, 0) {
+            let mut out = Vec::new();
+            for part in parts {
+                let q = Query {
+                    filter: Filter(part),
+                    ..Query::default()
+                }
+                .with_deleted_if(query.with_deleted);
+                let buf = self.select(&q)?;
+                let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
+                out.reserve(rows.len());
+                for row in rows {
+                    out.push(E::from_row_owned(row)?);
+                }
+            }
+            return Ok(out);
+        }
+        let buf = self.select(&query)?;
         let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
         rows.into_iter().map(E::from_row_owned).collect()
     }
 
-    /// Number of entities matching a filter or query (limit and offset ignored).
+    /// The filter of an unordered, unlimited query split under the parameter limit (less
+    /// `reserved` parameters bound elsewhere in the statement), if it needs and allows it.
+    pub(super) fn split_unordered(&self, query: &Query, reserved: usize) -> Option<Vec<Node>> {
+        if !query.order.is_empty() || query.limit.is_some() || query.offset.is_some() {
+            return None;
+        }
+        self.split_filter(&query.filter, reserved)
+    }
+
+    /// The filter split under the parameter limit (less `reserved`), if it needs and allows it.
+    pub(super) fn split_filter(&self, filter: &Filter, reserved: usize) -> Option<Vec<Node>> {
+        let budget = self.ex.dialect().max_params().saturating_sub(reserved);
+        super::chunk::split(&filter.0, budget)
+    }
+
+    /// Number of entities matching a filter or query (limit and offset ignored). A long
+    /// `is_in` list is split as for [`Repository::find_many`] (its values counted once).
     pub async fn count(&self, query: impl Into<Query>) -> Result<u64> {
         let query = query.into();
+        if let Some(parts) = self.split_filter(&query.filter, 0) {
+            let mut total = 0;
+            for part in parts {
+                total += self.count_one(&part, query.with_deleted).await?;
+            }
+            return Ok(total);
+        }
+        self.count_one(&query.filter.0, query.with_deleted).await
+    }
+
+    async fn count_one(&self, filter: &Node, with_deleted: bool) -> Result<u64> {
         let table = self.ex.dialect().quote_ident(E::meta().table);
         let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT COUNT(*) FROM {table}"));
-        let sd = if query.with_deleted {
+        let sd = if with_deleted {
             None
         } else {
             Self::soft_delete_column()
         };
-        buf.where_clause(&query.filter.0, sd, Self::cols())?;
+        buf.where_clause(filter, sd, Self::cols())?;
         let row = self.ex.fetch_one(&buf.sql, &buf.params).await?;
         row.get_at::<u64>(0)
     }
 
-    /// True if any entity matches.
+    /// True if any entity matches. A long `is_in` list is split as for
+    /// [`Repository::find_many`].
     pub async fn exists(&self, query: impl Into<Query>) -> Result<bool> {
         let query = query.into();
+        if let Some(parts) = self.split_filter(&query.filter, 0) {
+            for part in parts {
+                if self.exists_one(&part, query.with_deleted).await? {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
+        self.exists_one(&query.filter.0, query.with_deleted).await
+    }
+
+    async fn exists_one(&self, filter: &Node, with_deleted: bool) -> Result<bool> {
         let table = self.ex.dialect().quote_ident(E::meta().table);
         let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT 1 FROM {table}"));
-        let sd = if query.with_deleted {
+        let sd = if with_deleted {
             None
         } else {
             Self::soft_delete_column()
         };
-        buf.where_clause(&query.filter.0, sd, Self::cols())?;
+        buf.where_clause(filter, sd, Self::cols())?;
         buf.limit_offset(Some(1), None);
         Ok(self
             .ex
@@ -407,12 +470,17 @@ impl<E: Entity> Repository<E> {
     }
 
     /// Deletes every row matching the filter (soft-deleted rows included: this is a hard
-    /// delete); returns how many.
+    /// delete); returns how many. A filter with no condition ([`Filter::default`]) is refused;
+    /// say [`Filter::all`] to delete every row. A long `is_in` list is split into several
+    /// statements run in one transaction.
     pub async fn delete_many(&self, filter: Filter) -> Result<u64> {
-        let table = self.ex.dialect().quote_ident(E::meta().table);
-        let mut buf = SqlBuf::new(self.ex.dialect(), &format!("DELETE FROM {table}"));
-        buf.where_clause(&filter.0, None, Self::cols())?;
-        self.ex.execute(&buf.sql, &buf.params).await
+        self.refuse_empty(&filter, "delete_many")?;
+        let spec = super::write_where::WriteSpec {
+            set: Vec::new(),
+            bump_version: false,
+            only_live: false,
+        };
+        self.run_write(&spec, filter).await
     }
 
     /// Marks the entity deleted (its `#[entity(soft_delete)]` column set to now, version

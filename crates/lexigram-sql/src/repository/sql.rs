@@ -3,6 +3,7 @@
 //! per call by [`SqlBuf`], which quotes every identifier through the dialect and binds every
 //! value.
 
+use super::aggregate::Measure;
 use super::entity::EntityMeta;
 use super::filter::Node;
 use super::query::{Order, Query};
@@ -206,18 +207,35 @@ pub(crate) fn upsert(
 
 /// How caller-supplied column names are checked.
 #[derive(Clone, Copy)]
-pub(crate) enum Columns {
+pub(crate) enum Columns<'a> {
     /// Against an entity's columns (column or field names).
     Entity(&'static EntityMeta),
     /// Against the identifier rule, for a table without a struct.
     Table,
+    /// Grouped rows (`HAVING`, ordering of an aggregate): a measure's alias stands for its
+    /// expression; other names are the entity's columns.
+    Grouped(&'static EntityMeta, &'a [Measure]),
+    /// One side of a join: the entity's columns, written `alias."column"`.
+    Aliased(&'static EntityMeta, &'static str),
 }
 
-impl Columns {
+impl Columns<'_> {
+    /// The entity's name, or `table` for a table without a struct: who an error is about.
+    pub(crate) fn owner(&self) -> &'static str {
+        match self {
+            Columns::Entity(meta) | Columns::Grouped(meta, _) | Columns::Aliased(meta, _) => {
+                meta.name
+            }
+            Columns::Table => "table",
+        }
+    }
+
     /// The column name to quote, or a typed error.
     pub(crate) fn resolve<'n>(&self, name: &'n str) -> Result<&'n str> {
         match self {
-            Columns::Entity(meta) => Ok(meta.columns[meta.resolve(name)?].name),
+            Columns::Entity(meta) | Columns::Grouped(meta, _) | Columns::Aliased(meta, _) => {
+                Ok(meta.columns[meta.resolve(name)?].name)
+            }
             Columns::Table => super::ident::check("column", name).map(|()| name),
         }
     }
@@ -255,15 +273,33 @@ impl SqlBuf {
         self.sql.push_str(&self.dialect.quote_ident(name));
     }
 
+    /// A caller-named column, checked by `cols` and quoted; for grouped rows, a measure's
+    /// alias becomes the measure's expression.
+    pub(crate) fn column(&mut self, cols: Columns<'_>, name: &str) -> Result<()> {
+        if let Columns::Grouped(_, measures) = cols
+            && let Some(m) = measures.iter().find(|m| m.alias == name)
+        {
+            m.push_expr(self);
+            return Ok(());
+        }
+        let resolved = cols.resolve(name)?;
+        if let Columns::Aliased(_, alias) = cols {
+            self.push(alias);
+            self.push(".");
+        }
+        self.ident(resolved);
+        Ok(())
+    }
+
     /// ` WHERE …` for a query: its filter and, unless the query includes them, the exclusion of
     /// soft-deleted rows. Nothing when every row matches.
     pub(crate) fn where_clause(
         &mut self,
         filter: &Node,
         soft_delete: Option<&str>,
-        cols: Columns,
+        cols: Columns<'_>,
     ) -> Result<()> {
-        let all = matches!(filter, Node::All);
+        let all = matches!(filter, Node::All | Node::Empty);
         if all && soft_delete.is_none() {
             return Ok(());
         }
@@ -276,15 +312,55 @@ impl SqlBuf {
             }
             self.push(" AND ");
         }
-        self.node(filter, cols)
+        self.node(filter, cols)?;
+        self.check_params(cols)
+    }
+
+    /// [`Error::TooManyParameters`] when the statement binds more parameters than the backend
+    /// accepts, before anything is sent.
+    pub(crate) fn check_params(&self, cols: Columns<'_>) -> Result<()> {
+        let limit = self.dialect.max_params();
+        if self.params.len() <= limit {
+            return Ok(());
+        }
+        Err(Error::TooManyParameters {
+            entity: cols.owner().to_string(),
+            needed: self.params.len(),
+            limit,
+            backend: self.dialect.name(),
+            detail: "the filter cannot be split: the long list is not a single `is_in` at the top of the filter, or the query orders, limits or pages".into(),
+        })
     }
 
     /// Renders a filter.
-    pub(crate) fn node(&mut self, node: &Node, cols: Columns) -> Result<()> {
+    pub(crate) fn node(&mut self, node: &Node, cols: Columns<'_>) -> Result<()> {
         match node {
-            Node::All => self.push("1 = 1"),
+            Node::All | Node::Empty => self.push("1 = 1"),
+            Node::Like {
+                column,
+                pattern,
+                ci,
+                escaped,
+            } => {
+                if *ci && !self.dialect.has_ilike() {
+                    self.push("LOWER(");
+                    self.column(cols, column)?;
+                    self.push(") LIKE LOWER(");
+                    self.param(pattern.clone());
+                    self.push(")");
+                } else {
+                    self.column(cols, column)?;
+                    self.push(if *ci { " ILIKE " } else { " LIKE " });
+                    self.param(pattern.clone());
+                }
+                if *escaped {
+                    self.push(" ESCAPE '");
+                    self.sql.push(super::filter::LIKE_ESCAPE);
+                    self.push("'");
+                }
+            }
             Node::Compare { column, op, value } => {
-                self.ident(cols.resolve(column)?);
+                self.column(cols, column)?;
                 self.push(op.sql());
                 self.param(value.clone());
             }
@@ -293,11 +369,14 @@ impl SqlBuf {
                 values,
                 negated,
             } => {
-                let name = cols.resolve(column)?;
                 if values.is_empty() {
+                    let alias = matches!(cols, Columns::Grouped(_, ms) if ms.iter().any(|m| m.alias == *column));
+                    if !alias {
+                        cols.resolve(column)?;
+                    }
                     self.push(if *negated { "1 = 1" } else { "1 = 0" });
                 } else {
-                    self.ident(name);
+                    self.column(cols, column)?;
                     self.push(if *negated { " NOT IN (" } else { " IN (" });
                     for (i, v) in values.iter().enumerate() {
                         if i > 0 {
@@ -309,14 +388,14 @@ impl SqlBuf {
                 }
             }
             Node::Between { column, low, high } => {
-                self.ident(cols.resolve(column)?);
+                self.column(cols, column)?;
                 self.push(" BETWEEN ");
                 self.param(low.clone());
                 self.push(" AND ");
                 self.param(high.clone());
             }
             Node::Null { column, negated } => {
-                self.ident(cols.resolve(column)?);
+                self.column(cols, column)?;
                 self.push(if *negated { " IS NOT NULL" } else { " IS NULL" });
             }
             Node::And(parts) | Node::Or(parts) => {
@@ -344,10 +423,10 @@ impl SqlBuf {
     }
 
     /// ` ORDER BY …`, nothing for no terms.
-    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns) -> Result<()> {
+    pub(crate) fn order_by(&mut self, order: &[Order], cols: Columns<'_>) -> Result<()> {
         for (i, o) in order.iter().enumerate() {
             self.push(if i == 0 { " ORDER BY " } else { ", " });
-            self.ident(cols.resolve(&o.column)?);
+            self.column(cols, &o.column)?;
             if o.desc {
                 self.push(" DESC");
             }
@@ -367,7 +446,7 @@ impl SqlBuf {
         start: &str,
         query: &Query,
         soft_delete: Option<&str>,
-        cols: Columns,
+        cols: Columns<'_>,
     ) -> Result<SqlBuf> {
         let mut buf = SqlBuf::new(dialect, start);
         let sd = if query.with_deleted {

@@ -268,3 +268,25 @@ fn hostile_column_names_never_reach_sql() {
         .unwrap();
     assert_eq!(err.code(), "LEX_ERR_SQL_020");
 }
+
+#[test]
+fn text_operators_per_dialect() {
+    let q = Query::from(
+        col("name")
+            .ilike("ad%")
+            .and(col("email").contains("50%_off!\\"))
+            .and(col("name").icontains("A_")),
+    );
+    let (sql, params) = render(&Postgres, &q.clone().with_deleted());
+    assert_eq!(
+        sql,
+        r#"WHERE ("name" ILIKE $1 AND "mail" LIKE $2 ESCAPE '!' AND "name" ILIKE $3 ESCAPE '!')"#
+    );
+    assert_eq!(params[1], Value::Text("%50!%!_off!!\\%".into()));
+    assert_eq!(params[2], Value::Text("%A!_%".into()));
+    let (sql, _) = render(&MySql, &q.with_deleted());
+    assert_eq!(
+        sql,
+        "WHERE (LOWER(`name`) LIKE LOWER(?) AND `mail` LIKE ? ESCAPE '!' AND LOWER(`name`) LIKE LOWER(?) ESCAPE '!')"
+    );
+}

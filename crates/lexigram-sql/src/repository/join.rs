@@ -1,0 +1,258 @@
+//! [`Join`]: rows of two entities joined on columns, read as tuples of entities, with filters
+//! and ordering on either side. Made by [`Repository::join`] and [`Repository::join_on`].
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use super::entity::{Entity, EntityMeta};
+use super::filter::{Filter, Node};
+use super::query::Order;
+use super::repo::Repository;
+use super::sql::{Columns, SqlBuf};
+use crate::database::Executor;
+use crate::error::Result;
+use crate::value::{Row, Value};
+
+/// Table aliases of the two sides.
+const LEFT: &str = "t0";
+const RIGHT: &str = "t1";
+
+/// A join of entity `E` (the repository's) with entity `J`: `E.left_column = J.right_column`.
+/// Filters and ordering name columns of one side each ([`Join::filter`] / [`Join::order_by`]
+/// for `E`, [`Join::filter_joined`] / [`Join::order_by_joined`] for `J`), checked against that
+/// entity; soft-deleted rows of either side are left out. Run it with [`Join::fetch`] (inner
+/// join: `Vec<(E, J)>`) or [`Join::fetch_left`] (left join: `Vec<(E, Option<J>)>`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// use lexigram_sql::{Database, Entity};
+/// use lexigram_sql::repository::{asc, col};
+///
+/// #[derive(Debug, Clone, Entity)]
+/// struct Customer { #[entity(key, generated)] id: i64, name: String }
+/// #[derive(Debug, Clone, Entity)]
+/// struct Order { #[entity(key, generated)] id: i64, customer_id: Option<i64>, total: i64 }
+///
+/// let db = Database::connect_url("sqlite://").await?;
+/// db.execute_batch("CREATE TABLE customers (id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+///     CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER, total INTEGER NOT NULL)").await?;
+/// let ada = db.repository::<Customer>().create(Customer { id: 0, name: "ada".into() }).await?;
+/// let orders = db.repository::<Order>();
+/// orders.create(Order { id: 0, customer_id: Some(ada.id), total: 30 }).await?;
+/// orders.create(Order { id: 0, customer_id: None, total: 5 }).await?;
+///
+/// let with_names: Vec<(Order, Customer)> = orders
+///     .join::<Customer>("customer_id")
+///     .filter(col("total").gt(10))
+///     .filter_joined(col("name").starts_with("a"))
+///     .order_by_joined(asc("name"))
+///     .fetch()
+///     .await?;
+/// assert_eq!(with_names[0].1.name, "ada");
+/// let all = orders.join::<Customer>("customer_id").order_by(asc("id")).fetch_left().await?;
+/// assert!(all[1].1.is_none());
+/// # Ok(()) }
+/// ```
+pub struct Join<E, J> {
+    ex: Executor,
+    left_column: String,
+    right_column: Option<String>,
+    filter: Filter,
+    filter_joined: Filter,
+    order: Vec<(bool, Order)>,
+    limit: Option<u64>,
+    offset: Option<u64>,
+    _types: PhantomData<fn() -> (E, J)>,
+}
+
+impl<E: Entity> Repository<E> {
+    /// Joins `J` on `E.left_column = J`'s key (a belongs-to relation such as
+    /// `orders.customer_id → customers.id`).
+    pub fn join<J: Entity>(&self, left_column: &str) -> Join<E, J> {
+        Join {
+            ex: self.ex.clone(),
+            left_column: left_column.to_string(),
+            right_column: None,
+            filter: Filter::all(),
+            filter_joined: Filter::all(),
+            order: Vec::new(),
+            limit: None,
+            offset: None,
+            _types: PhantomData,
+        }
+    }
+
+    /// Joins `J` on explicit columns: `E.left_column = J.right_column`.
+    pub fn join_on<J: Entity>(&self, left_column: &str, right_column: &str) -> Join<E, J> {
+        let mut j = self.join::<J>(left_column);
+        j.right_column = Some(right_column.to_string());
+        j
+    }
+}
+
+impl<E: Entity, J: Entity> Join<E, J> {
+    /// A condition on `E`'s columns (ANDed with earlier ones).
+    pub fn filter(mut self, filter: Filter) -> Self {
+        self.filter = std::mem::take(&mut self.filter).and(filter);
+        self
+    }
+
+    /// A condition on `J`'s columns (ANDed with earlier ones). On a left join, rows without a
+    /// match have NULL there, so such a condition drops them as an inner join would.
+    pub fn filter_joined(mut self, filter: Filter) -> Self {
+        self.filter_joined = std::mem::take(&mut self.filter_joined).and(filter);
+        self
+    }
+
+    /// Orders by a column of `E`.
+    pub fn order_by(mut self, order: Order) -> Self {
+        self.order.push((false, order));
+        self
+    }
+
+    /// Orders by a column of `J`.
+    pub fn order_by_joined(mut self, order: Order) -> Self {
+        self.order.push((true, order));
+        self
+    }
+
+    /// At most `n` rows.
+    pub fn limit(mut self, n: u64) -> Self {
+        self.limit = Some(n);
+        self
+    }
+
+    /// Skips the first `n` rows.
+    pub fn offset(mut self, n: u64) -> Self {
+        self.offset = Some(n);
+        self
+    }
+
+    /// The inner join: pairs with a match on both sides.
+    pub async fn fetch(self) -> Result<Vec<(E, J)>> {
+        let buf = self.sql(false)?;
+        let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
+        let (lc, rc) = (names(E::meta()), names(J::meta()));
+        rows.into_iter()
+            .map(|row| {
+                let (l, r) = halves(row, &lc, &rc);
+                Ok((E::from_row_owned(l)?, J::from_row_owned(r)?))
+            })
+            .collect()
+    }
+
+    /// The left join: every `E` row, with its `J` match or `None`.
+    pub async fn fetch_left(self) -> Result<Vec<(E, Option<J>)>> {
+        let buf = self.sql(true)?;
+        let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
+        let (lc, rc) = (names(E::meta()), names(J::meta()));
+        let jkey = J::meta().key;
+        rows.into_iter()
+            .map(|row| {
+                let (l, r) = halves(row, &lc, &rc);
+                let right = if r.values()[jkey] == Value::Null {
+                    None
+                } else {
+                    Some(J::from_row_owned(r)?)
+                };
+                Ok((E::from_row_owned(l)?, right))
+            })
+            .collect()
+    }
+
+    fn sql(&self, left_join: bool) -> Result<SqlBuf> {
+        let (em, jm) = (E::meta(), J::meta());
+        let d = self.ex.dialect();
+        let lcol = em.columns[em.resolve(&self.left_column)?].name;
+        let rcol = match &self.right_column {
+            Some(c) => jm.columns[jm.resolve(c)?].name,
+            None => jm.key_column().name,
+        };
+        let mut buf = SqlBuf::new(d, "SELECT ");
+        let mut first = true;
+        for (alias, meta) in [(LEFT, em), (RIGHT, jm)] {
+            for c in meta.columns {
+                if !std::mem::take(&mut first) {
+                    buf.push(", ");
+                }
+                buf.push(alias);
+                buf.push(".");
+                buf.ident(c.name);
+            }
+        }
+        buf.push(" FROM ");
+        buf.ident(em.table);
+        buf.push(" ");
+        buf.push(LEFT);
+        buf.push(if left_join {
+            " LEFT JOIN "
+        } else {
+            " INNER JOIN "
+        });
+        buf.ident(jm.table);
+        buf.push(" ");
+        buf.push(RIGHT);
+        buf.push(" ON ");
+        buf.push(LEFT);
+        buf.push(".");
+        buf.ident(lcol);
+        buf.push(" = ");
+        buf.push(RIGHT);
+        buf.push(".");
+        buf.ident(rcol);
+        if let Some(sd) = jm.soft_delete {
+            // In ON: a soft-deleted match is no match (kept as NULLs by a left join).
+            buf.push(" AND ");
+            buf.push(RIGHT);
+            buf.push(".");
+            buf.ident(jm.columns[sd].name);
+            buf.push(" IS NULL");
+        }
+        let mut terms: Vec<(Columns<'static>, &Node)> = Vec::new();
+        let live = em.soft_delete.map(|sd| Node::Null {
+            column: em.columns[sd].name.to_string(),
+            negated: false,
+        });
+        if let Some(n) = &live {
+            terms.push((Columns::Aliased(em, LEFT), n));
+        }
+        if !self.filter.is_all() {
+            terms.push((Columns::Aliased(em, LEFT), &self.filter.0));
+        }
+        if !self.filter_joined.is_all() {
+            terms.push((Columns::Aliased(jm, RIGHT), &self.filter_joined.0));
+        }
+        for (i, (cols, node)) in terms.iter().enumerate() {
+            buf.push(if i == 0 { " WHERE " } else { " AND " });
+            buf.push("(");
+            buf.node(node, *cols)?;
+            buf.push(")");
+        }
+        for (i, (joined, o)) in self.order.iter().enumerate() {
+            buf.push(if i == 0 { " ORDER BY " } else { ", " });
+            let cols = if *joined {
+                Columns::Aliased(jm, RIGHT)
+            } else {
+                Columns::Aliased(em, LEFT)
+            };
+            buf.column(cols, o.column())?;
+            if o.is_desc() {
+                buf.push(" DESC");
+            }
+        }
+        buf.limit_offset(self.limit, self.offset);
+        buf.check_params(Columns::Entity(em))?;
+        Ok(buf)
+    }
+}
+
+fn names(meta: &EntityMeta) -> Arc<[String]> {
+    meta.columns.iter().map(|c| c.name.to_string()).collect()
+}
+
+/// Splits a joined row into the left entity's columns and the right's.
+fn halves(row: Row, left: &Arc<[String]>, right: &Arc<[String]>) -> (Row, Row) {
+    let mut values = row.into_values();
+    let r = values.split_off(left.len().min(values.len()));
+    (Row::new(left.clone(), values), Row::new(right.clone(), r))
+}

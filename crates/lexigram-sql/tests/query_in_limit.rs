@@ -1,0 +1,198 @@
+//! `IN` lists longer than the backend's parameter limit (65,535 on PostgreSQL and MySQL,
+//! 32,766 on SQLite), with 70,000 values on every backend: split into several statements
+//! where that keeps the meaning (unordered finds, counts, exists, bulk deletes and updates),
+//! refused with `TooManyParameters` before any round trip where it does not. PostgreSQL used
+//! to report such a list as `ConnectionLost`.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
+
+mod common;
+
+use lexigram_sql::repository::{Query, Record, asc, col};
+use lexigram_sql::{Database, Entity, Error, Filter};
+
+#[derive(Debug, Clone, Entity)]
+struct Item {
+    #[entity(key, generated)]
+    id: i64,
+    kind: String,
+    #[entity(version)]
+    version: i64,
+}
+
+const VALUES: i64 = 70_000;
+
+/// 70,000 distinct ids (past every backend's limit even without duplicates), the stored
+/// ones (1..=300) listed twice.
+fn ids() -> Vec<i64> {
+    (1..=VALUES).chain(1..=300).collect()
+}
+
+async fn setup(t: &common::TestDb) -> Database {
+    let db = t.connect().await;
+    db.execute(
+        &common::ddl(
+            t.kind,
+            "CREATE TABLE items (id {pk}, kind VARCHAR(10) NOT NULL, version BIGINT NOT NULL)",
+        ),
+        &[],
+    )
+    .await
+    .unwrap();
+    db.repository::<Item>()
+        .create_many((0..300).map(|i| Item {
+            id: 0,
+            kind: if i % 3 == 0 { "a".into() } else { "b".into() },
+            version: 0,
+        }))
+        .await
+        .unwrap();
+    db
+}
+
+fn assert_too_many(r: Result<impl std::fmt::Debug, Error>, what: &str, backend: &str) {
+    match r {
+        Err(Error::TooManyParameters { needed, limit, .. }) => {
+            assert!(
+                needed >= VALUES as usize && needed > limit,
+                "{backend} {what}"
+            );
+        }
+        other => panic!("{backend} {what}: expected TooManyParameters, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_list_of_70k_values_is_split_for_reads_on_every_backend() {
+    for t in common::all().await {
+        let db = setup(&t).await;
+        let items = db.repository::<Item>();
+        let name = t.name();
+        let found = items.find_many(col("id").is_in(ids())).await.unwrap();
+        assert_eq!(
+            found.len(),
+            300,
+            "{name}: each row once, duplicates ignored"
+        );
+        let found = items
+            .find_many(col("kind").eq("a").and(col("id").is_in(ids())))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 100, "{name}: other terms kept in every chunk");
+        assert!(found.iter().all(|i| i.kind == "a"), "{name}");
+        assert_eq!(
+            items.count(col("id").is_in(ids())).await.unwrap(),
+            300,
+            "{name}"
+        );
+        assert!(
+            items
+                .exists(col("id").is_in((VALUES..2 * VALUES).chain([150])))
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        assert!(
+            !items
+                .exists(col("id").is_in(VALUES..2 * VALUES))
+                .await
+                .unwrap(),
+            "{name}"
+        );
+        let table = db.table("items");
+        assert_eq!(
+            table.count(col("id").is_in(ids())).await.unwrap(),
+            300,
+            "{name}: Table splits too"
+        );
+        assert_eq!(
+            table.find_many(col("id").is_in(ids())).await.unwrap().len(),
+            300,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_list_of_70k_values_is_split_for_bulk_writes_on_every_backend() {
+    for t in common::all().await {
+        let db = setup(&t).await;
+        let items = db.repository::<Item>();
+        let name = t.name();
+        let updated = items
+            .update_where(
+                col("id").is_in((1..=VALUES).filter(|i| i % 2 == 0)),
+                Record::new().set("kind", "even"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated, 150, "{name}");
+        assert_eq!(
+            items.count(col("version").eq(2)).await.unwrap(),
+            150,
+            "{name}: raised once per row, even with the list split"
+        );
+        let deleted = items.delete_many(col("id").is_in(ids())).await.unwrap();
+        assert_eq!(deleted, 300, "{name}");
+        assert_eq!(items.count(Filter::all()).await.unwrap(), 0, "{name}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsplittable_70k_lists_are_refused_before_any_round_trip_on_every_backend() {
+    for t in common::all().await {
+        let db = setup(&t).await;
+        let name = t.name();
+        // Closed: a statement that reached the server would fail with a connection error.
+        db.close().await;
+        let items = db.repository::<Item>();
+        let list = || (1..=VALUES).collect::<Vec<_>>();
+        assert_too_many(
+            items.find_many(col("id").not_in(list())).await,
+            "not_in",
+            name,
+        );
+        assert_too_many(
+            items
+                .find_many(
+                    Query::new()
+                        .filter(col("id").is_in(list()))
+                        .order_by(asc("id")),
+                )
+                .await,
+            "ordered",
+            name,
+        );
+        assert_too_many(
+            items
+                .find_many(Query::new().filter(col("id").is_in(list())).limit(10))
+                .await,
+            "limited",
+            name,
+        );
+        assert_too_many(
+            items
+                .count(col("kind").eq("a").or(col("id").is_in(list())))
+                .await,
+            "under OR",
+            name,
+        );
+        assert_too_many(
+            items.delete_many(col("id").is_in(list()).not()).await,
+            "under NOT",
+            name,
+        );
+        assert_too_many(
+            items.page(col("id").is_in(list()), 1, 10).await,
+            "page",
+            name,
+        );
+        assert_too_many(
+            db.table("items")
+                .delete_many(col("id").not_in(list()))
+                .await,
+            "Table not_in",
+            name,
+        );
+    }
+}
