@@ -90,6 +90,12 @@ pub struct PoolOverride {
 
 impl PoolOverride {
     /// `base` with the settings given here.
+    ///
+    /// ```
+    /// use lexigram_sql::config::{PoolConfig, PoolOverride};
+    /// let base = PoolConfig::default();
+    /// assert_eq!(PoolOverride::default().over(&base), base);
+    /// ```
     pub fn over(&self, base: &PoolConfig) -> PoolConfig {
         PoolConfig {
             min_size: self.min_size.unwrap_or(base.min_size),
