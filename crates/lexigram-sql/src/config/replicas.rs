@@ -90,6 +90,12 @@ pub struct PoolOverride {
 
 impl PoolOverride {
     /// `base` with the settings given here.
+    ///
+    /// ```
+    /// use lexigram_sql::config::{PoolConfig, PoolOverride};
+    /// let base = PoolConfig::default();
+    /// assert_eq!(PoolOverride::default().over(&base), base);
+    /// ```
     pub fn over(&self, base: &PoolConfig) -> PoolConfig {
         PoolConfig {
             min_size: self.min_size.unwrap_or(base.min_size),
@@ -180,7 +186,7 @@ mod tests {
     use lexigram::AppConfig;
 
     use crate::config::DatabaseConfig;
-    use crate::error::{ConfigErrorKind, Error};
+    use crate::error::Error;
 
     fn load(yaml: &str, env: &[(&str, &str)]) -> Result<DatabaseConfig, Error> {
         let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
@@ -266,14 +272,14 @@ mod tests {
             "sql:\n  pool: { min_size: 5 }\n  backend:\n    url: postgresql://app@p/shop\n    replicas: [{ url: 'postgresql://app@r/shop', pool: { max_size: 2 } }]\n",
             &[],
         ));
-        assert_eq!(e.kind, ConfigErrorKind::PoolBounds);
+        assert_eq!(e.kind, crate::error::ConfigErrorKind::PoolBounds);
         assert!(e.detail.contains("backend.replicas.0.pool"), "{e}");
 
         let e = config_error(load(
             "sql:\n  backend:\n    url: postgresql://app@p/shop\n    replicas: [{ url: 'nope://app:pw@r/shop' }]\n",
             &[],
         ));
-        assert_eq!(e.kind, ConfigErrorKind::InvalidUrlPrefix);
+        assert_eq!(e.kind, crate::error::ConfigErrorKind::InvalidUrlPrefix);
         assert!(!e.to_string().contains(":pw@"), "{e}");
 
         let e = config_error(load(

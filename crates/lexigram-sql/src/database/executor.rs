@@ -55,6 +55,15 @@ impl Executor {
 
     /// The same place with reads on the primary ([`Database::primary`]): for reading back
     /// what was just written. A transaction is on the primary already.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// use lexigram_sql::{Database, Executor};
+    /// let db = Database::connect_url("sqlite://").await?;
+    /// let ex = Executor::from(&db).primary();
+    /// assert_eq!(ex.fetch_one("SELECT 1 AS n", &[]).await?.get::<i64>("n")?, 1);
+    /// # Ok(()) }
+    /// ```
     pub fn primary(&self) -> Executor {
         match self {
             Executor::Database(db) => Executor::Database(db.primary()),

@@ -62,6 +62,15 @@ pub struct BackendHealth {
 /// One read replica's health: whether it answers, and how far it lags behind its primary.
 ///
 /// A replica reported down is skipped by reads until it answers again.
+///
+/// ```no_run
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// let db = lexigram_sql::Database::connect_url("postgresql://app@primary/shop").await?;
+/// for replica in db.health_check().await.replicas {
+///     println!("{} {:?} lag {:?}s", replica.target, replica.status, replica.lag_seconds);
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Debug, Clone, Serialize)]
 pub struct ReplicaHealth {
     /// `host:port`.

@@ -85,6 +85,15 @@ impl Database {
     }
 
     /// The read-your-writes session of this handle, if it has one.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+    /// assert!(db.session_token().is_none());
+    /// let session = db.session();
+    /// assert_eq!(session.session_token().map(|s| s.stats().replica_reads), Some(0));
+    /// # Ok(()) }
+    /// ```
     pub fn session_token(&self) -> Option<&Session> {
         self.session.as_ref()
     }

@@ -220,7 +220,17 @@ impl Session {
         Session::default()
     }
 
-    /// Where this session's reads went so far.
+    /// Where this session's reads went so far (counted on every handle sharing it).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// let session = lexigram_sql::Session::new();
+    /// let db = lexigram_sql::Database::connect_url("sqlite://").await?.with_session(&session);
+    /// db.fetch_one("SELECT 1 AS n", &[]).await?;
+    /// // without replicas every read is the primary's, and not counted as routed
+    /// assert_eq!(session.stats().replica_reads, 0);
+    /// # Ok(()) }
+    /// ```
     pub fn stats(&self) -> SessionStats {
         SessionStats {
             replica_reads: self.inner.replica_reads.load(Ordering::Relaxed),
