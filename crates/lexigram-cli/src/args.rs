@@ -111,6 +111,27 @@ pub enum DbCommand {
         #[arg(long, value_name = "TABLE")]
         table: Option<String>,
     },
+    /// Create a new migration pair named NAME; with --auto, write the DDL that brings the
+    /// database to the tables declared in the entities manifest.
+    ///
+    /// Without --auto this is `create NAME`. With --auto the database must be up to date
+    /// (no pending migrations); missing tables, columns and indexes are created, and columns
+    /// the manifest no longer declares are dropped only with --allow-destructive. The SQL is
+    /// written for the configured backend; review it before `lexigram db upgrade`.
+    Migrate {
+        /// What the migration does, e.g. `add_invoices` (letters, digits, `_`).
+        #[arg(short = 'm', long = "message", value_name = "NAME")]
+        message: String,
+        /// Compare the entities manifest with the live schema and write the DDL.
+        #[arg(long)]
+        auto: bool,
+        /// With --auto: allow changes that lose data (dropping columns).
+        #[arg(long, requires = "auto")]
+        allow_destructive: bool,
+        /// The entities manifest (YAML: tables, columns, indexes; see MIGRATIONS.md).
+        #[arg(long, value_name = "FILE", default_value = "entities.yaml")]
+        entities: PathBuf,
+    },
     /// Revert every migration (drops what they created) and apply them all again.
     /// Destroys data: refuses to run without --force.
     Reset {

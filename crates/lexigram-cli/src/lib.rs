@@ -8,6 +8,8 @@
 
 pub mod args;
 mod commands;
+pub mod ddl;
+pub mod entities;
 pub mod settings;
 pub mod table;
 

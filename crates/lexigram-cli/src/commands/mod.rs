@@ -1,9 +1,12 @@
 //! `lexigram db …` commands.
 
+mod autodiff;
 mod check;
 mod files;
 mod inspect;
+mod live_schema;
 mod migrate;
+mod new_migration;
 mod show;
 
 use std::path::PathBuf;
@@ -30,6 +33,12 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
         DbCommand::Status => show::status(global).await,
         DbCommand::History { limit } => show::history(global, limit).await,
         DbCommand::Validate => show::validate(global).await,
+        DbCommand::Migrate {
+            message,
+            auto,
+            allow_destructive,
+            entities,
+        } => new_migration::run(global, &message, auto, allow_destructive, &entities).await,
     }
 }
 
