@@ -132,6 +132,27 @@ pub enum DbCommand {
         #[arg(long, value_name = "FILE", default_value = "entities.yaml")]
         entities: PathBuf,
     },
+    /// Back up the database to FILE: `pg_dump` (custom format; only the schema a URL pins
+    /// with `options=-c search_path=S`), `mariadb-dump` (SQL), or SQLite's online backup.
+    ///
+    /// The password is handed to the tools in PGPASSWORD or a private options file, never on
+    /// their command line. FILE is written under FILE.partial and renamed when complete.
+    Backup {
+        /// Where to write the backup.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Restore a backup made by `db backup` into the database.
+    ///
+    /// Refuses when any table (the migrations table aside) holds rows, unless --force.
+    Restore {
+        /// The backup file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace the data the database holds.
+        #[arg(long)]
+        force: bool,
+    },
     /// Revert every migration (drops what they created) and apply them all again.
     /// Destroys data: refuses to run without --force.
     Reset {

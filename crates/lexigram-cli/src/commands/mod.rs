@@ -1,12 +1,15 @@
 //! `lexigram db …` commands.
 
 mod autodiff;
+mod backup;
 mod check;
+mod client;
 mod files;
 mod inspect;
 mod live_schema;
 mod migrate;
 mod new_migration;
+mod restore;
 mod show;
 
 use std::path::PathBuf;
@@ -39,6 +42,8 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
             allow_destructive,
             entities,
         } => new_migration::run(global, &message, auto, allow_destructive, &entities).await,
+        DbCommand::Backup { output } => backup::run(global, &output).await,
+        DbCommand::Restore { file, force } => restore::run(global, &file, force).await,
     }
 }
 
