@@ -153,6 +153,13 @@ pub enum DbCommand {
         #[arg(long)]
         force: bool,
     },
+    /// Open the database's own client on the configured database: `psql`, `mariadb` (or
+    /// `mysql`) or `sqlite3`.
+    ///
+    /// The password goes to the client in PGPASSWORD or a private options file (deleted when
+    /// the client exits), never on its command line. Reads stdin, so scripts can be piped in;
+    /// exits with the client's status.
+    Shell,
     /// Revert every migration (drops what they created) and apply them all again.
     /// Destroys data: refuses to run without --force.
     Reset {

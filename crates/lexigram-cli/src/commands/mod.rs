@@ -10,6 +10,7 @@ mod live_schema;
 mod migrate;
 mod new_migration;
 mod restore;
+mod shell;
 mod show;
 
 use std::path::PathBuf;
@@ -44,6 +45,7 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
         } => new_migration::run(global, &message, auto, allow_destructive, &entities).await,
         DbCommand::Backup { output } => backup::run(global, &output).await,
         DbCommand::Restore { file, force } => restore::run(global, &file, force).await,
+        DbCommand::Shell => shell::run(global).await,
     }
 }
 
