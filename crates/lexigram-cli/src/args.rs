@@ -166,6 +166,31 @@ pub enum DbCommand {
         /// Yes, really: drop and recreate everything the migrations manage.
         #[arg(long)]
         force: bool,
+        /// Then apply the seed files again (see `db seed`).
+        #[arg(long)]
+        seed: bool,
+        /// The seeds directory for --seed.
+        #[arg(long, value_name = "DIR", default_value = "seeds", requires = "seed")]
+        seeds: PathBuf,
+    },
+    /// Apply SQL seed files, each exactly once: every `.sql` file of the seeds directory in
+    /// name order, or one --file.
+    ///
+    /// Applied seeds are recorded in `schema_seeds` (name, checksum) in the seed's own
+    /// transaction; running again skips them. An applied seed whose file changed is reported
+    /// and not run again. `reset` forgets the records.
+    Seed {
+        /// Apply this file only.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The seeds directory.
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "seeds",
+            conflicts_with = "file"
+        )]
+        seeds: PathBuf,
     },
 }
 

@@ -1,5 +1,6 @@
 //! `upgrade`, `downgrade`, `reset`, `repair`: commands that change the schema.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use lexigram_sql::migrate::{
@@ -111,19 +112,35 @@ pub(crate) async fn downgrade(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `lexigram db reset --force`
-pub(crate) async fn reset(global: &GlobalArgs, force: bool) -> Result<ExitCode, CliError> {
+/// `lexigram db reset --force [--seed [--seeds DIR]]`. Applied-seed records are forgotten
+/// (the rows they inserted were dropped with the tables); `--seed` applies the seeds again.
+pub(crate) async fn reset(
+    global: &GlobalArgs,
+    force: bool,
+    seed: bool,
+    seeds_dir: &Path,
+) -> Result<ExitCode, CliError> {
     if !force {
         return Err(CliError::Message(
             "reset reverts every migration (dropping the tables they created, with their data) and applies them all again; refusing without --force. Fix: run `lexigram db reset --force` if that is what you want".to_string(),
         ));
     }
     let (db, migrator) = migrator(global).await?;
-    let result = with_progress(migrator, global.json).reset().await;
+    let result = async {
+        let reports = with_progress(migrator, global.json).reset().await?;
+        super::seed::forget_all(&db).await?;
+        let seeds = if seed {
+            Some(super::seed::apply(&db, None, seeds_dir).await?)
+        } else {
+            None
+        };
+        Ok::<_, CliError>((reports, seeds))
+    }
+    .await;
     db.close().await;
-    let (down, up) = result?;
+    let ((down, up), seeds) = result?;
     if global.json {
-        print_json(&serde_json::json!({ "down": down, "up": up }))?;
+        print_json(&serde_json::json!({ "down": down, "up": up, "seeds": seeds }))?;
     } else {
         println!(
             "Reverted {} and applied {} migrations.",
@@ -131,6 +148,9 @@ pub(crate) async fn reset(global: &GlobalArgs, force: bool) -> Result<ExitCode, 
             up.steps.len()
         );
         println!("Current version: {}", current(up.current_version));
+        if let Some(seeds) = &seeds {
+            super::seed::print(global, seeds)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

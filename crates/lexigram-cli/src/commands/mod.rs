@@ -10,6 +10,7 @@ mod live_schema;
 mod migrate;
 mod new_migration;
 mod restore;
+mod seed;
 mod shell;
 mod show;
 
@@ -32,7 +33,10 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
         DbCommand::Inspect { table } => inspect::run(global, table.as_deref()).await,
         DbCommand::Upgrade { to, dry_run } => migrate::upgrade(global, to, dry_run).await,
         DbCommand::Downgrade { target, steps } => migrate::downgrade(global, target, steps).await,
-        DbCommand::Reset { force } => migrate::reset(global, force).await,
+        DbCommand::Reset { force, seed, seeds } => {
+            migrate::reset(global, force, seed, &seeds).await
+        }
+        DbCommand::Seed { file, seeds } => seed::run(global, file.as_deref(), &seeds).await,
         DbCommand::Repair => migrate::repair(global).await,
         DbCommand::Status => show::status(global).await,
         DbCommand::History { limit } => show::history(global, limit).await,
