@@ -8,10 +8,15 @@ const CONFIG_HELP: &str = "\
 WHERE THE DATABASE URL COMES FROM (first match wins):
   1. --url on the command line
   2. LEX_SQL__BACKEND__URL and other LEX_SQL__* environment variables
+     (variables of a .env file in the current directory count too; the
+     process environment wins over .env)
   3. the `sql:` section of application.yaml in the current directory
-     (or of the file named by LEX_CONFIG_FILE)
+     (or of the file named by --config or LEX_CONFIG_FILE)
   4. DATABASE_URL
   5. the default: sqlite:///data.db (the file data.db in the current directory)
+
+With several `sql.backends`, commands work on the primary one; --backend NAME
+picks another, and --all runs migration commands on every backend in turn.
 
 URLs: sqlite:///data.db (relative file), sqlite:////var/app.db (absolute),
       postgresql://user:pass@host:5432/db, mysql://user:pass@host:3306/db
@@ -41,6 +46,22 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Configuration file to read instead of application.yaml (overrides LEX_CONFIG_FILE).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Work on the named backend of `sql.backends` instead of the primary one.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "url")]
+    pub backend: Option<String>,
+    /// Run the migration command on every backend of `sql.backends`, in order
+    /// (upgrade, downgrade, status, history, validate, repair, reset).
+    #[arg(long, global = true, conflicts_with_all = ["url", "backend"])]
+    pub all: bool,
+    /// Print only errors and the data a command exists to show (no progress or summaries).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colors in help and error output (NO_COLOR=1 does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 /// Top-level commands.
@@ -49,10 +70,15 @@ pub enum Command {
     /// Database commands: migrations, health, schema.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Print a shell completion script, e.g. `lexigram completions bash > /etc/bash_completion.d/lexigram`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `lexigram db …`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 #[command(after_help = CONFIG_HELP)]
 pub enum DbCommand {
     /// Create the migrations directory (default `migrations`).

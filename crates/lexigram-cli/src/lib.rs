@@ -15,7 +15,7 @@ pub mod table;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
 pub use args::{Cli, Command, DbCommand, GlobalArgs};
 
@@ -58,7 +58,7 @@ impl CliError {
 /// Parses the process's arguments, runs the command, prints any error and returns the exit
 /// status (0 success, 1 failure, 2 bad arguments).
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let level = std::env::var("LEX_LOG_LEVEL").unwrap_or_else(|_| "warn".to_string());
     let json_logs = std::env::var("LEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     lexigram::logging::init(Some(&level), json_logs);
@@ -85,9 +85,36 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Parses the process's arguments; `--no-color` (or a non-empty `NO_COLOR`) turns clap's
+/// colors off. Bad arguments print clap's message and exit with status 2.
+fn parse() -> Cli {
+    let no_color = std::env::args_os().any(|a| a == "--no-color")
+        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut command = Cli::command();
+    if no_color {
+        command = command.color(clap::ColorChoice::Never);
+    }
+    match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    }
+}
+
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Db(command) => commands::db(&cli.global, command).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "lexigram",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

@@ -101,7 +101,7 @@ pub(crate) async fn run(global: &GlobalArgs, output: &Path) -> Result<ExitCode, 
             "output": output.display().to_string(),
             "bytes": bytes,
         }))?;
-    } else {
+    } else if !global.quiet {
         println!(
             "Backed up {} to {} ({bytes} bytes).",
             backend.url,

@@ -31,9 +31,9 @@ pub(crate) fn init(global: &GlobalArgs, dir: Option<PathBuf>) -> Result<ExitCode
     std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, e))?;
     if global.json {
         print_json(&serde_json::json!({ "dir": dir.display().to_string(), "created": !existed }))?;
-    } else if existed {
+    } else if existed && !global.quiet {
         println!("Migrations directory {} already exists.", dir.display());
-    } else {
+    } else if !existed && !global.quiet {
         println!("Created migrations directory {}.", dir.display());
         println!("Next: `lexigram db create <name>` makes your first migration.");
     }
@@ -123,7 +123,7 @@ pub(crate) fn print_pair(global: &GlobalArgs, pair: &NewPair, next: &str) -> Res
             "up": pair.up.display().to_string(),
             "down": pair.down.display().to_string(),
         }))?;
-    } else {
+    } else if !global.quiet {
         println!("Created {}", pair.up.display());
         println!("Created {}", pair.down.display());
         println!("{next}");

@@ -4,6 +4,7 @@ mod autodiff;
 mod backup;
 mod check;
 mod client;
+mod each_backend;
 mod files;
 mod inspect;
 mod live_schema;
@@ -26,6 +27,9 @@ use crate::{CliError, settings};
 
 /// Runs one `db` subcommand.
 pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCode, CliError> {
+    if global.all {
+        return each_backend::run(global, command).await;
+    }
     match command {
         DbCommand::Init { dir } => files::init(global, dir),
         DbCommand::Create { name } => files::create(global, &name),
@@ -56,7 +60,7 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
 /// The primary backend's settings and migrations directory, without connecting.
 pub(crate) fn target(global: &GlobalArgs) -> Result<(BackendSettings, PathBuf), CliError> {
     let config = settings::load(global)?;
-    let backend = settings::primary(&config)?;
+    let backend = settings::selected(global, &config)?;
     let dir = settings::migrations_dir(global, &backend);
     Ok((backend, dir))
 }

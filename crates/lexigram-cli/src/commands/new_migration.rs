@@ -68,7 +68,7 @@ pub(crate) async fn run(
     if plan.up.is_empty() {
         if global.json {
             print_json(&serde_json::json!({ "changes": [], "created": null }))?;
-        } else {
+        } else if !global.quiet {
             println!(
                 "No changes: the database already matches {}. No migration written.",
                 entities.display()
@@ -97,7 +97,7 @@ pub(crate) async fn run(
             "down": pair.down.display().to_string(),
             "changes": plan.changes,
         }))?;
-    } else {
+    } else if !global.quiet {
         println!("Changes against the database:");
         for change in &plan.changes {
             println!("  - {change}");

@@ -180,7 +180,7 @@ pub(crate) async fn run(
             "restored": file.display().to_string(),
             "replaced_tables": data.len(),
         }))?;
-    } else {
+    } else if !global.quiet {
         println!("Restored {} into {url}.", file.display());
         if !data.is_empty() {
             println!(

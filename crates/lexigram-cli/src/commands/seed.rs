@@ -174,6 +174,9 @@ pub(crate) fn print(global: &GlobalArgs, outcomes: &[SeedOutcome]) -> Result<(),
     if global.json {
         return print_json(&outcomes);
     }
+    if global.quiet {
+        return Ok(());
+    }
     for o in outcomes {
         match o.execution_ms {
             Some(ms) => println!("  {}: {} ({ms} ms)", o.name, o.state),
