@@ -10,6 +10,7 @@ pub mod args;
 mod commands;
 pub mod ddl;
 pub mod entities;
+mod progress;
 pub mod settings;
 pub mod table;
 

@@ -316,3 +316,55 @@ async fn backup_of_a_missing_sqlite_file_says_so_and_leaves_no_file() {
     );
     assert!(!cwd.join("out.bak").exists() && !cwd.join("out.bak.partial").exists());
 }
+
+/// Runs the binary under a pseudo-terminal (`script`), returning everything it showed.
+fn on_a_terminal(cwd: &Path, args: &[&str]) -> String {
+    let quoted: Vec<String> = std::iter::once(env!("CARGO_BIN_EXE_lexigram"))
+        .chain(args.iter().copied())
+        .map(|a| format!("'{a}'"))
+        .collect();
+    let out = std::process::Command::new("script")
+        .args(["-qec", &quoted.join(" "), "/dev/null"])
+        .current_dir(cwd)
+        .env_remove("LEX_SQL__BACKEND__URL")
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run script(1) from util-linux");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn backup_and_restore_show_progress_on_a_terminal_and_nowhere_else() {
+    for t in common::all().await {
+        let work = tempfile::tempdir().unwrap();
+        let cwd = work.path();
+        let name = t.name();
+        let conn = t.connect().await;
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY)", &[])
+            .await
+            .unwrap();
+        conn.close().await;
+
+        let shown = on_a_terminal(cwd, &["db", "backup", "-o", "b.bak", "--url", &t.url]);
+        assert!(
+            shown.contains("Backing up") && shown.contains("Backed up"),
+            "{name}: {shown}"
+        );
+        assert!(!shown.contains(PASSWORD), "{name}: {shown}");
+        let shown = on_a_terminal(cwd, &["db", "restore", "b.bak", "--url", &t.url]);
+        assert!(
+            shown.contains("Restoring b.bak") && shown.contains("Restored b.bak"),
+            "{name}: {shown}"
+        );
+        assert!(!shown.contains(PASSWORD), "{name}: {shown}");
+
+        // Not a terminal: no progress line, only the result.
+        let piped = db(cwd, &t.url, &["backup", "-o", "c.bak"]);
+        assert!(piped.ok().contains("Backed up"), "{name}");
+        assert!(!piped.all().contains("Backing up"), "{name}: {piped:?}");
+        // --quiet on a terminal: nothing at all.
+        let shown = on_a_terminal(cwd, &["db", "backup", "-o", "d.bak", "-q", "--url", &t.url]);
+        assert!(shown.trim().is_empty(), "{name}: {shown:?}");
+    }
+}

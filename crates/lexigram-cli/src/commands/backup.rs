@@ -9,6 +9,7 @@ use super::client::{self, Login, OptionsFile};
 use super::{print_json, target};
 use crate::CliError;
 use crate::args::GlobalArgs;
+use crate::progress::Ticker;
 
 fn partial_of(output: &Path) -> PathBuf {
     let mut name = output.as_os_str().to_owned();
@@ -84,11 +85,17 @@ pub(crate) async fn run(global: &GlobalArgs, output: &Path) -> Result<ExitCode, 
     let login = Login::of(&backend)?;
     let partial = partial_of(output);
     let _ = std::fs::remove_file(&partial);
+    let ticker = Ticker::start(
+        format!("Backing up {}", backend.url),
+        Some(partial.clone()),
+        !global.quiet && !global.json,
+    );
     let result = match &login {
         Login::Sqlite(path) => sqlite_backup(path, &partial),
         Login::Postgres { .. } => pg_backup(&login, &partial),
         Login::MySql { .. } => mysql_backup(&login, &partial),
     };
+    drop(ticker);
     if let Err(e) = result {
         let _ = std::fs::remove_file(&partial);
         return Err(e);

@@ -12,6 +12,7 @@ use lexigram_sql::config::BackendKind;
 use super::client::{self, Login, OptionsFile};
 use super::{live_schema, print_json, target};
 use crate::args::GlobalArgs;
+use crate::progress::Ticker;
 use crate::{CliError, ddl};
 
 const SQLITE_MAGIC: &[u8] = b"SQLite format 3\0";
@@ -169,11 +170,18 @@ pub(crate) async fn run(
     let prepared = prepare(&db, &login, force).await;
     db.close().await;
     let data = prepared?;
-    match &login {
-        Login::Sqlite(path) => sqlite_restore(path, file)?,
-        Login::Postgres { .. } => pg_restore(&login, file)?,
-        Login::MySql { .. } => mysql_restore(&login, file)?,
-    }
+    let ticker = Ticker::start(
+        format!("Restoring {} into {url}", file.display()),
+        None,
+        !global.quiet && !global.json,
+    );
+    let result = match &login {
+        Login::Sqlite(path) => sqlite_restore(path, file),
+        Login::Postgres { .. } => pg_restore(&login, file),
+        Login::MySql { .. } => mysql_restore(&login, file),
+    };
+    drop(ticker);
+    result?;
     if global.json {
         print_json(&serde_json::json!({
             "backend": kind.name(),
