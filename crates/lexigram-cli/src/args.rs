@@ -154,9 +154,10 @@ pub enum DbCommand {
         /// With --auto: allow changes that lose data (dropping columns).
         #[arg(long, requires = "auto")]
         allow_destructive: bool,
-        /// The entities manifest (YAML: tables, columns, indexes; see MIGRATIONS.md).
-        #[arg(long, value_name = "FILE", default_value = "entities.yaml")]
-        entities: PathBuf,
+        /// The entities manifest (YAML: tables, columns, indexes; see MIGRATIONS.md)
+        /// [default: the one an application's own binary embeds, else entities.yaml].
+        #[arg(long, value_name = "FILE")]
+        entities: Option<PathBuf>,
     },
     /// Back up the database to FILE: `pg_dump` (custom format; only the schema a URL pins
     /// with `options=-c search_path=S`), `mariadb-dump` (SQL), or SQLite's online backup.

@@ -139,6 +139,46 @@ fn is_identifier(name: &str) -> bool {
 }
 
 impl Manifest {
+    /// How the manifest differs from a `#[derive(Entity)]` type: its table missing, columns
+    /// missing or extra (by column name, in any order), or another key column. Empty when
+    /// they agree.
+    pub fn mismatches(&self, meta: &lexigram_sql::repository::EntityMeta) -> Vec<String> {
+        let Some(table) = self.tables.iter().find(|t| t.name == meta.table) else {
+            return vec![format!(
+                "entity {} uses the table `{}`, which the manifest does not declare",
+                meta.name, meta.table
+            )];
+        };
+        let mut out = Vec::new();
+        for column in meta.column_names() {
+            if !table.columns.iter().any(|c| c.name == column) {
+                out.push(format!(
+                    "entity {} has the column `{}.{column}`, which the manifest does not declare",
+                    meta.name, meta.table
+                ));
+            }
+        }
+        for c in &table.columns {
+            if !meta.column_names().any(|name| name == c.name) {
+                out.push(format!(
+                    "the manifest declares `{}.{}`, which entity {} does not have",
+                    meta.table, c.name, meta.name
+                ));
+            }
+        }
+        let key = meta.key_column().name;
+        match table.columns.iter().find(|c| c.is_key()) {
+            Some(c) if c.name == key && c.is_generated() == meta.key_generated => {}
+            _ => out.push(format!(
+                "entity {} has the key `{key}`{}; declare it in the manifest as `{{ name: {key}, key: {} }}`",
+                meta.name,
+                if meta.key_generated { " (generated)" } else { "" },
+                if meta.key_generated { "generated" } else { "true" }
+            )),
+        }
+        out
+    }
+
     /// Reads and checks a manifest file.
     pub fn load(path: &Path) -> Result<Manifest, CliError> {
         let text = std::fs::read_to_string(path).map_err(|e| {

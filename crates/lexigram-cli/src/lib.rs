@@ -6,6 +6,7 @@
 //! precedence. Every failure prints `error: <the typed error's message>` on stderr and exits
 //! with status 1; passwords are never printed.
 
+pub mod app;
 pub mod args;
 mod commands;
 pub mod ddl;
@@ -18,6 +19,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
+pub use app::App;
 pub use args::{Cli, Command, DbCommand, GlobalArgs};
 
 /// Why a command failed.

@@ -50,7 +50,16 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
             auto,
             allow_destructive,
             entities,
-        } => new_migration::run(global, &message, auto, allow_destructive, &entities).await,
+        } => {
+            new_migration::run(
+                global,
+                &message,
+                auto,
+                allow_destructive,
+                entities.as_deref(),
+            )
+            .await
+        }
         DbCommand::Backup { output } => backup::run(global, &output).await,
         DbCommand::Restore { file, force } => restore::run(global, &file, force).await,
         DbCommand::Shell => shell::run(global).await,

@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::print_json;
 use crate::CliError;
+use crate::app::Seeder;
 use crate::args::GlobalArgs;
 
 /// The table that records applied seeds.
@@ -149,8 +150,11 @@ pub(crate) async fn apply(
     file: Option<&Path>,
     dir: &Path,
 ) -> Result<Vec<SeedOutcome>, CliError> {
+    let seeders = crate::app::current().seeders().to_vec();
     let files = match file {
         Some(f) => vec![f.to_path_buf()],
+        // An application with Rust seeders needs no seeds directory.
+        None if !seeders.is_empty() && !dir.exists() => Vec::new(),
         None => files_in(dir)?,
     };
     ensure_table(db).await?;
@@ -158,7 +162,60 @@ pub(crate) async fn apply(
     for path in files {
         out.push(apply_one(db, &path).await?);
     }
+    if file.is_none() {
+        for seeder in &seeders {
+            out.push(apply_rust(db, seeder).await?);
+        }
+    }
     Ok(out)
+}
+
+/// Runs a registered Rust seeder unless it is recorded, then records it.
+async fn apply_rust(db: &Database, seeder: &Seeder) -> Result<SeedOutcome, CliError> {
+    let name = format!("rust:{}", seeder.name);
+    let kind = db.kind();
+    let recorded = db
+        .fetch_optional(
+            &format!(
+                "SELECT checksum FROM {SEEDS_TABLE} WHERE name = {}",
+                param(kind, 1)
+            ),
+            &[Value::Text(name.clone())],
+        )
+        .await?;
+    if recorded.is_some() {
+        return Ok(SeedOutcome {
+            name,
+            state: "already applied",
+            execution_ms: None,
+        });
+    }
+    let started = Instant::now();
+    seeder.run(db.clone()).await.map_err(|e| {
+        CliError::Message(format!(
+            "the Rust seeder `{}` failed: {e}. It is not recorded, so the next `lexigram db seed` runs it again. Fix: correct it (and undo what it did, unless it used one transaction)",
+            seeder.name
+        ))
+    })?;
+    db.execute(
+        &format!(
+            "INSERT INTO {SEEDS_TABLE} (name, checksum, applied_at) VALUES ({}, {}, {})",
+            param(kind, 1),
+            param(kind, 2),
+            param(kind, 3)
+        ),
+        &[
+            Value::Text(name.clone()),
+            Value::Text("rust".to_string()),
+            Value::Text(chrono::Utc::now().to_rfc3339()),
+        ],
+    )
+    .await?;
+    Ok(SeedOutcome {
+        name,
+        state: "applied",
+        execution_ms: Some(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX)),
+    })
 }
 
 /// Forgets every applied seed (after `reset`, whose tables held their rows).
