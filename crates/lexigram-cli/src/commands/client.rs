@@ -15,6 +15,10 @@ use crate::CliError;
 
 /// Query parameters of a PostgreSQL URL that libpq understands and that the tools get too.
 const LIBPQ_PARAMS: &[&str] = &[
+    "host",
+    "hostaddr",
+    "port",
+    "target_session_attrs",
     "options",
     "sslmode",
     "sslrootcert",
@@ -87,8 +91,10 @@ impl Login {
                 kept.push((k.into_owned(), v.into_owned()));
             }
         }
-        url.set_password(None)
-            .map_err(|()| bad_url("has no host"))?;
+        if url.password().is_some() {
+            url.set_password(None)
+                .map_err(|()| bad_url("has a password but no host"))?;
+        }
         let user = (!url.username().is_empty()).then(|| decode(url.username()));
         let host = url.host_str().map(str::to_string);
         let port = url.port();
