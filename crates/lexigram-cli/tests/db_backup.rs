@@ -160,10 +160,11 @@ fn shim(dir: &Path, log: &Path) -> String {
             .map(|d| d.join(tool))
             .find(|p| p.is_file())
             .unwrap_or_else(|| panic!("{tool} not on PATH"));
+        // Also logs the permissions of a MariaDB options file while the tool can read it.
         let script = format!(
-            "#!/bin/sh\necho \"{tool} $*\" >> '{}'\nexec '{}' \"$@\"\n",
-            log.display(),
-            real.display()
+            "#!/bin/sh\necho \"{tool} $*\" >> '{log}'\nfor a in \"$@\"; do case \"$a\" in --defaults-extra-file=*) echo \"options-file-mode $(stat -c %a \"${{a#--defaults-extra-file=}}\")\" >> '{log}';; esac; done\nexec '{}' \"$@\"\n",
+            real.display(),
+            log = log.display(),
         );
         let file = shim.join(tool);
         std::fs::write(&file, script).unwrap();
@@ -262,6 +263,15 @@ async fn backup_wipe_restore_gives_back_the_same_rows_and_checksum() {
             BackendKind::MySql => {
                 assert!(
                     lines.contains("mariadb-dump ") && lines.contains("mariadb "),
+                    "{lines}"
+                );
+                // Readable by its owner only, while the tools ran.
+                let modes: Vec<&str> = lines
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("options-file-mode "))
+                    .collect();
+                assert!(
+                    modes.len() == 3 && modes.iter().all(|m| *m == "600"),
                     "{lines}"
                 );
                 // The options file that carried the password is gone.

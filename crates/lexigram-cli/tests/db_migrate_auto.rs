@@ -180,6 +180,18 @@ async fn auto_writes_a_missing_table_that_upgrade_applies_and_the_entity_then_wo
         assert!(dup.is_err(), "{name}: duplicate invoice number accepted");
         conn.close().await;
 
+        // The generated down script reverts it, and upgrade applies it again.
+        let out = db(cwd, url, &["downgrade"]).ok().to_string();
+        assert!(
+            out.contains("reverted") && out.contains("_add_invoices"),
+            "{name}: {out}"
+        );
+        let conn = t.connect().await;
+        assert!(!common::table_exists(&conn, "invoices").await, "{name}");
+        assert!(common::table_exists(&conn, "customers").await, "{name}");
+        conn.close().await;
+        db(cwd, url, &["upgrade"]).ok();
+
         // Nothing left to do: no new files.
         let out = db(cwd, url, &["migrate", "-m", "again", "--auto"])
             .ok()
@@ -218,10 +230,15 @@ async fn auto_refuses_destructive_changes_unless_allowed_and_adds_columns() {
         assert_eq!(files(&mig).len(), 2, "{name}: nothing written on refusal");
 
         // Allowed, and the manifest adds a column with a default at the same time.
-        let with_paid = WITH_INVOICES.replace(
-            "      - { name: note, type: text, nullable: true }\n",
-            "      - { name: note, type: text, nullable: true }\n      - { name: paid, type: boolean, default: \"FALSE\" }\n",
-        );
+        let with_paid = WITH_INVOICES
+            .replace(
+                "      - { name: note, type: text, nullable: true }\n",
+                "      - { name: note, type: text, nullable: true }\n      - { name: paid, type: boolean, default: \"FALSE\" }\n",
+            )
+            .replace(
+                "      - { columns: [customer] }\n",
+                "      - { columns: [customer] }\n      - { columns: [customer, paid], name: ix_unpaid }\n",
+            );
         std::fs::write(cwd.join("entities.yaml"), with_paid).unwrap();
         let out = db(
             cwd,
@@ -232,6 +249,7 @@ async fn auto_refuses_destructive_changes_unless_allowed_and_adds_columns() {
         .to_string();
         assert!(
             out.contains("add column invoices.paid")
+                && out.contains("create index ix_unpaid")
                 && out.contains("drop column invoices.legacy (DESTRUCTIVE"),
             "{name}: {out}"
         );
