@@ -159,8 +159,10 @@ pub enum DbCommand {
         #[arg(long, value_name = "FILE")]
         entities: Option<PathBuf>,
     },
-    /// Back up the database to FILE: `pg_dump` (custom format; only the schema a URL pins
-    /// with `options=-c search_path=S`), `mariadb-dump` (SQL), or SQLite's online backup.
+    /// Back up the database to FILE with pg_dump, mariadb-dump or SQLite's online backup.
+    ///
+    /// PostgreSQL: custom format, only the schema a URL pins with `options=-c search_path=S`
+    /// if it pins one. MariaDB/MySQL: SQL text. SQLite: a copy of the database file.
     ///
     /// The password is handed to the tools in PGPASSWORD or a private options file, never on
     /// their command line. FILE is written under FILE.partial and renamed when complete.

@@ -378,3 +378,34 @@ async fn backup_and_restore_show_progress_on_a_terminal_and_nowhere_else() {
         assert!(shown.trim().is_empty(), "{name}: {shown:?}");
     }
 }
+
+#[tokio::test]
+async fn a_failing_tool_is_reported_with_its_message_and_no_password() {
+    for t in common::all().await.into_iter().skip(1) {
+        let work = tempfile::tempdir().unwrap();
+        let cwd = work.path();
+        let name = t.name();
+        // A wrong password: the tool's own error, and neither password anywhere.
+        let wrong = t.url.replace(PASSWORD, "Wr0ng_Secret_77");
+        let run = db(cwd, &wrong, &["backup", "-o", "x.bak"]);
+        let err = run.failed().to_string();
+        assert!(
+            err.contains("the backup failed") && err.contains("Fix:"),
+            "{name}: {err}"
+        );
+        assert!(!run.all().contains("Wr0ng_Secret_77"), "{name}: {run:?}");
+        assert!(!cwd.join("x.bak").exists() && !cwd.join("x.bak.partial").exists());
+        // A database that does not exist.
+        let missing = match t.kind {
+            BackendKind::Postgres => t.url.replace("/lexigram_test?", "/no_such_db_x?"),
+            _ => format!("{}/no_such_db_x", t.url.rsplit_once('/').unwrap().0),
+        };
+        let err = db(cwd, &missing, &["backup", "-o", "x.bak"])
+            .failed()
+            .to_string();
+        assert!(
+            err.contains("the backup failed") && err.contains("no_such_db_x"),
+            "{name}: {err}"
+        );
+    }
+}

@@ -247,7 +247,7 @@ pub(crate) fn run(
     if !output.status.success() {
         let stderr = login.mask(String::from_utf8_lossy(&output.stderr).trim());
         return Err(CliError::Message(format!(
-            "{what} failed: {name} exited with {}: {stderr}",
+            "{what} failed: {name} exited with {}: {stderr}. Fix: check that `lexigram db check` reaches the database with the same options (user, password, host, database), and that {name} is not older than the server",
             output.status
         )));
     }
