@@ -61,7 +61,7 @@ impl CliError {
 /// Parses the process's arguments, runs the command, prints any error and returns the exit
 /// status (0 success, 1 failure, 2 bad arguments).
 pub fn main() -> ExitCode {
-    let cli = parse();
+    let cli = Cli::parse();
     let level = std::env::var("LEX_LOG_LEVEL").unwrap_or_else(|_| "warn".to_string());
     let json_logs = std::env::var("LEX_LOG_FORMAT").is_ok_and(|f| f.eq_ignore_ascii_case("json"));
     lexigram::logging::init(Some(&level), json_logs);
@@ -88,9 +88,16 @@ pub fn main() -> ExitCode {
     }
 }
 
-/// Parses the process's arguments; `--no-color` (or a non-empty `NO_COLOR`) turns clap's
-/// colors off. Bad arguments print clap's message and exit with status 2.
-fn parse() -> Cli {
+impl Cli {
+    /// Parses the process's arguments like [`clap::Parser::parse`] (which this shadows), with
+    /// clap's colors off under `--no-color` or a non-empty `NO_COLOR`. Bad arguments print
+    /// clap's message and exit with status 2.
+    pub fn parse() -> Cli {
+        parse_args()
+    }
+}
+
+fn parse_args() -> Cli {
     let no_color = std::env::args_os().any(|a| a == "--no-color")
         || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let mut command = Cli::command();
