@@ -193,10 +193,28 @@ async fn auto_writes_a_missing_table_that_upgrade_applies_and_the_entity_then_wo
         db(cwd, url, &["upgrade"]).ok();
 
         // Nothing left to do: no new files.
-        let out = db(cwd, url, &["migrate", "-m", "again", "--auto"])
-            .ok()
-            .to_string();
-        assert!(out.contains("No changes"), "{name}: {out}");
+        let run = db(cwd, url, &["migrate", "-m", "again", "--auto"]);
+        assert!(run.ok().contains("No changes"), "{name}: {run:?}");
+        assert!(
+            !run.stderr.contains("note:"),
+            "{name}: no false drift: {run:?}"
+        );
+        assert_eq!(files(&mig).len(), 4, "{name}");
+
+        // Nullability drift is reported, not turned into DDL.
+        let stricter = WITH_INVOICES.replace(
+            "{ name: note, type: text, nullable: true }",
+            "{ name: note, type: text }",
+        );
+        std::fs::write(cwd.join("entities.yaml"), stricter).unwrap();
+        let run = db(cwd, url, &["migrate", "-m", "again", "--auto"]);
+        assert!(run.ok().contains("No changes"), "{name}: {run:?}");
+        assert!(
+            run.stderr.contains(
+                "note: invoices.note is nullable in the database but NOT NULL in the manifest"
+            ),
+            "{name}: {run:?}"
+        );
         assert_eq!(files(&mig).len(), 4, "{name}");
     }
 }

@@ -3,7 +3,8 @@
 //! Creates missing tables, adds missing columns, creates missing indexes. Columns that exist
 //! in a declared table but not in the manifest are dropped only when destructive changes are
 //! allowed. Tables the manifest does not name are never touched (the migrations table, an
-//! outbox, tables of other services); type and nullability changes are not detected.
+//! outbox, tables of other services). A column whose nullability differs is reported as a
+//! note, not changed; type changes are not detected.
 
 use std::collections::BTreeMap;
 
@@ -25,6 +26,8 @@ pub(crate) struct Plan {
     pub changes: Vec<String>,
     /// The destructive changes among them (data is lost).
     pub destructive: Vec<String>,
+    /// Differences found but not turned into DDL (write those by hand).
+    pub notes: Vec<String>,
 }
 
 /// Compares the manifest with the live tables and plans the DDL for `kind`.
@@ -48,7 +51,21 @@ pub(crate) fn plan(
             continue;
         };
         for c in &t.columns {
-            if existing.columns.contains(&c.name.to_ascii_lowercase()) {
+            let lower = c.name.to_ascii_lowercase();
+            if existing.columns.contains(&lower) {
+                let live_not_null = existing.not_null.contains(&lower);
+                let declared_not_null = c.is_key() || !c.nullable;
+                if live_not_null != declared_not_null {
+                    let (db_says, manifest_says) = if live_not_null {
+                        ("NOT NULL", "nullable")
+                    } else {
+                        ("nullable", "NOT NULL")
+                    };
+                    plan.notes.push(format!(
+                        "{}.{} is {db_says} in the database but {manifest_says} in the manifest; not changed (write that ALTER by hand)",
+                        t.name, c.name
+                    ));
+                }
                 continue;
             }
             if c.is_key() {
@@ -119,11 +136,18 @@ mod tests {
             "invoices".to_string(),
             LiveTable {
                 columns: vec!["id".into(), "total".into(), "legacy".into()],
+                not_null: vec!["id".into()],
                 indexes: vec!["ix_invoices_total".into()],
             },
         );
         let plan = plan(BackendKind::Postgres, &manifest(), &live).unwrap_or_default();
         assert_eq!(plan.destructive, ["drop column invoices.legacy"]);
+        assert_eq!(
+            plan.notes,
+            [
+                "invoices.total is nullable in the database but NOT NULL in the manifest; not changed (write that ALTER by hand)"
+            ]
+        );
         assert_eq!(
             plan.up,
             ["ALTER TABLE \"invoices\" DROP COLUMN \"legacy\";"]

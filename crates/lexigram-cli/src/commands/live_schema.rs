@@ -10,6 +10,8 @@ use lexigram_sql::{Database, Error, Value};
 pub(crate) struct LiveTable {
     /// Column names, in order.
     pub columns: Vec<String>,
+    /// The columns that do not accept NULL (primary keys included).
+    pub not_null: Vec<String>,
     /// Index names (including those behind keys and unique constraints).
     pub indexes: Vec<String>,
 }
@@ -20,13 +22,15 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
     let (tables_sql, columns_sql, indexes_sql) = match db.kind() {
         BackendKind::Sqlite => (
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            "SELECT name FROM pragma_table_info(?) ORDER BY cid",
+            "SELECT name, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END \
+             FROM pragma_table_info(?) ORDER BY cid",
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
         ),
         BackendKind::Postgres => (
             "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-            "SELECT CAST(column_name AS TEXT) FROM information_schema.columns \
+            "SELECT CAST(column_name AS TEXT), CAST(is_nullable AS TEXT) \
+             FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
             "SELECT CAST(indexname AS TEXT) FROM pg_indexes \
              WHERE schemaname = current_schema() AND tablename = $1",
@@ -34,7 +38,8 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
         BackendKind::MySql => (
             "SELECT CAST(table_name AS CHAR(255)) FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
-            "SELECT CAST(column_name AS CHAR(255)) FROM information_schema.columns \
+            "SELECT CAST(column_name AS CHAR(255)), CAST(is_nullable AS CHAR(3)) \
+             FROM information_schema.columns \
              WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
             "SELECT DISTINCT CAST(index_name AS CHAR(255)) FROM information_schema.statistics \
              WHERE table_schema = DATABASE() AND table_name = ?",
@@ -49,9 +54,23 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
                 .map(|r| r.get_at::<String>(0).map(|n| n.to_ascii_lowercase()))
                 .collect()
         };
-        let columns = names(db.fetch_all(columns_sql, &param).await?)?;
+        let column_rows = db.fetch_all(columns_sql, &param).await?;
+        let mut not_null = Vec::new();
+        for r in &column_rows {
+            if r.get_at::<String>(1)? == "NO" {
+                not_null.push(r.get_at::<String>(0)?.to_ascii_lowercase());
+            }
+        }
+        let columns = names(column_rows)?;
         let indexes = names(db.fetch_all(indexes_sql, &param).await?)?;
-        out.insert(table.to_ascii_lowercase(), LiveTable { columns, indexes });
+        out.insert(
+            table.to_ascii_lowercase(),
+            LiveTable {
+                columns,
+                not_null,
+                indexes,
+            },
+        );
     }
     Ok(out)
 }

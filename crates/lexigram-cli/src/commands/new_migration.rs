@@ -86,9 +86,16 @@ pub(crate) async fn run(
             origin
         )));
     }
+    if !global.json {
+        for note in &plan.notes {
+            eprintln!("note: {note}");
+        }
+    }
     if plan.up.is_empty() {
         if global.json {
-            print_json(&serde_json::json!({ "changes": [], "created": null }))?;
+            print_json(
+                &serde_json::json!({ "changes": [], "created": null, "notes": plan.notes }),
+            )?;
         } else if !global.quiet {
             println!(
                 "No changes: the database already matches {}. No migration written.",
@@ -117,6 +124,7 @@ pub(crate) async fn run(
             "up": pair.up.display().to_string(),
             "down": pair.down.display().to_string(),
             "changes": plan.changes,
+            "notes": plan.notes,
         }))?;
     } else if !global.quiet {
         println!("Changes against the database:");
