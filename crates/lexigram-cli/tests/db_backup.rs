@@ -409,3 +409,45 @@ async fn a_failing_tool_is_reported_with_its_message_and_no_password() {
         );
     }
 }
+
+#[tokio::test]
+async fn postgres_without_a_pinned_schema_backs_up_and_restores_the_whole_database() {
+    let Some(base) = std::env::var("LEX_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        return; // no PostgreSQL server in this run (scripts/test.sh always has one)
+    };
+    let name = common::unique("whole");
+    let admin = Database::connect_url(&base).await.unwrap();
+    admin
+        .execute(&format!("CREATE DATABASE {name}"), &[])
+        .await
+        .unwrap();
+    let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path();
+    migrate(cwd, &url, BackendKind::Postgres);
+    let conn = Database::connect_url(&url).await.unwrap();
+    fill(&conn).await;
+    let before = fingerprint(&conn).await;
+    db(cwd, &url, &["backup", "-o", "whole.dump"]).ok();
+    for table in ["items", "customers", "schema_migrations"] {
+        conn.execute(&format!("DROP TABLE {table}"), &[])
+            .await
+            .unwrap();
+    }
+    db(cwd, &url, &["restore", "whole.dump"]).ok();
+    assert_eq!(fingerprint(&conn).await, before);
+    conn.execute("DELETE FROM customers WHERE id > 100", &[])
+        .await
+        .unwrap();
+    db(cwd, &url, &["restore", "whole.dump", "--force"]).ok();
+    assert_eq!(fingerprint(&conn).await, before);
+    conn.close().await;
+    admin
+        .execute(&format!("DROP DATABASE {name} WITH (FORCE)"), &[])
+        .await
+        .unwrap();
+    admin.close().await;
+}
