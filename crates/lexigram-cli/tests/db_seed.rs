@@ -165,3 +165,36 @@ async fn seed_without_a_seeds_directory_says_how_to_make_one() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn four_runs_at_once_apply_each_seed_exactly_once_and_all_succeed() {
+    for t in common::all().await {
+        let work = tempfile::tempdir().unwrap();
+        let cwd = work.path();
+        let (url, name) = (t.url.as_str(), t.name());
+        migrate(cwd, url, t.kind);
+        for seed in 1..=3 {
+            let inserts: String = (0..40)
+                .map(|i| format!("INSERT INTO users (email) VALUES ('s{seed}_{i}@example.com');\n"))
+                .collect();
+            write(&cwd.join(format!("seeds/00{seed}_batch.sql")), &inserts);
+        }
+        // The table the records go to exists before the race (as after any first run).
+        db(cwd, url, &["seed", "--file", "seeds/001_batch.sql"]).ok();
+        let children: Vec<_> = (0..4)
+            .map(|_| support::spawn(cwd, &["db", "seed", "--url", url]))
+            .collect();
+        let runs: Vec<Run> = children.into_iter().map(support::wait).collect();
+        let mut applied = 0;
+        for run in &runs {
+            let out = run.ok();
+            assert!(!run.all().contains(PASSWORD), "{name}: {run:?}");
+            applied += out.matches(": applied").count();
+        }
+        assert_eq!(
+            applied, 2,
+            "{name}: 002 and 003 applied once in all: {runs:?}"
+        );
+        assert_eq!(users(&t).await, 120, "{name}");
+    }
+}

@@ -1,8 +1,9 @@
 //! `seed [--file FILE] [--seeds DIR]`: SQL seed files, each applied once.
 //!
-//! Applied seeds are recorded in `schema_seeds` (file name, checksum, when), in the same
-//! transaction as the seed's statements, so a seed runs exactly once even when two runs race
-//! (the second insert of the record fails and rolls its copy back). A seed whose file changed
+//! Applied seeds are recorded in `schema_seeds` (file name, checksum, when), first thing in
+//! the seed's own transaction, so a seed runs exactly once even when runs race: the second
+//! insert of the record waits for the first transaction, finds the name taken and skips the
+//! seed. Rust seeders are recorded after they succeed (they run on their own connections). A seed whose file changed
 //! after it was applied is reported and not run again: put new data in a new file.
 
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use lexigram_sql::config::BackendKind;
+use lexigram_sql::error::ConstraintKind;
 use lexigram_sql::migrate::{checksum, split_statements};
 use lexigram_sql::{Database, Value};
 use serde::Serialize;
@@ -111,6 +113,41 @@ async fn apply_one(db: &Database, path: &Path) -> Result<SeedOutcome, CliError> 
     }
     let started = Instant::now();
     let tx = db.begin().await?;
+    // The record first: a concurrent run inserting the same name waits for this transaction
+    // and then finds it taken, so the seed runs exactly once and the other run skips it.
+    let claimed = tx
+        .execute(
+            &format!(
+                "INSERT INTO {SEEDS_TABLE} (name, checksum, applied_at) VALUES ({}, {}, {})",
+                param(kind, 1),
+                param(kind, 2),
+                param(kind, 3)
+            ),
+            &[
+                Value::Text(name.clone()),
+                Value::Text(sum),
+                Value::Text(chrono::Utc::now().to_rfc3339()),
+            ],
+        )
+        .await;
+    match claimed {
+        Ok(_) => {}
+        Err(lexigram_sql::Error::Constraint {
+            kind: ConstraintKind::Unique,
+            ..
+        }) => {
+            let _ = tx.rollback().await;
+            return Ok(SeedOutcome {
+                name,
+                state: "already applied",
+                execution_ms: None,
+            });
+        }
+        Err(e) => {
+            let _ = tx.rollback().await;
+            return Err(e.into());
+        }
+    }
     for statement in split_statements(&text, kind == BackendKind::MySql) {
         if let Err(e) = tx.execute(&statement.sql, &[]).await {
             let _ = tx.rollback().await;
@@ -122,20 +159,6 @@ async fn apply_one(db: &Database, path: &Path) -> Result<SeedOutcome, CliError> 
             )));
         }
     }
-    tx.execute(
-        &format!(
-            "INSERT INTO {SEEDS_TABLE} (name, checksum, applied_at) VALUES ({}, {}, {})",
-            param(kind, 1),
-            param(kind, 2),
-            param(kind, 3)
-        ),
-        &[
-            Value::Text(name.clone()),
-            Value::Text(sum),
-            Value::Text(chrono::Utc::now().to_rfc3339()),
-        ],
-    )
-    .await?;
     tx.commit().await?;
     Ok(SeedOutcome {
         name,
