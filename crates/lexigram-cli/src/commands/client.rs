@@ -243,7 +243,11 @@ pub(crate) fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .output()
-        .map_err(|e| CliError::Message(format!("cannot run {name}: {e}")))?;
+        .map_err(|e| {
+            CliError::Message(format!(
+                "cannot run {name}: {e}. Fix: check that it is installed and executable"
+            ))
+        })?;
     if !output.status.success() {
         let stderr = login.mask(String::from_utf8_lossy(&output.stderr).trim());
         return Err(CliError::Message(format!(

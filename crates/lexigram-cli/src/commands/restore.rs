@@ -113,7 +113,10 @@ fn mysql_restore(login: &Login, backup: &Path) -> Result<(), CliError> {
     let tool = client::find_tool(&["mariadb", "mysql"], "mariadb-client")?;
     let file = OptionsFile::write(options)?;
     let input = File::open(backup).map_err(|e| {
-        CliError::Message(format!("cannot read the backup {}: {e}", backup.display()))
+        CliError::Message(format!(
+            "cannot read the backup {}: {e}. Fix: check the path and its permissions",
+            backup.display()
+        ))
     })?;
     let mut cmd = client::command(&tool, login);
     cmd.arg(file.arg())

@@ -45,7 +45,11 @@ pub(crate) async fn run(global: &GlobalArgs) -> Result<ExitCode, CliError> {
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .spawn()
-        .map_err(|e| CliError::Message(format!("cannot run {name}: {e}")))?;
+        .map_err(|e| {
+            CliError::Message(format!(
+                "cannot run {name}: {e}. Fix: check that it is installed and executable"
+            ))
+        })?;
     // Ctrl-C belongs to the client (it cancels a query there); this process must outlive it
     // so the options file is deleted.
     let swallow = tokio::spawn(async { while tokio::signal::ctrl_c().await.is_ok() {} });
