@@ -131,3 +131,30 @@ async fn shell_on_an_in_memory_database_explains_why_not() {
     let err = run.failed();
     assert!(err.contains("in-memory") && err.contains("Fix:"), "{err}");
 }
+
+#[tokio::test]
+async fn a_missing_client_says_what_to_install() {
+    for t in common::all().await {
+        let work = tempfile::tempdir().unwrap();
+        let empty = work.path().join("empty-path");
+        std::fs::create_dir_all(&empty).unwrap();
+        let path = empty.display().to_string();
+        let run = shell(
+            work.path(),
+            &t.url,
+            "SELECT 1;\n",
+            &[("PATH", path.as_str())],
+        );
+        let err = run.failed();
+        let (tool, package) = match t.kind {
+            BackendKind::Postgres => ("`psql`", "postgresql-client"),
+            BackendKind::MySql => ("`mariadb` / `mysql`", "mariadb-client"),
+            BackendKind::Sqlite => ("`sqlite3`", "apt-get install sqlite3"),
+        };
+        assert!(
+            err.contains(tool) && err.contains("not found on PATH") && err.contains(package),
+            "{}: {err}",
+            t.name()
+        );
+    }
+}
