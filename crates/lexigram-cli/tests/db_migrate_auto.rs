@@ -313,3 +313,39 @@ async fn auto_without_a_manifest_says_how_to_write_one() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn auto_and_seed_speak_json() {
+    let work = tempfile::tempdir().unwrap();
+    let cwd = work.path();
+    let url = format!("sqlite:///{}", cwd.join("app.db").display());
+    std::fs::write(cwd.join("entities.yaml"), CUSTOMERS).unwrap();
+    let out = db(cwd, &url, &["migrate", "-m", "init", "--auto", "--json"])
+        .ok()
+        .to_string();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["name"], "init");
+    assert_eq!(
+        json["changes"],
+        serde_json::json!(["create table customers"])
+    );
+    assert!(json["up"].as_str().unwrap().ends_with("_init.up.sql"));
+    db(cwd, &url, &["upgrade"]).ok();
+    let out = db(cwd, &url, &["migrate", "-m", "x", "--auto", "--json"])
+        .ok()
+        .to_string();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json["changes"], serde_json::json!([]));
+    assert!(json["created"].is_null());
+
+    std::fs::create_dir_all(cwd.join("seeds")).unwrap();
+    std::fs::write(
+        cwd.join("seeds/001_c.sql"),
+        "INSERT INTO customers (name) VALUES ('ada');\n",
+    )
+    .unwrap();
+    let out = db(cwd, &url, &["seed", "--json"]).ok().to_string();
+    let json: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(json[0]["name"], "001_c.sql");
+    assert_eq!(json[0]["state"], "applied");
+}
