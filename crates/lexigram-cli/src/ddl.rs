@@ -74,6 +74,22 @@ impl SqlType {
         })
     }
 
+    /// The broad kind of this type.
+    pub fn family(self) -> TypeFamily {
+        match self {
+            SqlType::BigInt | SqlType::Integer | SqlType::SmallInt => TypeFamily::Integer,
+            SqlType::Boolean => TypeFamily::Boolean,
+            SqlType::Double => TypeFamily::Float,
+            SqlType::Decimal(..) => TypeFamily::Decimal,
+            SqlType::String(_) | SqlType::Text => TypeFamily::Text,
+            SqlType::Bytes => TypeFamily::Bytes,
+            SqlType::Timestamp | SqlType::DateTime => TypeFamily::Timestamp,
+            SqlType::Date => TypeFamily::Date,
+            SqlType::Uuid => TypeFamily::Uuid,
+            SqlType::Json => TypeFamily::Json,
+        }
+    }
+
     /// The type as the backend declares it.
     pub fn render(self, kind: BackendKind) -> String {
         use BackendKind::{MySql, Postgres, Sqlite};
@@ -105,6 +121,94 @@ impl SqlType {
             (SqlType::Json, Postgres) => "JSONB".into(),
             (SqlType::Json, MySql) => "JSON".into(),
             (SqlType::Json, Sqlite) => "JSON".into(),
+        }
+    }
+}
+
+/// The broad kind of a column type, to tell a changed type from a backend's spelling of the
+/// same one (`character varying` / `varchar` / `VARCHAR(40)`; `tinyint` for a MariaDB boolean).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeFamily {
+    /// Integers.
+    Integer,
+    /// Booleans.
+    Boolean,
+    /// Floating point.
+    Float,
+    /// Exact decimals.
+    Decimal,
+    /// Text.
+    Text,
+    /// Binary.
+    Bytes,
+    /// Date and time.
+    Timestamp,
+    /// Calendar dates.
+    Date,
+    /// UUIDs.
+    Uuid,
+    /// JSON.
+    Json,
+}
+
+impl TypeFamily {
+    /// The family of a type as a database catalog or a DDL statement names it; `None` when
+    /// unsure.
+    pub fn of(type_name: &str) -> Option<TypeFamily> {
+        let t = type_name.to_ascii_lowercase();
+        let has = |s: &str| t.contains(s);
+        Some(if has("interval") || has("point") || t.is_empty() {
+            return None;
+        } else if has("bool") {
+            TypeFamily::Boolean
+        } else if has("int") {
+            TypeFamily::Integer
+        } else if has("json") {
+            TypeFamily::Json
+        } else if has("uuid") {
+            TypeFamily::Uuid
+        } else if has("char") || has("text") || has("clob") {
+            TypeFamily::Text
+        } else if has("blob") || has("bytea") || has("binary") {
+            TypeFamily::Bytes
+        } else if has("double") || has("real") || has("float") {
+            TypeFamily::Float
+        } else if has("numeric") || has("decimal") {
+            TypeFamily::Decimal
+        } else if has("timestamp") || has("datetime") {
+            TypeFamily::Timestamp
+        } else if has("date") {
+            TypeFamily::Date
+        } else {
+            return None;
+        })
+    }
+
+    /// Whether a live column of family `live` can hold what `self` declares: the same family,
+    /// or a backend's stand-in (booleans as `tinyint`, UUIDs as `char(36)`, JSON as
+    /// `longtext` on MariaDB).
+    pub fn fits(self, live: TypeFamily) -> bool {
+        use TypeFamily::*;
+        self == live
+            || matches!(
+                (self, live),
+                (Boolean, Integer) | (Uuid, Text) | (Json, Text)
+            )
+    }
+
+    /// The family's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            TypeFamily::Integer => "integer",
+            TypeFamily::Boolean => "boolean",
+            TypeFamily::Float => "float",
+            TypeFamily::Decimal => "decimal",
+            TypeFamily::Text => "text",
+            TypeFamily::Bytes => "binary",
+            TypeFamily::Timestamp => "timestamp",
+            TypeFamily::Date => "date",
+            TypeFamily::Uuid => "uuid",
+            TypeFamily::Json => "json",
         }
     }
 }
@@ -215,6 +319,47 @@ pub fn drop_index(kind: BackendKind, table: &str, name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_declared_type_fits_its_own_rendering_on_every_backend_and_catalog_spellings() {
+        use BackendKind::{MySql, Postgres, Sqlite};
+        for ty in [
+            "bigint",
+            "integer",
+            "smallint",
+            "boolean",
+            "double",
+            "decimal(10,2)",
+            "string(40)",
+            "text",
+            "bytes",
+            "timestamp",
+            "datetime",
+            "date",
+            "uuid",
+            "json",
+        ] {
+            let declared = SqlType::parse(ty).map(SqlType::family).unwrap();
+            for kind in [Sqlite, Postgres, MySql] {
+                let rendered = SqlType::parse(ty)
+                    .map(|t| t.render(kind))
+                    .unwrap_or_default();
+                let live = TypeFamily::of(&rendered).unwrap_or_else(|| panic!("{rendered}"));
+                assert!(declared.fits(live), "{ty} as {rendered} on {kind:?}");
+            }
+        }
+        for (catalog, family) in [
+            ("character varying", TypeFamily::Text),
+            ("timestamp with time zone", TypeFamily::Timestamp),
+            ("double precision", TypeFamily::Float),
+            ("tinyint", TypeFamily::Integer),
+            ("longtext", TypeFamily::Text),
+            ("jsonb", TypeFamily::Json),
+        ] {
+            assert_eq!(TypeFamily::of(catalog), Some(family), "{catalog}");
+        }
+        assert!(!TypeFamily::Integer.fits(TypeFamily::Text));
+    }
 
     #[test]
     fn types_parse_case_insensitively_with_arguments() {

@@ -216,6 +216,24 @@ async fn auto_writes_a_missing_table_that_upgrade_applies_and_the_entity_then_wo
             "{name}: {run:?}"
         );
         assert_eq!(files(&mig).len(), 4, "{name}");
+
+        // So is a changed type (a backend's own spelling of the same type is not a change,
+        // as the runs above show).
+        let retyped = WITH_INVOICES.replace(
+            "{ name: customer, type: string }",
+            "{ name: customer, type: bigint }",
+        );
+        std::fs::write(cwd.join("entities.yaml"), retyped).unwrap();
+        let run = db(cwd, url, &["migrate", "-m", "again", "--auto"]);
+        assert!(run.ok().contains("No changes"), "{name}: {run:?}");
+        assert!(
+            run.stderr.contains(
+                "note: invoices.customer is a text column in the database but `bigint` (integer) in the manifest"
+            ),
+            "{name}: {run:?}"
+        );
+        assert_eq!(run.stderr.matches("note:").count(), 1, "{name}: {run:?}");
+        assert_eq!(files(&mig).len(), 4, "{name}");
     }
 }
 
@@ -348,4 +366,39 @@ async fn auto_and_seed_speak_json() {
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(json[0]["name"], "001_c.sql");
     assert_eq!(json[0]["state"], "applied");
+}
+
+#[tokio::test]
+async fn every_manifest_type_round_trips_without_a_change_or_a_note() {
+    const ALL_TYPES: &str = "tables:
+  - name: every_type
+    columns:
+      - { name: id, type: bigint, key: generated }
+      - { name: c_integer, type: integer }
+      - { name: c_smallint, type: smallint, nullable: true }
+      - { name: c_boolean, type: boolean, default: \"TRUE\" }
+      - { name: c_double, type: double, nullable: true }
+      - { name: c_decimal, type: \"decimal(12,2)\", nullable: true }
+      - { name: c_string, type: string(20) }
+      - { name: c_text, type: text, nullable: true }
+      - { name: c_bytes, type: bytes, nullable: true }
+      - { name: c_timestamp, type: timestamp, nullable: true }
+      - { name: c_datetime, type: datetime, nullable: true }
+      - { name: c_date, type: date, nullable: true }
+      - { name: c_uuid, type: uuid, nullable: true }
+      - { name: c_json, type: json, nullable: true }
+    indexes:
+      - { columns: [c_string, c_integer], unique: true }
+";
+    for t in common::all().await {
+        let work = tempfile::tempdir().unwrap();
+        let cwd = work.path();
+        let (url, name) = (t.url.as_str(), t.name());
+        std::fs::write(cwd.join("entities.yaml"), ALL_TYPES).unwrap();
+        db(cwd, url, &["migrate", "-m", "every_type", "--auto"]).ok();
+        db(cwd, url, &["upgrade"]).ok();
+        let run = db(cwd, url, &["migrate", "-m", "again", "--auto"]);
+        assert!(run.ok().contains("No changes"), "{name}: {run:?}");
+        assert!(!run.stderr.contains("note:"), "{name}: {run:?}");
+    }
 }

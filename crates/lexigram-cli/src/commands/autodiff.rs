@@ -3,8 +3,8 @@
 //! Creates missing tables, adds missing columns, creates missing indexes. Columns that exist
 //! in a declared table but not in the manifest are dropped only when destructive changes are
 //! allowed. Tables the manifest does not name are never touched (the migrations table, an
-//! outbox, tables of other services). A column whose nullability differs is reported as a
-//! note, not changed; type changes are not detected.
+//! outbox, tables of other services). A column whose nullability or broad type (integer,
+//! text, timestamp, …) differs is reported as a note, not changed.
 
 use std::collections::BTreeMap;
 
@@ -55,6 +55,25 @@ pub(crate) fn plan(
             if existing.columns.contains(&lower) {
                 let live_not_null = existing.not_null.contains(&lower);
                 let declared_not_null = c.is_key() || !c.nullable;
+                let declared_family = crate::ddl::SqlType::parse(&c.ty)
+                    .ok()
+                    .map(crate::ddl::SqlType::family);
+                let live_family = existing
+                    .types
+                    .get(&lower)
+                    .and_then(|t| crate::ddl::TypeFamily::of(t));
+                if let (Some(declared), Some(live)) = (declared_family, live_family)
+                    && !declared.fits(live)
+                {
+                    plan.notes.push(format!(
+                        "{}.{} is a {} column in the database but `{}` ({}) in the manifest; not changed (write that ALTER by hand)",
+                        t.name,
+                        c.name,
+                        live.name(),
+                        c.ty,
+                        declared.name()
+                    ));
+                }
                 if live_not_null != declared_not_null {
                     let (db_says, manifest_says) = if live_not_null {
                         ("NOT NULL", "nullable")
@@ -137,6 +156,7 @@ mod tests {
             LiveTable {
                 columns: vec!["id".into(), "total".into(), "legacy".into()],
                 not_null: vec!["id".into()],
+                types: BTreeMap::new(),
                 indexes: vec!["ix_invoices_total".into()],
             },
         );

@@ -12,6 +12,8 @@ pub(crate) struct LiveTable {
     pub columns: Vec<String>,
     /// The columns that do not accept NULL (primary keys included).
     pub not_null: Vec<String>,
+    /// Each column's type as the catalog names it (lower-case), by column name.
+    pub types: BTreeMap<String, String>,
     /// Index names (including those behind keys and unique constraints).
     pub indexes: Vec<String>,
 }
@@ -22,14 +24,14 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
     let (tables_sql, columns_sql, indexes_sql) = match db.kind() {
         BackendKind::Sqlite => (
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            "SELECT name, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END \
+            "SELECT name, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END, type \
              FROM pragma_table_info(?) ORDER BY cid",
             "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
         ),
         BackendKind::Postgres => (
             "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-            "SELECT CAST(column_name AS TEXT), CAST(is_nullable AS TEXT) \
+            "SELECT CAST(column_name AS TEXT), CAST(is_nullable AS TEXT), CAST(data_type AS TEXT) \
              FROM information_schema.columns \
              WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
             "SELECT CAST(indexname AS TEXT) FROM pg_indexes \
@@ -38,7 +40,8 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
         BackendKind::MySql => (
             "SELECT CAST(table_name AS CHAR(255)) FROM information_schema.tables \
              WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
-            "SELECT CAST(column_name AS CHAR(255)), CAST(is_nullable AS CHAR(3)) \
+            "SELECT CAST(column_name AS CHAR(255)), CAST(is_nullable AS CHAR(3)), \
+             CAST(data_type AS CHAR(255)) \
              FROM information_schema.columns \
              WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
             "SELECT DISTINCT CAST(index_name AS CHAR(255)) FROM information_schema.statistics \
@@ -56,10 +59,14 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
         };
         let column_rows = db.fetch_all(columns_sql, &param).await?;
         let mut not_null = Vec::new();
+        let mut types = BTreeMap::new();
         for r in &column_rows {
+            let column = r.get_at::<String>(0)?.to_ascii_lowercase();
             if r.get_at::<String>(1)? == "NO" {
-                not_null.push(r.get_at::<String>(0)?.to_ascii_lowercase());
+                not_null.push(column.clone());
             }
+            let ty: Option<String> = r.get_at(2)?;
+            types.insert(column, ty.unwrap_or_default().to_ascii_lowercase());
         }
         let columns = names(column_rows)?;
         let indexes = names(db.fetch_all(indexes_sql, &param).await?)?;
@@ -68,6 +75,7 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
             LiveTable {
                 columns,
                 not_null,
+                types,
                 indexes,
             },
         );
