@@ -3,7 +3,8 @@
 #
 # Usage: scripts/db-servers.sh COMMAND [DIR]
 #
-#   install           install postgresql / mariadb-server / openssl from Debian
+#   install           install postgresql / mariadb-server / openssl and the client
+#                     tools (pg_dump, mariadb-dump, sqlite3) from Debian
 #                     packages if their binaries are missing (needs root)
 #   init DIR          create both servers in the (existing, empty) DIR on free
 #                     ports of 127.0.0.1, start them, create the user
@@ -96,6 +97,12 @@ cmd_install() {
         pkgs+=(mariadb-server)
     fi
     command -v openssl >/dev/null || pkgs+=(openssl)
+    # Client tools the `lexigram db backup|restore|shell` tests run.
+    if ! find_exe pg_dump >/dev/null || ! find_exe pg_restore >/dev/null; then
+        pkgs+=(postgresql-client)
+    fi
+    find_exe mariadb-dump mysqldump >/dev/null || pkgs+=(mariadb-client)
+    find_exe sqlite3 >/dev/null || pkgs+=(sqlite3)
     ((${#pkgs[@]})) || return 0
 
     if [[ $(id -u) != 0 ]]; then

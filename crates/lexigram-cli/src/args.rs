@@ -8,10 +8,15 @@ const CONFIG_HELP: &str = "\
 WHERE THE DATABASE URL COMES FROM (first match wins):
   1. --url on the command line
   2. LEX_SQL__BACKEND__URL and other LEX_SQL__* environment variables
+     (variables of a .env file in the current directory count too; the
+     process environment wins over .env)
   3. the `sql:` section of application.yaml in the current directory
-     (or of the file named by LEX_CONFIG_FILE)
+     (or of the file named by --config or LEX_CONFIG_FILE)
   4. DATABASE_URL
   5. the default: sqlite:///data.db (the file data.db in the current directory)
+
+With several `sql.backends`, commands work on the primary one; --backend NAME
+picks another, and --all runs migration commands on every backend in turn.
 
 URLs: sqlite:///data.db (relative file), sqlite:////var/app.db (absolute),
       postgresql://user:pass@host:5432/db, mysql://user:pass@host:3306/db
@@ -41,6 +46,22 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON instead of tables.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Configuration file to read instead of application.yaml (overrides LEX_CONFIG_FILE).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Work on the named backend of `sql.backends` instead of the primary one.
+    #[arg(long, global = true, value_name = "NAME", conflicts_with = "url")]
+    pub backend: Option<String>,
+    /// Run the migration command on every backend of `sql.backends`, in order
+    /// (upgrade, downgrade, status, history, validate, repair, reset).
+    #[arg(long, global = true, conflicts_with_all = ["url", "backend"])]
+    pub all: bool,
+    /// Print only errors and the data a command exists to show (no progress or summaries).
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// No colors in help and error output (NO_COLOR=1 does the same).
+    #[arg(long, global = true)]
+    pub no_color: bool,
 }
 
 /// Top-level commands.
@@ -49,10 +70,15 @@ pub enum Command {
     /// Database commands: migrations, health, schema.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Print a shell completion script, e.g. `lexigram completions bash > /etc/bash_completion.d/lexigram`.
+    Completions {
+        /// The shell: bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// `lexigram db …`
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 #[command(after_help = CONFIG_HELP)]
 pub enum DbCommand {
     /// Create the migrations directory (default `migrations`).
@@ -113,12 +139,89 @@ pub enum DbCommand {
         #[arg(long, value_name = "TABLE")]
         table: Option<String>,
     },
+    /// Create a new migration pair named NAME; with --auto, write the DDL that brings the
+    /// database to the tables declared in the entities manifest.
+    ///
+    /// Without --auto this is `create NAME`. With --auto the database must be up to date
+    /// (no pending migrations); missing tables, columns and indexes are created, and columns
+    /// the manifest no longer declares are dropped only with --allow-destructive. The SQL is
+    /// written for the configured backend; review it before `lexigram db upgrade`.
+    Migrate {
+        /// What the migration does, e.g. `add_invoices` (letters, digits, `_`).
+        #[arg(short = 'm', long = "message", value_name = "NAME")]
+        message: String,
+        /// Compare the entities manifest with the live schema and write the DDL.
+        #[arg(long)]
+        auto: bool,
+        /// With --auto: allow changes that lose data (dropping columns).
+        #[arg(long, requires = "auto")]
+        allow_destructive: bool,
+        /// The entities manifest (YAML: tables, columns, indexes; see MIGRATIONS.md)
+        /// [default: the one an application's own binary embeds, else entities.yaml].
+        #[arg(long, value_name = "FILE")]
+        entities: Option<PathBuf>,
+    },
+    /// Back up the database to FILE with pg_dump, mariadb-dump or SQLite's online backup.
+    ///
+    /// PostgreSQL: custom format, only the schema a URL pins with `options=-c search_path=S`
+    /// if it pins one. MariaDB/MySQL: SQL text. SQLite: a copy of the database file.
+    ///
+    /// The password is handed to the tools in PGPASSWORD or a private options file, never on
+    /// their command line. FILE is written under FILE.partial and renamed when complete.
+    Backup {
+        /// Where to write the backup.
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: PathBuf,
+    },
+    /// Restore a backup made by `db backup` into the database.
+    ///
+    /// Refuses when any table (the migrations table aside) holds rows, unless --force.
+    Restore {
+        /// The backup file.
+        #[arg(value_name = "FILE")]
+        file: PathBuf,
+        /// Replace the data the database holds.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Open the database's own client on the configured database: `psql`, `mariadb` (or
+    /// `mysql`) or `sqlite3`.
+    ///
+    /// The password goes to the client in PGPASSWORD or a private options file (deleted when
+    /// the client exits), never on its command line. Reads stdin, so scripts can be piped in;
+    /// exits with the client's status.
+    Shell,
     /// Revert every migration (drops what they created) and apply them all again.
     /// Destroys data: refuses to run without --force.
     Reset {
         /// Yes, really: drop and recreate everything the migrations manage.
         #[arg(long)]
         force: bool,
+        /// Then apply the seed files again (see `db seed`).
+        #[arg(long)]
+        seed: bool,
+        /// The seeds directory for --seed.
+        #[arg(long, value_name = "DIR", default_value = "seeds", requires = "seed")]
+        seeds: PathBuf,
+    },
+    /// Apply SQL seed files, each exactly once: every `.sql` file of the seeds directory in
+    /// name order, or one --file.
+    ///
+    /// Applied seeds are recorded in `schema_seeds` (name, checksum) in the seed's own
+    /// transaction; running again skips them. An applied seed whose file changed is reported
+    /// and not run again. `reset` forgets the records.
+    Seed {
+        /// Apply this file only.
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The seeds directory.
+        #[arg(
+            long,
+            value_name = "DIR",
+            default_value = "seeds",
+            conflicts_with = "file"
+        )]
+        seeds: PathBuf,
     },
 }
 

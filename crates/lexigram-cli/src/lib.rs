@@ -6,15 +6,20 @@
 //! precedence. Every failure prints `error: <the typed error's message>` on stderr and exits
 //! with status 1; passwords are never printed.
 
+pub mod app;
 pub mod args;
 mod commands;
+pub mod ddl;
+pub mod entities;
+mod progress;
 pub mod settings;
 pub mod table;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 
+pub use app::App;
 pub use args::{Cli, Command, DbCommand, GlobalArgs};
 
 /// Why a command failed.
@@ -82,9 +87,43 @@ pub fn main() -> ExitCode {
     }
 }
 
+impl Cli {
+    /// Parses the process's arguments like [`clap::Parser::parse`] (which this shadows), with
+    /// clap's colors off under `--no-color` or a non-empty `NO_COLOR`. Bad arguments print
+    /// clap's message and exit with status 2.
+    pub fn parse() -> Cli {
+        parse_args()
+    }
+}
+
+fn parse_args() -> Cli {
+    let no_color = std::env::args_os().any(|a| a == "--no-color")
+        || std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut command = Cli::command();
+    if no_color {
+        command = command.color(clap::ColorChoice::Never);
+    }
+    match command
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    }
+}
+
 /// Runs one parsed command line.
 pub async fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Db(command) => commands::db(&cli.global, command).await,
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut Cli::command(),
+                "lexigram",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }

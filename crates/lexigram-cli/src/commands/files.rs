@@ -17,7 +17,7 @@ fn io_error(what: &str, path: &Path, e: std::io::Error) -> CliError {
 }
 
 /// The directory to use without loading the database configuration when `--dir` is given.
-fn dir_of(global: &GlobalArgs, explicit: Option<PathBuf>) -> Result<PathBuf, CliError> {
+pub(crate) fn dir_of(global: &GlobalArgs, explicit: Option<PathBuf>) -> Result<PathBuf, CliError> {
     if let Some(dir) = explicit.or_else(|| global.dir.clone()) {
         return Ok(dir);
     }
@@ -31,9 +31,9 @@ pub(crate) fn init(global: &GlobalArgs, dir: Option<PathBuf>) -> Result<ExitCode
     std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, e))?;
     if global.json {
         print_json(&serde_json::json!({ "dir": dir.display().to_string(), "created": !existed }))?;
-    } else if existed {
+    } else if existed && !global.quiet {
         println!("Migrations directory {} already exists.", dir.display());
-    } else {
+    } else if !existed && !global.quiet {
         println!("Created migrations directory {}.", dir.display());
         println!("Next: `lexigram db create <name>` makes your first migration.");
     }
@@ -59,8 +59,26 @@ fn clean_name(name: &str) -> Result<String, CliError> {
     Ok(cleaned)
 }
 
-/// `lexigram db create <name>`
-pub(crate) fn create(global: &GlobalArgs, name: &str) -> Result<ExitCode, CliError> {
+/// The two files of a new migration.
+pub(crate) struct NewPair {
+    /// Its version (a UTC timestamp).
+    pub version: i64,
+    /// Its cleaned name.
+    pub name: String,
+    /// The `.up.sql` file.
+    pub up: PathBuf,
+    /// The `.down.sql` file.
+    pub down: PathBuf,
+}
+
+/// Writes `<version>_<name>.up.sql` / `.down.sql` with the given bodies under a header
+/// comment; the version is the current UTC time, bumped past any existing version.
+pub(crate) fn write_pair(
+    global: &GlobalArgs,
+    name: &str,
+    up_body: &str,
+    down_body: &str,
+) -> Result<NewPair, CliError> {
     let name = clean_name(name)?;
     let dir = dir_of(global, None)?;
     std::fs::create_dir_all(&dir).map_err(|e| io_error("create", &dir, e))?;
@@ -81,25 +99,45 @@ pub(crate) fn create(global: &GlobalArgs, name: &str) -> Result<ExitCode, CliErr
     let up = dir.join(format!("{version}_{name}.up.sql"));
     let down = dir.join(format!("{version}_{name}.down.sql"));
     let up_text = format!(
-        "-- Migration {version}_{name}: the change.\n-- Write SQL statements separated by `;`. Add `-- lexigram:no-transaction` as the first\n-- line for statements that cannot run inside a transaction.\n\n"
+        "-- Migration {version}_{name}: the change.\n-- Write SQL statements separated by `;`. Add `-- lexigram:no-transaction` as the first\n-- line for statements that cannot run inside a transaction.\n\n{up_body}"
     );
-    let down_text = format!("-- Migration {version}_{name}: undo what the .up.sql file does.\n\n");
+    let down_text =
+        format!("-- Migration {version}_{name}: undo what the .up.sql file does.\n\n{down_body}");
     for (path, text) in [(&up, up_text), (&down, down_text)] {
         std::fs::write(path, text).map_err(|e| io_error("write", path, e))?;
     }
+    Ok(NewPair {
+        version,
+        name,
+        up,
+        down,
+    })
+}
+
+/// Prints what [`write_pair`] created.
+pub(crate) fn print_pair(global: &GlobalArgs, pair: &NewPair, next: &str) -> Result<(), CliError> {
     if global.json {
         print_json(&serde_json::json!({
-            "version": version,
-            "name": name,
-            "up": up.display().to_string(),
-            "down": down.display().to_string(),
+            "version": pair.version,
+            "name": pair.name,
+            "up": pair.up.display().to_string(),
+            "down": pair.down.display().to_string(),
         }))?;
-    } else {
-        println!("Created {}", up.display());
-        println!("Created {}", down.display());
-        println!(
-            "Next: write the change in the .up.sql file and its undo in the .down.sql file, then `lexigram db upgrade`."
-        );
+    } else if !global.quiet {
+        println!("Created {}", pair.up.display());
+        println!("Created {}", pair.down.display());
+        println!("{next}");
     }
+    Ok(())
+}
+
+/// `lexigram db create <name>`
+pub(crate) fn create(global: &GlobalArgs, name: &str) -> Result<ExitCode, CliError> {
+    let pair = write_pair(global, name, "", "")?;
+    print_pair(
+        global,
+        &pair,
+        "Next: write the change in the .up.sql file and its undo in the .down.sql file, then `lexigram db upgrade`.",
+    )?;
     Ok(ExitCode::SUCCESS)
 }

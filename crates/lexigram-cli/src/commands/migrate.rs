@@ -1,5 +1,6 @@
 //! `upgrade`, `downgrade`, `reset`, `repair`: commands that change the schema.
 
+use std::path::Path;
 use std::process::ExitCode;
 
 use lexigram_sql::migrate::{
@@ -38,7 +39,7 @@ fn current(version: Option<i64>) -> String {
     version.map_or_else(|| "none (nothing applied)".to_string(), |v| v.to_string())
 }
 
-fn print_report(report: &MigrationReport, json: bool) -> Result<(), CliError> {
+fn print_report(report: &MigrationReport, json: bool, quiet: bool) -> Result<(), CliError> {
     if json {
         return print_json(report);
     }
@@ -46,6 +47,9 @@ fn print_report(report: &MigrationReport, json: bool) -> Result<(), CliError> {
         eprintln!(
             "warning: applied version {version} has no migration file (see `lexigram db status`)"
         );
+    }
+    if quiet && !report.dry_run {
+        return Ok(());
     }
     let n = report.steps.len();
     let noun = if n == 1 { "migration" } else { "migrations" };
@@ -75,21 +79,21 @@ pub(crate) async fn upgrade(
     dry_run: bool,
 ) -> Result<ExitCode, CliError> {
     let (db, migrator) = migrator(global).await?;
-    if !global.json && !dry_run {
+    if !global.json && !global.quiet && !dry_run {
         println!(
             "Upgrading {} with migrations from {}",
             db.settings().url,
             migrator.source().origin()
         );
     }
-    let migrator = with_progress(migrator, global.json);
+    let migrator = with_progress(migrator, global.json || global.quiet);
     let result = if dry_run {
         migrator.plan_upgrade(to).await
     } else {
         migrator.upgrade(to).await
     };
     db.close().await;
-    print_report(&result?, global.json)?;
+    print_report(&result?, global.json, global.quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -105,32 +109,55 @@ pub(crate) async fn downgrade(
         (None, None) => DowngradeTarget::Last,
     };
     let (db, migrator) = migrator(global).await?;
-    let result = with_progress(migrator, global.json).downgrade(target).await;
+    let result = with_progress(migrator, global.json || global.quiet)
+        .downgrade(target)
+        .await;
     db.close().await;
-    print_report(&result?, global.json)?;
+    print_report(&result?, global.json, global.quiet)?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// `lexigram db reset --force`
-pub(crate) async fn reset(global: &GlobalArgs, force: bool) -> Result<ExitCode, CliError> {
+/// `lexigram db reset --force [--seed [--seeds DIR]]`. Applied-seed records are forgotten
+/// (the rows they inserted were dropped with the tables); `--seed` applies the seeds again.
+pub(crate) async fn reset(
+    global: &GlobalArgs,
+    force: bool,
+    seed: bool,
+    seeds_dir: &Path,
+) -> Result<ExitCode, CliError> {
     if !force {
         return Err(CliError::Message(
             "reset reverts every migration (dropping the tables they created, with their data) and applies them all again; refusing without --force. Fix: run `lexigram db reset --force` if that is what you want".to_string(),
         ));
     }
     let (db, migrator) = migrator(global).await?;
-    let result = with_progress(migrator, global.json).reset().await;
+    let result = async {
+        let reports = with_progress(migrator, global.json || global.quiet)
+            .reset()
+            .await?;
+        super::seed::forget_all(&db).await?;
+        let seeds = if seed {
+            Some(super::seed::apply(&db, None, seeds_dir).await?)
+        } else {
+            None
+        };
+        Ok::<_, CliError>((reports, seeds))
+    }
+    .await;
     db.close().await;
-    let (down, up) = result?;
+    let ((down, up), seeds) = result?;
     if global.json {
-        print_json(&serde_json::json!({ "down": down, "up": up }))?;
-    } else {
+        print_json(&serde_json::json!({ "down": down, "up": up, "seeds": seeds }))?;
+    } else if !global.quiet {
         println!(
             "Reverted {} and applied {} migrations.",
             down.steps.len(),
             up.steps.len()
         );
         println!("Current version: {}", current(up.current_version));
+        if let Some(seeds) = &seeds {
+            super::seed::print(global, seeds)?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

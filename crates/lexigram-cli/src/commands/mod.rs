@@ -1,9 +1,18 @@
 //! `lexigram db …` commands.
 
+mod autodiff;
+mod backup;
 mod check;
+mod client;
+mod each_backend;
 mod files;
 mod inspect;
+mod live_schema;
 mod migrate;
+mod new_migration;
+mod restore;
+mod seed;
+mod shell;
 mod show;
 
 use std::path::PathBuf;
@@ -18,6 +27,9 @@ use crate::{CliError, settings};
 
 /// Runs one `db` subcommand.
 pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCode, CliError> {
+    if global.all {
+        return each_backend::run(global, command).await;
+    }
     match command {
         DbCommand::Init { dir } => files::init(global, dir),
         DbCommand::Create { name } => files::create(global, &name),
@@ -25,18 +37,39 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
         DbCommand::Inspect { table } => inspect::run(global, table.as_deref()).await,
         DbCommand::Upgrade { to, dry_run } => migrate::upgrade(global, to, dry_run).await,
         DbCommand::Downgrade { target, steps } => migrate::downgrade(global, target, steps).await,
-        DbCommand::Reset { force } => migrate::reset(global, force).await,
+        DbCommand::Reset { force, seed, seeds } => {
+            migrate::reset(global, force, seed, &seeds).await
+        }
+        DbCommand::Seed { file, seeds } => seed::run(global, file.as_deref(), &seeds).await,
         DbCommand::Repair => migrate::repair(global).await,
         DbCommand::Status => show::status(global).await,
         DbCommand::History { limit } => show::history(global, limit).await,
         DbCommand::Validate => show::validate(global).await,
+        DbCommand::Migrate {
+            message,
+            auto,
+            allow_destructive,
+            entities,
+        } => {
+            new_migration::run(
+                global,
+                &message,
+                auto,
+                allow_destructive,
+                entities.as_deref(),
+            )
+            .await
+        }
+        DbCommand::Backup { output } => backup::run(global, &output).await,
+        DbCommand::Restore { file, force } => restore::run(global, &file, force).await,
+        DbCommand::Shell => shell::run(global).await,
     }
 }
 
 /// The primary backend's settings and migrations directory, without connecting.
 pub(crate) fn target(global: &GlobalArgs) -> Result<(BackendSettings, PathBuf), CliError> {
     let config = settings::load(global)?;
-    let backend = settings::primary(&config)?;
+    let backend = settings::selected(global, &config)?;
     let dir = settings::migrations_dir(global, &backend);
     Ok((backend, dir))
 }
