@@ -18,6 +18,10 @@ async fn first_use(t: &common::TestDb) {
     for _ in 0..DATABASES {
         let mut config = t.config();
         config.pool.max_size = UNITS_EACH as u32;
+        // The race is the subject, not connect speed: on a loaded 2-core machine opening 80
+        // connections at once can take longer than the default 5 s.
+        config.pool.connect_timeout = std::time::Duration::from_secs(30);
+        config.pool.timeout = std::time::Duration::from_secs(60);
         dbs.push(Database::from_config(&config).await.unwrap());
     }
     let mut units = Vec::new();

@@ -333,19 +333,21 @@ impl DatabaseConfig {
         }
         self.check_names()?;
         if self.backends.is_empty() {
-            self.check_url(&self.backend.url, "backend.url")?;
+            // TLS settings first: a bad `sslmode` is a configuration error whether or not
+            // the URL's driver is compiled in.
             self.check_tls(&self.backend.url, &self.backend.tls, "backend")?;
+            self.check_url(&self.backend.url, "backend.url")?;
             self.check_replicas(&self.backend, &[], &self.pool, &["backend.replicas"])?;
         } else {
             for (index, backend) in self.backends.iter().enumerate() {
-                self.check_url(
-                    &backend.backend.url,
-                    &format!("backends.{index}.backend.url"),
-                )?;
                 self.check_tls(
                     &backend.backend.url,
                     &backend.backend.tls,
                     &format!("backends.{index}.backend"),
+                )?;
+                self.check_url(
+                    &backend.backend.url,
+                    &format!("backends.{index}.backend.url"),
                 )?;
                 self.check_replicas(
                     &backend.backend,
