@@ -102,3 +102,52 @@ async fn without_echo_statements_log_at_debug_and_errors_carry_their_code() {
     let failed = line("no_such_table");
     assert!(failed.contains("error=\"LEX_ERR_SQL_010\""), "{failed}");
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn streamed_queries_are_echoed_and_counted_when_they_end() {
+    use futures_util::TryStreamExt;
+
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(capture.clone())
+        .with_max_level(tracing::Level::INFO)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let db = Database::from_config(&config(&[
+        ("LEX_SQL__BACKEND__URL", "sqlite://"),
+        ("LEX_SQL__OPERATIONS__ECHO", "true"),
+    ]))
+    .await
+    .unwrap();
+    let sql = "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5) SELECT x FROM n";
+    let rows: Vec<_> = db
+        .fetch_stream(sql, &[])
+        .await
+        .unwrap()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 5);
+    // Dropped after two rows: the rows read so far.
+    let mut partial = db.fetch_stream(sql, &[]).await.unwrap();
+    partial.try_next().await.unwrap();
+    partial.try_next().await.unwrap();
+    drop(partial);
+
+    let out = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let lines: Vec<_> = out
+        .lines()
+        .filter(|l| l.contains("WITH RECURSIVE"))
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(
+        lines[0].contains("INFO") && lines[0].contains("rows=5"),
+        "{out}"
+    );
+    assert!(lines[1].contains("rows=2"), "{out}");
+    let stats = db.query_stats();
+    let streamed = stats.statements.iter().find(|s| s.sql == sql).unwrap();
+    assert_eq!((streamed.calls, streamed.rows), (2, 7));
+}

@@ -5,7 +5,7 @@
 use std::future::Future;
 use std::time::{Duration, Instant};
 
-use tracing::Instrument;
+use tracing::{Instrument, Span};
 
 use crate::backend::AnyConn;
 use crate::config::{BackendKind, BackendSettings};
@@ -90,23 +90,34 @@ where
     } else {
         guarded(settings, conn, run).instrument(span.clone()).await
     };
-    let elapsed = started.elapsed();
     let outcome = result.as_ref().map(rows);
-    span::finish(&span, &outcome);
-    let slow = elapsed >= settings.operations.slow_query_threshold;
-    db.observer().metrics.statement(
-        span::operation_name(sql),
-        elapsed,
-        outcome.as_ref().err().copied(),
-        slow,
-    );
+    finished(db, &span, sql, params, started.elapsed(), outcome);
+    result
+}
+
+/// Records one finished statement: its span's outcome, its metrics and statistics, and its
+/// log line (echo / slow / debug).
+pub(super) fn finished(
+    db: &Database,
+    span: &Span,
+    sql: &str,
+    params: usize,
+    elapsed: Duration,
+    outcome: std::result::Result<u64, &Error>,
+) {
+    let settings = db.settings();
     let observer = db.observer();
+    span::finish(span, &outcome);
+    let slow = elapsed >= settings.operations.slow_query_threshold;
+    let operation = span::operation_index(sql);
+    observer
+        .metrics
+        .statement(operation, elapsed, outcome.err(), slow);
     match outcome {
         Ok(rows) => observer.stats.record(sql, elapsed, rows, false),
         Err(_) => observer.stats.record(sql, elapsed, 0, true),
     }
     log(settings, sql, params, elapsed, outcome);
-    result
 }
 
 /// Server backends get a client-side deadline a little past the server's own: if the server

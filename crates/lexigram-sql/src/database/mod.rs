@@ -10,6 +10,7 @@ mod route;
 mod routing;
 mod schema;
 mod session;
+mod stream;
 mod transaction;
 
 pub use executor::Executor;
@@ -320,7 +321,8 @@ impl Database {
     }
 
     /// Streams a query's rows in constant memory; the stream holds one pooled connection
-    /// until it ends or is dropped.
+    /// until it ends or is dropped. Like every statement it has its span, echo / slow log,
+    /// metrics and statistics, recorded when the stream ends, fails or is dropped.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
@@ -336,7 +338,8 @@ impl Database {
     /// ```
     pub async fn fetch_stream(&self, sql: &str, params: &[Value]) -> Result<RowStream> {
         let (conn, _) = self.read_conn(sql).await?;
-        Ok(conn.stream(sql.to_string(), params.to_vec()))
+        let rows = conn.stream(sql.to_string(), params.to_vec());
+        Ok(stream::observed(self, sql.to_string(), params.len(), rows))
     }
 
     /// Runs several statements without parameters (DDL scripts); each statement is checked.

@@ -11,9 +11,12 @@
 //! | `lexigram_sql_slow_statements_total` | counter | `backend` |
 //! | `lexigram_sql_retries_total` | counter | `backend`, `kind` (`update`, `transaction`) |
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics::SharedString;
+use metrics::{Histogram, SharedString};
+
+use super::span::OPERATIONS;
 
 use crate::database::PoolStats;
 use crate::error::Error;
@@ -42,11 +45,28 @@ pub const RETRIES: &str = "lexigram_sql_retries_total";
 /// How often the pool gauges are sampled.
 pub const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The metric labels of one backend.
-#[derive(Debug, Clone)]
+/// The metric labels of one backend, and the handles of its per-statement metrics.
+#[derive(Debug)]
 pub(crate) struct Labels {
     backend: SharedString,
     system: &'static str,
+    /// Registered once with the recorder current at the first statement; used while that is
+    /// still the current recorder (a recorder installed later gets per-call registration).
+    handles: OnceLock<Handles>,
+}
+
+/// The per-statement metrics, each registered at its first use: no key is built on the hot
+/// path, and operations never seen make no series.
+#[derive(Debug)]
+struct Handles {
+    recorder: usize,
+    statements: [OnceLock<Histogram>; OPERATIONS.len()],
+    acquire: Histogram,
+}
+
+/// The identity of the recorder `metrics` would use now (global, local or no-op).
+fn current_recorder() -> usize {
+    metrics::with_recorder(|r| r as *const dyn metrics::Recorder as *const () as usize)
 }
 
 impl Labels {
@@ -55,24 +75,50 @@ impl Labels {
         Labels {
             backend: SharedString::from(backend),
             system,
+            handles: OnceLock::new(),
         }
     }
 
-    /// One finished statement: its duration, and its error or slowness.
-    pub(crate) fn statement(
-        &self,
-        operation: &'static str,
-        elapsed: Duration,
-        error: Option<&Error>,
-        slow: bool,
-    ) {
+    fn statement_histogram(&self, operation: &'static str) -> Histogram {
         metrics::histogram!(
             STATEMENT_DURATION,
             "backend" => self.backend.clone(),
             "system" => self.system,
             "operation" => operation
         )
-        .record(elapsed.as_secs_f64());
+    }
+
+    fn acquire_histogram(&self) -> Histogram {
+        metrics::histogram!(ACQUIRE_WAIT, "backend" => self.backend.clone())
+    }
+
+    /// The cached handles, if they belong to the current recorder.
+    fn handles(&self) -> Option<&Handles> {
+        let recorder = current_recorder();
+        let handles = self.handles.get_or_init(|| Handles {
+            recorder,
+            statements: std::array::from_fn(|_| OnceLock::new()),
+            acquire: self.acquire_histogram(),
+        });
+        (handles.recorder == recorder).then_some(handles)
+    }
+
+    /// One finished statement: its duration, and its error or slowness.
+    pub(crate) fn statement(
+        &self,
+        operation: usize,
+        elapsed: Duration,
+        error: Option<&Error>,
+        slow: bool,
+    ) {
+        let seconds = elapsed.as_secs_f64();
+        let name = OPERATIONS.get(operation).copied().unwrap_or("OTHER");
+        match self.handles().and_then(|h| h.statements.get(operation)) {
+            Some(slot) => slot
+                .get_or_init(|| self.statement_histogram(name))
+                .record(seconds),
+            None => self.statement_histogram(name).record(seconds),
+        }
         if let Some(e) = error {
             self.error(e);
         }
@@ -89,8 +135,10 @@ impl Labels {
 
     /// One checkout: its wait, and its error if it failed.
     pub(crate) fn acquired(&self, waited: Duration, error: Option<&Error>) {
-        metrics::histogram!(ACQUIRE_WAIT, "backend" => self.backend.clone())
-            .record(waited.as_secs_f64());
+        match self.handles() {
+            Some(h) => h.acquire.record(waited.as_secs_f64()),
+            None => self.acquire_histogram().record(waited.as_secs_f64()),
+        }
         if let Some(e) = error {
             self.error(e);
         }
@@ -111,3 +159,6 @@ impl Labels {
         metrics::gauge!(POOL_WAITERS, "backend" => b()).set(waiters);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,43 +21,52 @@ pub const SPAN_TARGET: &str = "lexigram_sql::span";
 /// assert_eq!(operation_name("frobnicate"), "OTHER");
 /// ```
 pub fn operation_name(sql: &str) -> &'static str {
+    OPERATIONS[operation_index(sql)]
+}
+
+/// Every value of [`operation_name`]; `OTHER` last.
+pub(crate) const OPERATIONS: [&str; 27] = [
+    "SELECT",
+    "INSERT",
+    "UPDATE",
+    "DELETE",
+    "WITH",
+    "CREATE",
+    "DROP",
+    "ALTER",
+    "BEGIN",
+    "COMMIT",
+    "ROLLBACK",
+    "SAVEPOINT",
+    "RELEASE",
+    "SET",
+    "SHOW",
+    "PRAGMA",
+    "TRUNCATE",
+    "REPLACE",
+    "CALL",
+    "EXPLAIN",
+    "VALUES",
+    "GRANT",
+    "REVOKE",
+    "LOCK",
+    "DO",
+    "START",
+    "OTHER",
+];
+
+/// The index of `sql`'s operation in [`OPERATIONS`].
+pub(crate) fn operation_index(sql: &str) -> usize {
     let sql = skip_comments(sql);
     let end = sql
         .find(|c: char| !c.is_ascii_alphabetic())
         .unwrap_or(sql.len());
     let word = &sql[..end];
-    const KNOWN: [&str; 26] = [
-        "SELECT",
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "WITH",
-        "CREATE",
-        "DROP",
-        "ALTER",
-        "BEGIN",
-        "COMMIT",
-        "ROLLBACK",
-        "SAVEPOINT",
-        "RELEASE",
-        "SET",
-        "SHOW",
-        "PRAGMA",
-        "TRUNCATE",
-        "REPLACE",
-        "CALL",
-        "EXPLAIN",
-        "VALUES",
-        "GRANT",
-        "REVOKE",
-        "LOCK",
-        "DO",
-        "START",
-    ];
-    KNOWN
-        .into_iter()
-        .find(|k| k.eq_ignore_ascii_case(word))
-        .unwrap_or("OTHER")
+    let last = OPERATIONS.len() - 1;
+    OPERATIONS[..last]
+        .iter()
+        .position(|k| k.eq_ignore_ascii_case(word))
+        .unwrap_or(last)
 }
 
 /// `sql` from its first token: leading whitespace, `--` and `/* */` comments and `(` skipped.
