@@ -10,9 +10,21 @@ use super::repo::Repository;
 use crate::error::Result;
 use crate::value::Value;
 
-/// A map key for a value: equal values of one type give equal keys.
-fn key_of(v: &Value) -> String {
-    format!("{v:?}")
+/// A map key for a key value: equal values of one type give equal keys. Integers and text
+/// (nearly every key) without formatting; anything else by its debug form.
+#[derive(Debug, PartialEq, Eq, Hash)]
+enum Key {
+    Int(i64),
+    Text(String),
+    Other(String),
+}
+
+fn key_of(v: &Value) -> Key {
+    match v {
+        Value::Int(i) => Key::Int(*i),
+        Value::Text(t) => Key::Text(t.clone()),
+        other => Key::Other(format!("{other:?}")),
+    }
 }
 
 impl<E: Entity> Repository<E> {
@@ -60,7 +72,7 @@ impl<E: Entity> Repository<E> {
                 .find_many(col(C::meta().columns[fk].name).is_in(keys))
                 .await?
         };
-        let mut by_parent: HashMap<String, Vec<C>> = HashMap::new();
+        let mut by_parent: HashMap<Key, Vec<C>> = HashMap::new();
         for child in children {
             by_parent
                 .entry(key_of(&child.get_column(fk)))
@@ -125,7 +137,7 @@ impl<E: Entity> Repository<E> {
                 .await?
         };
         let pk = P::meta().key;
-        let by_key: HashMap<String, P> = parents
+        let by_key: HashMap<Key, P> = parents
             .into_iter()
             .map(|p| (key_of(&p.get_column(pk)), p))
             .collect();

@@ -21,6 +21,7 @@ pub(crate) fn param_count(node: &Node) -> usize {
         Node::Between { .. } => 2,
         Node::And(parts) | Node::Or(parts) => parts.iter().map(param_count).sum(),
         Node::Not(inner) => param_count(inner),
+        Node::InSub { sub, .. } | Node::Exists(sub) => param_count(&sub.filter),
     }
 }
 

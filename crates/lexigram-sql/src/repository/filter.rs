@@ -82,6 +82,14 @@ pub(crate) enum Node {
         ci: bool,
         escaped: bool,
     },
+    /// `column [NOT] IN (SELECT …)`.
+    InSub {
+        column: String,
+        sub: Box<super::subquery::Subquery>,
+        negated: bool,
+    },
+    /// `EXISTS (SELECT 1 …)`.
+    Exists(Box<super::subquery::Subquery>),
     /// Every one of the filters.
     And(Vec<Node>),
     /// Any one of the filters.
@@ -256,6 +264,25 @@ impl Col {
         Filter(Node::In {
             column: self.0,
             values: values.into_iter().map(Into::into).collect(),
+            negated: true,
+        })
+    }
+
+    /// `column IN (SELECT …)` over a [`Subquery`](super::Subquery).
+    pub fn in_subquery(self, sub: super::Subquery) -> Filter {
+        Filter(Node::InSub {
+            column: self.0,
+            sub: Box::new(sub),
+            negated: false,
+        })
+    }
+
+    /// `column NOT IN (SELECT …)`. As in SQL, a NULL in the subquery's column makes it match
+    /// nothing.
+    pub fn not_in_subquery(self, sub: super::Subquery) -> Filter {
+        Filter(Node::InSub {
+            column: self.0,
+            sub: Box::new(sub),
             negated: true,
         })
     }

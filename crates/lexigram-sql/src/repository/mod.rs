@@ -53,6 +53,7 @@ mod retry;
 mod sql;
 #[cfg(test)]
 mod sql_tests;
+mod subquery;
 mod write_where;
 
 pub use aggregate::Aggregate;
@@ -66,6 +67,7 @@ pub use project::FromRow;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
 pub use repo::Repository;
+pub use subquery::{Subquery, exists};
 
 use crate::database::{Database, Executor, Transaction};
 

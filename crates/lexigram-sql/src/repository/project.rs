@@ -132,6 +132,28 @@ impl<E: Entity> Repository<E> {
         self.project(query.into(), columns, true).await
     }
 
+    /// The `SELECT` and bound parameters that [`Repository::find_many`] sends for a query
+    /// (unsplit), for logging, tests and benchmarks. Column names are checked as for a find.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+    /// use lexigram_sql::{Database, Entity, Value};
+    /// use lexigram_sql::repository::{col, Query};
+    ///
+    /// #[derive(Debug, Clone, Entity)]
+    /// struct Tag { #[entity(key)] id: i64, label: String }
+    ///
+    /// let db = Database::connect_url("sqlite://").await?;
+    /// let (sql, params) = db.repository::<Tag>().select_sql(&Query::from(col("label").eq("x")).limit(5))?;
+    /// assert_eq!(sql, r#"SELECT "id", "label" FROM "tags" WHERE "label" = ? LIMIT 5"#);
+    /// assert_eq!(params, [Value::Text("x".into())]);
+    /// # Ok(()) }
+    /// ```
+    pub fn select_sql(&self, query: &Query) -> Result<(String, Vec<crate::value::Value>)> {
+        let buf = self.select(query)?;
+        Ok((buf.sql, buf.params))
+    }
+
     async fn project<T: FromRow>(
         &self,
         query: Query,

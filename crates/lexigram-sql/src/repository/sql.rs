@@ -413,11 +413,92 @@ impl SqlBuf {
                 }
                 self.push(")");
             }
+            Node::InSub {
+                column,
+                sub,
+                negated,
+            } => {
+                self.column(cols, column)?;
+                self.push(if *negated { " NOT IN (" } else { " IN (" });
+                self.subquery(sub, None, cols)?;
+                self.push(")");
+            }
+            Node::Exists(sub) => {
+                self.push("EXISTS (");
+                self.subquery(sub, sub.outer.as_deref(), cols)?;
+                self.push(")");
+            }
             Node::Not(inner) => {
                 self.push("NOT (");
                 self.node(inner, cols)?;
                 self.push(")");
             }
+        }
+        Ok(())
+    }
+
+    /// `SELECT col FROM "t" WHERE …` of a subquery (`SELECT 1 …` with the correlation
+    /// `"t"."col" = "outer"."outer_col"` when `outer` is given). The subquery's names are
+    /// checked against its entity, the outer name against `cols`.
+    fn subquery(
+        &mut self,
+        sub: &super::subquery::Subquery,
+        outer: Option<&str>,
+        cols: Columns<'_>,
+    ) -> Result<()> {
+        let meta = sub.meta;
+        let inner = Columns::Entity(meta);
+        let column = inner.resolve(&sub.column)?;
+        let table = meta.table;
+        self.push("SELECT ");
+        match outer {
+            Some(_) => self.push("1"),
+            None => self.ident(column),
+        }
+        self.push(" FROM ");
+        self.ident(table);
+        let mut terms = 0;
+        let mut next = |buf: &mut SqlBuf| {
+            buf.push(if terms == 0 { " WHERE " } else { " AND " });
+            terms += 1;
+        };
+        if let Some(outer) = outer {
+            let (Columns::Entity(outer_meta) | Columns::Aliased(outer_meta, _)) = cols else {
+                return Err(invalid(
+                    cols.owner(),
+                    "a correlated EXISTS needs an entity on the outside. Fix: use it in a Repository filter",
+                ));
+            };
+            if std::ptr::eq(outer_meta, meta) {
+                return Err(invalid(
+                    meta.name,
+                    "a correlated EXISTS over the same entity cannot tell the two tables apart. Fix: use in_subquery",
+                ));
+            }
+            next(self);
+            self.ident(table);
+            self.push(".");
+            self.ident(column);
+            self.push(" = ");
+            match cols {
+                Columns::Aliased(_, alias) => self.push(alias),
+                _ => self.ident(outer_meta.table),
+            }
+            self.push(".");
+            self.ident(cols.resolve(outer)?);
+        }
+        if let Some(sd) = meta.soft_delete {
+            next(self);
+            self.ident(table);
+            self.push(".");
+            self.ident(meta.columns[sd].name);
+            self.push(" IS NULL");
+        }
+        if !matches!(*sub.filter, Node::All | Node::Empty) {
+            next(self);
+            self.push("(");
+            self.node(&sub.filter, inner)?;
+            self.push(")");
         }
         Ok(())
     }
