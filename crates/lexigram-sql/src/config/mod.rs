@@ -71,7 +71,7 @@ pub use model::{
     OperationsConfig, PoolConfig, Returning,
 };
 pub use outbox::OutboxConfig;
-pub use replicas::{PoolOverride, ReplicaConfig, ReplicaSettings};
+pub use replicas::{DEFAULT_MAX_LAG, PoolOverride, ReplicaConfig, ReplicaSettings};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use statement_cache::split as split_statement_cache;
 #[cfg(any(feature = "postgres", feature = "mysql"))]

@@ -484,6 +484,7 @@ mod tests {
             replicas: vec![crate::config::ReplicaSettings {
                 url: DatabaseUrl::parse("postgresql://app:hunter2@replica/shop").unwrap(),
                 pool: PoolConfig::default(),
+                max_lag: std::time::Duration::from_secs(10),
             }],
             pool: PoolConfig::default(),
             operations: OperationsConfig::default(),

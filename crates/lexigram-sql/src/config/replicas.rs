@@ -41,7 +41,16 @@ pub struct ReplicaConfig {
     /// Pool settings that differ from the primary's.
     #[serde(default)]
     pub pool: PoolOverride,
+    /// The most replication lag at which the replica still serves reads
+    /// (`replicas[i].max_lag`, default [`DEFAULT_MAX_LAG`]; `0` turns the check off). A
+    /// replica further behind is skipped until it catches up; the lag is measured at most once
+    /// a second per replica, on a connection it was about to serve a read with.
+    #[serde(default, deserialize_with = "some_duration")]
+    pub max_lag: Option<Duration>,
 }
+
+/// The lag past which a replica stops serving reads unless `max_lag` says otherwise: 10 s.
+pub const DEFAULT_MAX_LAG: Duration = Duration::from_secs(10);
 
 impl ReplicaConfig {
     /// A replica at `url` with the primary's pool settings.
@@ -55,6 +64,7 @@ impl ReplicaConfig {
         Ok(ReplicaConfig {
             url: DatabaseUrl::parse(url)?,
             pool: PoolOverride::default(),
+            max_lag: None,
         })
     }
 }
@@ -130,6 +140,8 @@ pub struct ReplicaSettings {
     pub url: DatabaseUrl,
     /// Its pool settings: the primary's, with the replica's own over them.
     pub pool: PoolConfig,
+    /// The most replication lag at which it serves reads; zero: no limit.
+    pub max_lag: Duration,
 }
 
 /// A list, or a map of list indices (how `LEX_SQL__BACKEND__REPLICAS__0__URL` arrives).

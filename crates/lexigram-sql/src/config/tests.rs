@@ -976,3 +976,31 @@ fn outbox_keys() {
     let err = config_error(load("sql:\n  outbox:\n    lease: 400d\n", &[]));
     assert!(err.detail.contains("sql.outbox.lease"), "{err}");
 }
+
+/// A replica's `max_lag`: 10 s unless given, from the file or the environment; zero turns the
+/// check off; an overlong value is refused naming the key.
+#[test]
+fn replica_max_lag() {
+    if !cfg!(feature = "postgres") {
+        return;
+    }
+    let yaml = "sql:\n  backend:\n    url: postgresql://app@primary/shop\n    replicas:\n      - url: postgresql://app@r1/shop\n      - url: postgresql://app@r2/shop\n        max_lag: 0\n";
+    let config = load(yaml, &[("LEX_SQL__BACKEND__REPLICAS__0__MAX_LAG", "2s")]).unwrap();
+    let replicas = &config.backends().unwrap()[0].replicas;
+    assert_eq!(replicas[0].max_lag, Duration::from_secs(2));
+    assert_eq!(replicas[1].max_lag, Duration::ZERO);
+    let config = load(
+        "sql:\n  backend:\n    url: postgresql://app@primary/shop\n    replicas:\n      - url: postgresql://app@r1/shop\n",
+        &[],
+    )
+    .unwrap();
+    assert_eq!(
+        config.backends().unwrap()[0].replicas[0].max_lag,
+        crate::config::DEFAULT_MAX_LAG
+    );
+    let err = config_error(load(
+        yaml,
+        &[("LEX_SQL__BACKEND__REPLICAS__0__MAX_LAG", "400d")],
+    ));
+    assert!(err.detail.contains("max_lag"), "{err}");
+}

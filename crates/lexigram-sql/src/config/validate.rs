@@ -99,6 +99,13 @@ const OUTBOX_DURATIONS: [DurationRule; 3] = [
 /// backends' parameter limits when the batch is marked published.
 pub const MAX_OUTBOX_BATCH: u32 = 10_000;
 
+/// A replica's `max_lag`: zero turns the lag check off.
+const MAX_LAG: DurationRule = DurationRule {
+    name: "max_lag",
+    limit: MAX_DURATION,
+    zero: None,
+};
+
 const MIGRATIONS_DURATIONS: [DurationRule; 1] = [DurationRule {
     name: "lock_timeout",
     limit: MAX_DURATION,
@@ -257,6 +264,11 @@ impl BackendSettings {
             let at = format!("replicas.{index}.pool");
             check_sizes(&replica.pool, &at, &origin)?;
             check_durations(&at, pool_durations(&replica.pool), &origin)?;
+            check_durations(
+                &format!("replicas.{index}"),
+                [(&MAX_LAG, replica.max_lag)],
+                &origin,
+            )?;
         }
         Ok(())
     }
@@ -603,6 +615,9 @@ impl DatabaseConfig {
                 self.check_url(&replica.url, &url_key)?;
                 self.check_tls(&replica.url, &backend.tls, &key)?;
                 self.check_pool(&replica.pool.over(pool), &format!("{key}.pool"))?;
+                if let Some(max_lag) = replica.max_lag {
+                    check_durations(&key, [(&MAX_LAG, max_lag)], &|k| self.origins.of(k))?;
+                }
             }
         }
         Ok(())
@@ -652,6 +667,7 @@ fn resolve_replicas(
         .map(|r| ReplicaSettings {
             url: r.url.clone(),
             pool: r.pool.over(pool),
+            max_lag: r.max_lag.unwrap_or(super::replicas::DEFAULT_MAX_LAG),
         })
         .collect()
 }

@@ -6,8 +6,6 @@ use serde::Serialize;
 
 use super::Database;
 use super::replicas::Replica;
-use crate::backend::AnyConn;
-use crate::config::BackendKind;
 use crate::error::Result;
 use crate::observe::StatementStats;
 
@@ -244,12 +242,15 @@ async fn check_replica(db: &Database, replica: &Replica) -> ReplicaHealth {
     let started = Instant::now();
     let result = async {
         let mut conn = replica.get().await?;
-        lag(db.kind(), &mut conn).await
+        super::replicas::lag(db.kind(), &mut conn).await
     }
     .await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
     match &result {
-        Ok(_) => replica.mark_up(),
+        Ok(lag) => {
+            replica.mark_up();
+            replica.note_lag(*lag);
+        }
         Err(e) => replica.failed(e),
     }
     let (size, idle) = replica.state();
@@ -270,27 +271,5 @@ async fn check_replica(db: &Database, replica: &Replica) -> ReplicaHealth {
             max: replica.settings.pool.max_size,
         },
         error: result.err().map(|e| e.to_string()),
-    }
-}
-
-/// The replica's lag in seconds, if it says.
-async fn lag(kind: BackendKind, conn: &mut AnyConn) -> Result<Option<f64>> {
-    match kind {
-        BackendKind::Postgres => {
-            let row = conn
-                .query_first(
-                    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END AS lag",
-                    &[],
-                )
-                .await?;
-            Ok(row.and_then(|r| r.get::<Option<f64>>("lag").ok().flatten()))
-        }
-        BackendKind::MySql => {
-            let row = conn.query_first("SHOW SLAVE STATUS", &[]).await?;
-            Ok(row
-                .and_then(|r| r.get::<Option<i64>>("Seconds_Behind_Master").ok().flatten())
-                .map(|s| s as f64))
-        }
-        BackendKind::Sqlite => Ok(None),
     }
 }

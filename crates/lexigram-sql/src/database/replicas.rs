@@ -6,13 +6,15 @@ use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use crate::backend::{AnyConn, AnyPool, ReturningSlot};
-use crate::config::{BackendSettings, ReplicaSettings};
+use crate::config::{BackendKind, BackendSettings, ReplicaSettings};
 use crate::error::{Error, Result};
 
 use super::session::Position;
 
 /// A replica that failed is skipped for this long, then tried again.
 const RETRY_AFTER: Duration = Duration::from_secs(1);
+/// A replica's lag is measured again after this long.
+const LAG_CHECK_EVERY: Duration = Duration::from_secs(1);
 /// At most one "no replica available" WARN per this interval.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -29,6 +31,10 @@ pub(crate) struct Replica {
     replayed: Mutex<Option<Position>>,
     /// Reads served.
     pub(crate) reads: AtomicU64,
+    /// The most lag at which it serves reads (`replicas[i].max_lag`); zero: no limit.
+    max_lag: Duration,
+    /// The last lag measured (seconds, if the replica said) and when.
+    lag_seen: Mutex<Option<(Instant, Option<f64>)>>,
 }
 
 /// All replicas of a `Database`.
@@ -76,6 +82,11 @@ impl ReplicaSet {
                     continue;
                 }
             };
+            // A session read that needs a position checks it exactly; other reads skip a
+            // replica further behind than its `max_lag`.
+            if position.is_none() && replica.too_far_behind(&mut conn).await {
+                continue;
+            }
             if let Some(position) = position {
                 match replica.has_replayed(&mut conn, position).await {
                     Ok(true) => {}
@@ -162,6 +173,8 @@ impl Replica {
             down_until: Mutex::new(down),
             replayed: Mutex::new(None),
             reads: AtomicU64::new(0),
+            max_lag: replica.max_lag,
+            lag_seen: Mutex::new(None),
         })
     }
 
@@ -209,6 +222,42 @@ impl Replica {
         }
     }
 
+    /// Records a lag measurement (health checks make them too).
+    pub(crate) fn note_lag(&self, lag: Option<f64>) {
+        if let Ok(mut seen) = self.lag_seen.lock() {
+            *seen = Some((Instant::now(), lag));
+        }
+    }
+
+    /// Whether the replica lags more than its `max_lag`, measured on `conn` at most every
+    /// [`LAG_CHECK_EVERY`]. A replica that cannot say (no privilege to ask, say) is not
+    /// skipped for it.
+    async fn too_far_behind(&self, conn: &mut AnyConn) -> bool {
+        if self.max_lag.is_zero() {
+            return false;
+        }
+        let cached = self.lag_seen.lock().ok().and_then(|seen| *seen);
+        let lag = match cached {
+            Some((at, lag)) if at.elapsed() < LAG_CHECK_EVERY => lag,
+            _ => {
+                let lag = match lag(self.settings.url.kind(), conn).await {
+                    Ok(lag) => lag,
+                    Err(e) => {
+                        tracing::debug!(replica = %self.target, error = %e, "replica lag unknown");
+                        None
+                    }
+                };
+                self.note_lag(lag);
+                lag
+            }
+        };
+        let behind = lag.is_some_and(|seconds| seconds > self.max_lag.as_secs_f64());
+        if behind {
+            tracing::debug!(replica = %self.target, lag_seconds = ?lag, max_lag = ?self.max_lag, "read replica skipped: too far behind");
+        }
+        behind
+    }
+
     /// Marks the replica available again (after a successful health check).
     pub(crate) fn mark_up(&self) {
         if let Ok(mut until) = self.down_until.lock() {
@@ -249,4 +298,26 @@ pub(crate) fn is_unavailable(error: &Error) -> bool {
             | Error::PoolExhausted { .. }
             | Error::Closed { .. }
     )
+}
+
+/// The replica's lag in seconds, if it says.
+pub(crate) async fn lag(kind: BackendKind, conn: &mut AnyConn) -> Result<Option<f64>> {
+    match kind {
+        BackendKind::Postgres => {
+            let row = conn
+                .query_first(
+                    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END AS lag",
+                    &[],
+                )
+                .await?;
+            Ok(row.and_then(|r| r.get::<Option<f64>>("lag").ok().flatten()))
+        }
+        BackendKind::MySql => {
+            let row = conn.query_first("SHOW SLAVE STATUS", &[]).await?;
+            Ok(row
+                .and_then(|r| r.get::<Option<i64>>("Seconds_Behind_Master").ok().flatten())
+                .map(|s| s as f64))
+        }
+        BackendKind::Sqlite => Ok(None),
+    }
 }

@@ -1,0 +1,156 @@
+//! Lagging replicas are skipped: with WAL replay on one PostgreSQL replica delayed by 3 s
+//! (`recovery_min_apply_delay`) under a steady trickle of writes, that replica lags ~3 s, more
+//! than its `max_lag` of 1 s, and plain reads go to the other replica only; once the delay is
+//! lifted and it has caught up, it serves reads again.
+//!
+//! A binary of its own: delaying a replica's replay would slow the other topology tests.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
+
+mod topology;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lexigram_sql::config::ReplicaConfig;
+use lexigram_sql::{Database, DatabaseConfig};
+
+/// Sets (or, with `""`, resets) `recovery_min_apply_delay` on the replica at `url` and waits
+/// until it reports the new value.
+async fn apply_delay(url: &str, delay: &str) {
+    let db = Database::connect_url(url).await.unwrap();
+    let sql = if delay.is_empty() {
+        "ALTER SYSTEM RESET recovery_min_apply_delay".to_string()
+    } else {
+        format!("ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'")
+    };
+    db.execute(&sql, &[]).await.unwrap();
+    db.fetch_one("SELECT pg_reload_conf()", &[]).await.unwrap();
+    let want = if delay.is_empty() { "0" } else { delay };
+    for attempt in 0.. {
+        let now: String = db
+            .fetch_one(
+                "SELECT current_setting('recovery_min_apply_delay') AS d",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get("d")
+            .unwrap();
+        if now == want {
+            break;
+        }
+        assert!(
+            attempt < 200,
+            "{url}: recovery_min_apply_delay is {now}, not {want}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    db.close().await;
+}
+
+/// Reads served by each replica so far, from the health report.
+async fn reads(db: &Database) -> Vec<u64> {
+    db.health_check()
+        .await
+        .replicas
+        .iter()
+        .map(|r| r.reads)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_further_behind_than_max_lag_serves_no_reads_until_it_catches_up() {
+    if !cfg!(feature = "postgres") {
+        return;
+    }
+    let (Some(primary), Some(replicas)) = (
+        topology::var("LEX_TEST_PG_PRIMARY_URL"),
+        topology::var("LEX_TEST_PG_REPLICA_URLS"),
+    ) else {
+        return;
+    };
+    let replicas: Vec<String> = replicas.split(',').map(str::to_string).collect();
+    let mut config = DatabaseConfig::from_url(&primary).unwrap();
+    for url in &replicas {
+        let mut replica = ReplicaConfig::new(url).unwrap();
+        replica.max_lag = Some(Duration::from_secs(1));
+        config.backend.replicas.push(replica);
+    }
+    let db = Database::from_config(&config).await.unwrap();
+    let table = topology::unique("lag");
+    db.execute(
+        &format!("CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY)"),
+        &[],
+    )
+    .await
+    .unwrap();
+    // Until every replica has the table, reads of it could fail there.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    apply_delay(&replicas[0], "3s").await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let (db, stop, table) = (db.clone(), Arc::clone(&stop), table.clone());
+        tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                db.execute(&format!("INSERT INTO {table} DEFAULT VALUES"), &[])
+                    .await
+                    .unwrap();
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let outcome = async {
+        // Let replica 0 fall ~3 s behind, and any lag measured before that expire.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+        let before = reads(&db).await;
+        for _ in 0..100 {
+            db.fetch_all(&format!("SELECT count(*) FROM {table}"), &[])
+                .await
+                .unwrap();
+        }
+        let after = reads(&db).await;
+        let health = db.health_check().await;
+        let lag = health.replicas[0].lag_seconds;
+        println!(
+            "max_lag 1s, replica 0 replaying 3 s late (lag {lag:?} s): 100 reads served by replica 0: {}, replica 1: {}",
+            after[0] - before[0],
+            after[1] - before[1]
+        );
+        assert!(lag.is_some_and(|s| s > 1.0), "replica 0 lag {lag:?}");
+        assert_eq!(after[0] - before[0], 0, "the lagging replica served reads");
+        assert_eq!(
+            after[1] - before[1],
+            100,
+            "the other replica served every read"
+        );
+    };
+    let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
+    stop.store(true, Ordering::Relaxed);
+    writer.await.unwrap();
+    apply_delay(&replicas[0], "").await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+
+    // Caught up again, replica 0 serves reads.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let before = reads(&db).await;
+        for _ in 0..20 {
+            db.fetch_all(&format!("SELECT count(*) FROM {table}"), &[])
+                .await
+                .unwrap();
+        }
+        if reads(&db).await[0] > before[0] {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "replica 0 never served reads again"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    db.close().await;
+}
