@@ -1,19 +1,38 @@
 //! Lagging replicas are skipped: with WAL replay on one PostgreSQL replica delayed by 3 s
 //! (`recovery_min_apply_delay`) under a steady trickle of writes, that replica lags ~3 s, more
 //! than its `max_lag` of 1 s, and plain reads go to the other replica only; once the delay is
-//! lifted and it has caught up, it serves reads again.
+//! lifted and it has caught up, it serves reads again. The lag is also a Prometheus gauge,
+//! `lexigram_sql_replica_lag_seconds`, scraped over HTTP.
 //!
 //! A binary of its own: delaying a replica's replay would slow the other topology tests.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers: a panic is a failed assertion
 
 mod topology;
 
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use lexigram_sql::config::ReplicaConfig;
-use lexigram_sql::{Database, DatabaseConfig};
+use lexigram::{AppConfig, Application};
+use lexigram_sql::{Database, DatabaseModule};
+
+/// `GET /metrics` from the application's Prometheus endpoint; the body.
+async fn scrape(port: u16) -> String {
+    tokio::task::spawn_blocking(move || {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut response = String::new();
+        stream.read_to_string(&mut response).unwrap();
+        let (_, body) = response.split_once("\r\n\r\n").unwrap();
+        body.to_string()
+    })
+    .await
+    .unwrap()
+}
 
 /// Sets (or, with `""`, resets) `recovery_min_apply_delay` on the replica at `url` and waits
 /// until it reports the new value.
@@ -71,13 +90,22 @@ async fn a_replica_further_behind_than_max_lag_serves_no_reads_until_it_catches_
         return;
     };
     let replicas: Vec<String> = replicas.split(',').map(str::to_string).collect();
-    let mut config = DatabaseConfig::from_url(&primary).unwrap();
-    for url in &replicas {
-        let mut replica = ReplicaConfig::new(url).unwrap();
-        replica.max_lag = Some(Duration::from_secs(1));
-        config.backend.replicas.push(replica);
-    }
-    let db = Database::from_config(&config).await.unwrap();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let yaml = format!(
+        "metrics:\n  prometheus:\n    listen: 127.0.0.1:{port}\nsql:\n  backend:\n    url: '{primary}'\n    replicas:\n      - url: '{}'\n        max_lag: 1s\n      - url: '{}'\n        max_lag: 1s\n",
+        replicas[0], replicas[1]
+    );
+    let app = Application::builder("lag")
+        .config(AppConfig::from_yaml_and_env(&yaml, "application.yaml", []).unwrap())
+        .module(DatabaseModule::from_app_config())
+        .boot()
+        .await
+        .unwrap();
+    let db = app.resolve::<Database>().unwrap();
     let table = topology::unique("lag");
     db.execute(
         &format!("CREATE TABLE {table} (id BIGSERIAL PRIMARY KEY)"),
@@ -119,6 +147,23 @@ async fn a_replica_further_behind_than_max_lag_serves_no_reads_until_it_catches_
             after[1] - before[1]
         );
         assert!(lag.is_some_and(|s| s > 1.0), "replica 0 lag {lag:?}");
+        let target = replicas[0]
+            .split_once('@')
+            .unwrap()
+            .1
+            .split('/')
+            .next()
+            .unwrap();
+        let body = scrape(port).await;
+        let gauge = body
+            .lines()
+            .find(|l| l.starts_with("lexigram_sql_replica_lag_seconds{") && l.contains(target))
+            .and_then(|l| l.rsplit(' ').next())
+            .map(|v| v.parse::<f64>().unwrap());
+        assert!(
+            gauge.is_some_and(|s| s > 1.0),
+            "gauge {gauge:?} in:\n{body}"
+        );
         assert_eq!(after[0] - before[0], 0, "the lagging replica served reads");
         assert_eq!(
             after[1] - before[1],

@@ -27,6 +27,11 @@ pub(super) fn sample_every_second(db: &Database) {
             };
             let waiters = db.pool().map(|p| p.waiters()).unwrap_or(0);
             db.inner.observer.metrics.pool(&db.pool_stats(), waiters);
+            for replica in &db.inner.replicas.replicas {
+                if let Some(lag) = replica.last_lag() {
+                    db.inner.observer.metrics.replica_lag(&replica.target, lag);
+                }
+            }
             if db.is_closed() {
                 return;
             }

@@ -250,6 +250,12 @@ async fn check_replica(db: &Database, replica: &Replica) -> ReplicaHealth {
         Ok(lag) => {
             replica.mark_up();
             replica.note_lag(*lag);
+            if let Some(seconds) = lag {
+                db.inner
+                    .observer
+                    .metrics
+                    .replica_lag(&replica.target, *seconds);
+            }
         }
         Err(e) => replica.failed(e),
     }

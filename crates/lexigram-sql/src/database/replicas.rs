@@ -222,6 +222,15 @@ impl Replica {
         }
     }
 
+    /// The lag last measured, in seconds, if the replica said.
+    pub(crate) fn last_lag(&self) -> Option<f64> {
+        self.lag_seen
+            .lock()
+            .ok()
+            .and_then(|seen| *seen)
+            .and_then(|(_, lag)| lag)
+    }
+
     /// Records a lag measurement (health checks make them too).
     pub(crate) fn note_lag(&self, lag: Option<f64>) {
         if let Ok(mut seen) = self.lag_seen.lock() {

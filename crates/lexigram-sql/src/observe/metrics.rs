@@ -10,6 +10,7 @@
 //! | `lexigram_sql_errors_total` | counter | `backend`, `code` (`LEX_ERR_SQL_NNN`) |
 //! | `lexigram_sql_slow_statements_total` | counter | `backend` |
 //! | `lexigram_sql_retries_total` | counter | `backend`, `kind` (`update`, `transaction`) |
+//! | `lexigram_sql_replica_lag_seconds` | gauge (the last lag measured, sampled every second) | `backend`, `replica` (`host:port`) |
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -41,6 +42,9 @@ pub const ERRORS: &str = "lexigram_sql_errors_total";
 pub const SLOW_STATEMENTS: &str = "lexigram_sql_slow_statements_total";
 /// Counter: retries after a retryable conflict (optimistic lock, serialization, deadlock).
 pub const RETRIES: &str = "lexigram_sql_retries_total";
+
+/// Gauge: a read replica's replication lag in seconds, as last measured.
+pub const REPLICA_LAG: &str = "lexigram_sql_replica_lag_seconds";
 
 /// How often the pool gauges are sampled.
 pub const POOL_SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
@@ -157,6 +161,12 @@ impl Labels {
         metrics::gauge!(POOL_IN_USE, "backend" => b()).set(stats.in_use);
         metrics::gauge!(POOL_MAX, "backend" => b()).set(stats.max);
         metrics::gauge!(POOL_WAITERS, "backend" => b()).set(waiters);
+    }
+
+    /// A replica's last measured lag.
+    pub(crate) fn replica_lag(&self, replica: &str, seconds: f64) {
+        metrics::gauge!(REPLICA_LAG, "backend" => self.backend.clone(), "replica" => replica.to_string())
+            .set(seconds);
     }
 }
 
