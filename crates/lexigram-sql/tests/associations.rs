@@ -69,7 +69,28 @@ async fn users_with_posts_and_posts_with_users_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(all.len(), USERS as usize, "{name}");
+        db.reset_query_stats();
         let loaded = users.load_related::<Post>(all, "user_id").await.unwrap();
+        // No N+1: the 70,000 parents' children come from a few chunked IN queries (the
+        // backend's parameter limit), not one query per parent.
+        let stats = db.query_stats();
+        let calls: u64 = stats.statements.iter().map(|s| s.calls).sum();
+        let chunk = db.dialect().max_params() as u64;
+        eprintln!("{name}: load_related of {USERS} parents ran {calls} statements");
+        assert!(
+            (1..=USERS as u64 / chunk + 2).contains(&calls),
+            "{name}: load_related ran {calls} statements for {USERS} parents: {:?}",
+            stats
+                .statements
+                .iter()
+                .map(|s| (&s.sql, s.calls))
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            stats.statements.iter().all(|s| s.operation == "SELECT"),
+            "{name}: {:?}",
+            stats.statements
+        );
         assert_eq!(loaded.len(), USERS as usize, "{name}: parents kept");
         assert_eq!(loaded[0].0.id, 1, "{name}: parents keep their order");
         let mut first: Vec<&str> = loaded[0].1.iter().map(|p| p.title.as_str()).collect();
