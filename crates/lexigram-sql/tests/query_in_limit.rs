@@ -196,3 +196,57 @@ async fn unsplittable_70k_lists_are_refused_before_any_round_trip_on_every_backe
         );
     }
 }
+
+/// Raw SQL with more bound parameters than the backend accepts is refused with
+/// `TooManyParameters` before anything is sent (PostgreSQL used to report it as a lost
+/// connection), through every raw method and in a transaction; the connection stays usable.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn raw_sql_with_70k_parameters_is_refused_before_any_round_trip() {
+    use lexigram_sql::value::Value;
+    for t in common::all().await {
+        let db = t.connect().await;
+        let name = t.name();
+        let n = 70_000;
+        let mut sql = String::from("SELECT 1 WHERE 1 IN (");
+        for i in 1..=n {
+            if i > 1 {
+                sql.push_str(", ");
+            }
+            match t.kind {
+                lexigram_sql::config::BackendKind::Postgres => sql.push_str(&format!("${i}")),
+                _ => sql.push('?'),
+            }
+        }
+        sql.push(')');
+        let params: Vec<Value> = (0..n as i64).map(Value::Int).collect();
+        let refused = |e: Error| match e {
+            Error::TooManyParameters { needed, limit, .. } => {
+                assert_eq!(needed, n, "{name}");
+                assert!(limit < n, "{name}");
+            }
+            other => panic!("{name}: expected TooManyParameters, got {other:?}"),
+        };
+        refused(db.fetch_all(&sql, &params).await.unwrap_err());
+        refused(db.execute(&sql, &params).await.unwrap_err());
+        refused(db.fetch_optional(&sql, &params).await.unwrap_err());
+        refused(db.fetch_stream(&sql, &params).await.err().unwrap());
+        let tx = db.begin().await.unwrap();
+        refused(tx.fetch_all(&sql, &params).await.unwrap_err());
+        tx.rollback().await.unwrap();
+        // Nothing was sent: the pool and its connections are fine.
+        let row = db.fetch_one("SELECT 42 AS n", &[]).await.unwrap();
+        assert_eq!(row.get::<i64>("n").unwrap(), 42, "{name}");
+        assert_eq!(
+            Error::TooManyParameters {
+                entity: String::new(),
+                needed: 0,
+                limit: 0,
+                backend: "",
+                detail: String::new()
+            }
+            .code(),
+            "LEX_ERR_SQL_026"
+        );
+        db.close().await;
+    }
+}

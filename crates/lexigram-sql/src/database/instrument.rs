@@ -82,6 +82,7 @@ where
     F: FnOnce(&'c mut AnyConn) -> Fut,
     Fut: Future<Output = Result<T>> + 'c,
 {
+    check_params(db, params)?;
     let settings = db.settings();
     let span = span::statement(db.observer(), sql);
     let started = Instant::now();
@@ -93,6 +94,23 @@ where
     let outcome = result.as_ref().map(rows);
     finished(db, &span, sql, params, started.elapsed(), outcome);
     result
+}
+
+/// Refuses, before anything is sent, a statement that binds more parameters than the backend
+/// accepts in one statement: the servers would fail it half-way through the protocol (on
+/// PostgreSQL as a lost connection), SQLite with a bare "too many SQL variables".
+pub(super) fn check_params(db: &Database, params: usize) -> Result<()> {
+    let limit = db.dialect().max_params();
+    if params > limit {
+        return Err(Error::TooManyParameters {
+            entity: "raw SQL".to_string(),
+            needed: params,
+            limit,
+            backend: db.dialect().name(),
+            detail: "a raw statement is sent as written, never split".to_string(),
+        });
+    }
+    Ok(())
 }
 
 /// Records one finished statement: its span's outcome, its metrics and statistics, and its

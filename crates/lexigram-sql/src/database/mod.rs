@@ -337,6 +337,7 @@ impl Database {
     /// # Ok(()) }
     /// ```
     pub async fn fetch_stream(&self, sql: &str, params: &[Value]) -> Result<RowStream> {
+        instrument::check_params(self, params.len())?;
         let (conn, _) = self.read_conn(sql).await?;
         let rows = conn.stream(sql.to_string(), params.to_vec());
         Ok(stream::observed(self, sql.to_string(), params.len(), rows))
