@@ -512,44 +512,53 @@ pub(crate) fn classify(e: &tokio_postgres::Error, timeout: Duration) -> Error {
         constraint: db.constraint().or(db.column()).map(str::to_string),
         detail: message.clone(),
     };
-    match code.code() {
-        "23505" => constraint(ConstraintKind::Unique),
-        "23503" => constraint(ConstraintKind::ForeignKey),
-        "23502" => constraint(ConstraintKind::NotNull),
-        "23514" => constraint(ConstraintKind::Check),
-        "42P01" => Error::TableMissing {
+    match code {
+        &SqlState::UNIQUE_VIOLATION => constraint(ConstraintKind::Unique),
+        &SqlState::FOREIGN_KEY_VIOLATION => constraint(ConstraintKind::ForeignKey),
+        &SqlState::NOT_NULL_VIOLATION => constraint(ConstraintKind::NotNull),
+        &SqlState::CHECK_VIOLATION => constraint(ConstraintKind::Check),
+        &SqlState::UNDEFINED_TABLE => Error::TableMissing {
             table: message
                 .split('"')
                 .nth(1)
                 .map_or_else(|| message.clone(), str::to_string),
         },
-        _ if *code == SqlState::UNDEFINED_COLUMN => undefined_column(&message),
-        "40001" => Error::Conflict {
+        &SqlState::UNDEFINED_COLUMN => undefined_column(&message),
+        &SqlState::T_R_SERIALIZATION_FAILURE => Error::Conflict {
             kind: ConflictKind::Serialization,
             detail: message,
         },
-        "40P01" => Error::Conflict {
+        &SqlState::T_R_DEADLOCK_DETECTED => Error::Conflict {
             kind: ConflictKind::Deadlock,
             detail: message,
         },
-        "57014" => Error::Timeout { timeout },
+        &SqlState::QUERY_CANCELED => Error::Timeout { timeout },
         // A named prepared statement met a server connection that does not know it (or
         // already has one of that name): a transaction-mode pooler such as PgBouncer moved
         // the session to another server connection between prepare and execute.
-        "26000" | "42P05" if message.contains("prepared statement") => {
+        &SqlState::INVALID_SQL_STATEMENT_NAME | &SqlState::DUPLICATE_PSTATEMENT
+            if message.contains("prepared statement") =>
+        {
             Error::PreparedStatementLost { detail: message }
         }
         // Data exceptions: the server refused a value for its column (overflow, too long,
         // not a number, not a date).
-        "22003" | "22001" | "22P02" | "22007" | "22008" | "22021" => {
-            Error::refused_by_server(db.column(), message)
-        }
-        c if c.starts_with("08") || c == "57P01" || c == "57P02" || c == "57P03" => {
+        &SqlState::NUMERIC_VALUE_OUT_OF_RANGE
+        | &SqlState::STRING_DATA_RIGHT_TRUNCATION
+        | &SqlState::INVALID_TEXT_REPRESENTATION
+        | &SqlState::INVALID_DATETIME_FORMAT
+        | &SqlState::DATETIME_FIELD_OVERFLOW
+        | &SqlState::CHARACTER_NOT_IN_REPERTOIRE => Error::refused_by_server(db.column(), message),
+        c if c.code().starts_with("08")
+            || *c == SqlState::ADMIN_SHUTDOWN
+            || *c == SqlState::CRASH_SHUTDOWN
+            || *c == SqlState::CANNOT_CONNECT_NOW =>
+        {
             Error::ConnectionLost { detail: message }
         }
         c => Error::Driver {
             backend: "postgresql",
-            code: Some(c.to_string()),
+            code: Some(c.code().to_string()),
             message,
             source: Some(Box::new(db.clone())),
         },

@@ -34,7 +34,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rusqlite::{ErrorCode, OpenFlags};
+use rusqlite::{ErrorCode, OpenFlags, ffi};
 use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 
 use super::sqlite_values::{Decimals, Param, decimals_of, read_value};
@@ -651,11 +651,14 @@ pub(crate) fn classify(e: &rusqlite::Error) -> Error {
             .map(|(_, rest)| rest.trim().to_string())
     };
     match code.extended_code {
-        // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
-        2067 | 1555 => constraint(ConstraintKind::Unique, after_colon(), message),
-        787 => constraint(ConstraintKind::ForeignKey, None, message),
-        1299 => constraint(ConstraintKind::NotNull, after_colon(), message),
-        275 => constraint(ConstraintKind::Check, after_colon(), message),
+        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+            constraint(ConstraintKind::Unique, after_colon(), message)
+        }
+        ffi::SQLITE_CONSTRAINT_FOREIGNKEY => constraint(ConstraintKind::ForeignKey, None, message),
+        ffi::SQLITE_CONSTRAINT_NOTNULL => {
+            constraint(ConstraintKind::NotNull, after_colon(), message)
+        }
+        ffi::SQLITE_CONSTRAINT_CHECK => constraint(ConstraintKind::Check, after_colon(), message),
         _ => match code.code {
             ErrorCode::OperationInterrupted => Error::Timeout {
                 timeout: Duration::ZERO,
