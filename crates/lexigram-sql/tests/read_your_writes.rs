@@ -8,7 +8,7 @@
 mod topology;
 
 use std::panic::AssertUnwindSafe;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures_util::FutureExt;
 use lexigram_sql::config::{BackendKind, ReplicaConfig};
@@ -79,43 +79,6 @@ async fn workload(db: &Database, table: &str, iterations: i64, offset: i64) -> (
     (missed, stats)
 }
 
-/// Sets `recovery_min_apply_delay` on every replica and waits until each reports it.
-async fn apply_delay(replicas: &[String], delay: &str) {
-    for url in replicas {
-        let db = Database::connect_url(url).await.unwrap();
-        let sql = if delay.is_empty() {
-            "ALTER SYSTEM RESET recovery_min_apply_delay".to_string()
-        } else {
-            format!("ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'")
-        };
-        db.execute(&sql, &[]).await.unwrap();
-        db.fetch_one("SELECT pg_reload_conf()", &[]).await.unwrap();
-        db.close().await;
-        let want = if delay.is_empty() { "0" } else { delay };
-        for attempt in 0.. {
-            let db = Database::connect_url(url).await.unwrap();
-            let now: String = db
-                .fetch_one(
-                    "SELECT current_setting('recovery_min_apply_delay') AS d",
-                    &[],
-                )
-                .await
-                .unwrap()
-                .get("d")
-                .unwrap();
-            db.close().await;
-            if now == want {
-                break;
-            }
-            assert!(
-                attempt < 100,
-                "{url}: recovery_min_apply_delay is {now}, not {want}"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_sessions_read_their_writes_and_delayed_replay_lowers_the_replica_share() {
     if !cfg!(feature = "postgres") {
@@ -153,11 +116,11 @@ async fn postgres_sessions_read_their_writes_and_delayed_replay_lowers_the_repli
     );
     assert!(stats.replica_reads > 0, "replicas were used");
 
-    apply_delay(&replicas, "200ms").await;
+    topology::apply_delay(&replicas, "200ms").await;
     let delayed = AssertUnwindSafe(workload(&db, &table, ITERATIONS / 5, TASKS * ITERATIONS))
         .catch_unwind()
         .await;
-    apply_delay(&replicas, "").await;
+    topology::apply_delay(&replicas, "").await;
     let (missed_delayed, delayed) = delayed.unwrap_or_else(|p| std::panic::resume_unwind(p));
     println!(
         "read-your-writes (PostgreSQL, recovery_min_apply_delay = 200ms): {TASKS} tasks x {}: {missed_delayed} reads missed their row; replicas served {} of {} reads ({:.1} %)",

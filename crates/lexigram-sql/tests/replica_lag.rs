@@ -34,40 +34,6 @@ async fn scrape(port: u16) -> String {
     .unwrap()
 }
 
-/// Sets (or, with `""`, resets) `recovery_min_apply_delay` on the replica at `url` and waits
-/// until it reports the new value.
-async fn apply_delay(url: &str, delay: &str) {
-    let db = Database::connect_url(url).await.unwrap();
-    let sql = if delay.is_empty() {
-        "ALTER SYSTEM RESET recovery_min_apply_delay".to_string()
-    } else {
-        format!("ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'")
-    };
-    db.execute(&sql, &[]).await.unwrap();
-    db.fetch_one("SELECT pg_reload_conf()", &[]).await.unwrap();
-    let want = if delay.is_empty() { "0" } else { delay };
-    for attempt in 0.. {
-        let now: String = db
-            .fetch_one(
-                "SELECT current_setting('recovery_min_apply_delay') AS d",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get("d")
-            .unwrap();
-        if now == want {
-            break;
-        }
-        assert!(
-            attempt < 200,
-            "{url}: recovery_min_apply_delay is {now}, not {want}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    db.close().await;
-}
-
 /// Reads served by each replica so far, from the health report.
 async fn reads(db: &Database) -> Vec<u64> {
     db.health_check()
@@ -116,7 +82,7 @@ async fn a_replica_further_behind_than_max_lag_serves_no_reads_until_it_catches_
     // Until every replica has the table, reads of it could fail there.
     tokio::time::sleep(Duration::from_millis(500)).await;
 
-    apply_delay(&replicas[0], "3s").await;
+    topology::apply_delay(&replicas[..1], "3s").await;
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (db, stop, table) = (db.clone(), Arc::clone(&stop), table.clone());
@@ -174,7 +140,7 @@ async fn a_replica_further_behind_than_max_lag_serves_no_reads_until_it_catches_
     let result = futures_util::FutureExt::catch_unwind(std::panic::AssertUnwindSafe(outcome)).await;
     stop.store(true, Ordering::Relaxed);
     writer.await.unwrap();
-    apply_delay(&replicas[0], "").await;
+    topology::apply_delay(&replicas[..1], "").await;
     if let Err(panic) = result {
         std::panic::resume_unwind(panic);
     }

@@ -52,3 +52,41 @@ pub fn unique(prefix: &str) -> String {
             .unwrap_or("x")
     )
 }
+
+/// Sets (or, with `""`, resets) `recovery_min_apply_delay` on each replica at `replicas` and
+/// waits until each reports the new value.
+pub async fn apply_delay(replicas: &[String], delay: &str) {
+    for url in replicas {
+        let db = lexigram_sql::Database::connect_url(url).await.unwrap();
+        let sql = if delay.is_empty() {
+            "ALTER SYSTEM RESET recovery_min_apply_delay".to_string()
+        } else {
+            format!("ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'")
+        };
+        db.execute(&sql, &[]).await.unwrap();
+        db.fetch_one("SELECT pg_reload_conf()", &[]).await.unwrap();
+        db.close().await;
+        let want = if delay.is_empty() { "0" } else { delay };
+        for attempt in 0.. {
+            let db = lexigram_sql::Database::connect_url(url).await.unwrap();
+            let now: String = db
+                .fetch_one(
+                    "SELECT current_setting('recovery_min_apply_delay') AS d",
+                    &[],
+                )
+                .await
+                .unwrap()
+                .get("d")
+                .unwrap();
+            db.close().await;
+            if now == want {
+                break;
+            }
+            assert!(
+                attempt < 100,
+                "{url}: recovery_min_apply_delay is {now}, not {want}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+}
