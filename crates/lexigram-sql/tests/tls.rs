@@ -294,6 +294,42 @@ async fn config_keys_give_the_mode_and_the_url_wins() {
     }
 }
 
+/// Through the TLS-breaking proxy `proxy` makes in front of `s`, `prefer` (`PREFERRED`)
+/// connects in plain text and `require` fails with `Tls(Handshake)`; straight to the server,
+/// `prefer` still encrypts.
+async fn prefer_falls_back_through<F, Fut>(s: &Server, proxy: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = u16>,
+{
+    let upstream = s
+        .url
+        .split_once('@')
+        .and_then(|(_, rest)| rest.split('/').next())
+        .unwrap()
+        .to_string();
+    let port = proxy(upstream.clone()).await;
+    let through = Server {
+        url: s.url.replace(&upstream, &format!("127.0.0.1:{port}")),
+        ca: s.ca.clone(),
+        wrong_ca: s.wrong_ca.clone(),
+        postgres: s.postgres,
+    };
+    assert!(
+        !connects_encrypted(&through, &through.url(false, "prefer", None)).await,
+        "{}: prefer connected through the TLS-breaking proxy, but the session is encrypted",
+        s.name()
+    );
+    fails_with(
+        &through,
+        &through.url(false, "require", None),
+        TlsFailure::Handshake,
+        &["TLS handshake failed"],
+    )
+    .await;
+    assert!(connects_encrypted(s, &s.url(false, "prefer", None)).await);
+}
+
 /// A fake PostgreSQL server on 127.0.0.1 that answers the client's `SSLRequest` with `reply`
 /// and then closes; returns its port.
 #[cfg(feature = "postgres")]
@@ -391,32 +427,7 @@ async fn prefer_falls_back_to_plain_text_when_the_handshake_fails() {
     let Some(s) = server("LEX_TEST_POSTGRES_URL", true) else {
         return;
     };
-    let upstream = s
-        .url
-        .split_once('@')
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap()
-        .to_string();
-    let port = tls_breaking_proxy(upstream.clone()).await;
-    let through = Server {
-        url: s.url.replace(&upstream, &format!("127.0.0.1:{port}")),
-        ca: s.ca.clone(),
-        wrong_ca: s.wrong_ca.clone(),
-        postgres: true,
-    };
-    assert!(
-        !connects_encrypted(&through, &through.url(false, "prefer", None)).await,
-        "prefer connected through the TLS-breaking proxy, but the session is encrypted"
-    );
-    fails_with(
-        &through,
-        &through.url(false, "require", None),
-        TlsFailure::Handshake,
-        &["TLS handshake failed"],
-    )
-    .await;
-    // Straight to the server, prefer still encrypts.
-    assert!(connects_encrypted(&s, &s.url(false, "prefer", None)).await);
+    prefer_falls_back_through(&s, tls_breaking_proxy).await;
 }
 
 /// A TCP proxy on 127.0.0.1 in front of the real MariaDB server at `upstream`: it passes the
@@ -474,31 +485,7 @@ async fn mysql_preferred_falls_back_to_plain_text_when_the_handshake_fails() {
     let Some(s) = server("LEX_TEST_MYSQL_URL", false) else {
         return;
     };
-    let upstream = s
-        .url
-        .split_once('@')
-        .and_then(|(_, rest)| rest.split('/').next())
-        .unwrap()
-        .to_string();
-    let port = mysql_tls_breaking_proxy(upstream.clone()).await;
-    let through = Server {
-        url: s.url.replace(&upstream, &format!("127.0.0.1:{port}")),
-        ca: s.ca.clone(),
-        wrong_ca: s.wrong_ca.clone(),
-        postgres: false,
-    };
-    assert!(
-        !connects_encrypted(&through, &through.url(false, "prefer", None)).await,
-        "PREFERRED connected through the TLS-breaking proxy, but the session is encrypted"
-    );
-    fails_with(
-        &through,
-        &through.url(false, "require", None),
-        TlsFailure::Handshake,
-        &["TLS handshake failed"],
-    )
-    .await;
-    assert!(connects_encrypted(&s, &s.url(false, "prefer", None)).await);
+    prefer_falls_back_through(&s, mysql_tls_breaking_proxy).await;
 }
 
 /// A user that the server admits only with a client certificate signed by the test CA
