@@ -52,6 +52,7 @@
 
 mod compat;
 mod duration;
+mod list;
 mod load;
 mod model;
 mod outbox;

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::duration;
 use super::url::DatabaseUrl;
@@ -46,7 +45,7 @@ pub struct DatabaseConfig {
     /// The outbox relay's settings (`sql.outbox`).
     pub outbox: super::OutboxConfig,
     /// Named backends (`sql.backends`); when non-empty they replace `backend`.
-    #[serde(deserialize_with = "deserialize_backends")]
+    #[serde(deserialize_with = "super::list::deserialize_list")]
     pub backends: Vec<NamedBackendConfig>,
     /// Where each value came from, keyed by dotted key relative to `sql`.
     #[serde(skip)]
@@ -124,7 +123,7 @@ pub struct BackendConfig {
     pub statement_cache: bool,
     /// Read replicas (`backend.replicas`, env `LEX_SQL__BACKEND__REPLICAS__0__URL`): reads
     /// outside transactions go to them; see [`crate::Database`].
-    #[serde(deserialize_with = "super::replicas::deserialize_list")]
+    #[serde(deserialize_with = "super::list::deserialize_list")]
     pub replicas: Vec<super::ReplicaConfig>,
 }
 
@@ -311,7 +310,7 @@ pub struct NamedBackendConfig {
     #[serde(default)]
     pub migration_dir: Option<PathBuf>,
     /// Read replicas (`backends[i].replicas`), after those of `backends[i].backend.replicas`.
-    #[serde(default, deserialize_with = "super::replicas::deserialize_list")]
+    #[serde(default, deserialize_with = "super::list::deserialize_list")]
     pub replicas: Vec<super::ReplicaConfig>,
 }
 
@@ -382,53 +381,6 @@ impl Origins {
             .retain(|k, _| k != key && !k.starts_with(&below));
         self.by_key.insert(key.to_string(), origin.into());
     }
-}
-
-/// `backends` as a list, or as a map of list indices (how `LEX_SQL__BACKENDS__0__…` arrive).
-fn deserialize_backends<'de, D: Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Vec<NamedBackendConfig>, D::Error> {
-    struct Backends;
-
-    impl<'de> Visitor<'de> for Backends {
-        type Value = Vec<NamedBackendConfig>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("a list of named backends")
-        }
-
-        fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok(Vec::new())
-        }
-
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-            let mut out = Vec::new();
-            while let Some(backend) = seq.next_element()? {
-                out.push(backend);
-            }
-            Ok(out)
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut items: Vec<(usize, NamedBackendConfig)> = Vec::new();
-            while let Some(key) = map.next_key::<String>()? {
-                let index = key.parse::<usize>().map_err(|_| {
-                    de::Error::custom(format!(
-                        "`{key}` is not a list index: backends are a list (0, 1, …)"
-                    ))
-                })?;
-                items.push((index, map.next_value()?));
-            }
-            items.sort_by_key(|(index, _)| *index);
-            Ok(items.into_iter().map(|(_, backend)| backend).collect())
-        }
-    }
-
-    deserializer.deserialize_any(Backends)
 }
 
 #[cfg(test)]
