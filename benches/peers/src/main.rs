@@ -3,9 +3,10 @@
 //! run. Prints a Markdown report (`scripts/bench.sh --peers` writes it to BENCHMARKS.md).
 //!
 //! ```text
-//! lexigram-peers [--reps N] [--backends sqlite,postgres,mysql] [--out FILE]
+//! lexigram-peers [--reps N] [--backends sqlite,postgres,mysql] [--work TEXT] [--out FILE]
 //! ```
-//! PostgreSQL and MariaDB come from `LEX_TEST_POSTGRES_URL` / `LEX_TEST_MYSQL_URL`.
+//! `--work TEXT` keeps only the workloads whose name contains TEXT (and skips the pool run
+//! unless TEXT is `pool`). PostgreSQL and MariaDB come from `LEX_TEST_POSTGRES_URL` / `LEX_TEST_MYSQL_URL`.
 
 // The row structs exist to be decoded into, as a service would; most fields are never read.
 #![allow(dead_code)]
@@ -92,7 +93,7 @@ pub struct Results {
     pub errors: Vec<String>,
 }
 
-fn run_backend(kind: Kind, url: String, reps: usize) -> Result<Results> {
+fn run_backend(kind: Kind, url: String, reps: usize, work: Option<&str>) -> Result<Results> {
     let dir = tempfile::tempdir()?;
     let t = Target {
         kind,
@@ -114,6 +115,9 @@ fn run_backend(kind: Kind, url: String, reps: usize) -> Result<Results> {
     for rep in 0..reps {
         eprintln!("{kind}: repetition {} of {reps}", rep + 1);
         for (wi, &w) in Work::ALL.iter().enumerate() {
+            if work.is_some_and(|f| !w.to_string().contains(f)) {
+                continue;
+            }
             // Rotate who goes first, so no peer always runs on a cold or a warm server.
             for k in 0..peers.len() {
                 let peer = peers[(k + rep + wi) % peers.len()];
@@ -128,7 +132,12 @@ fn run_backend(kind: Kind, url: String, reps: usize) -> Result<Results> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    for rep in 0..reps.min(3) {
+    let pool_runs = if work.is_none_or(|f| f == "pool") {
+        reps.min(3)
+    } else {
+        0
+    };
+    for rep in 0..pool_runs {
         for k in 0..peers.len() {
             let peer = peers[(k + rep) % peers.len()];
             match pool_rt.block_on(pool_peer(kind, peer, &t)) {
@@ -144,11 +153,13 @@ fn main() -> Result<()> {
     let mut reps = 5usize;
     let mut out: Option<PathBuf> = None;
     let mut only: Option<String> = None;
+    let mut work: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--reps" => reps = args.next().ok_or("--reps N")?.parse()?,
             "--out" => out = Some(args.next().ok_or("--out FILE")?.into()),
+            "--work" => work = Some(args.next().ok_or("--work TEXT")?),
             "--backends" => only = Some(args.next().ok_or("--backends LIST")?),
             other => {
                 return Err(
@@ -163,7 +174,12 @@ fn main() -> Result<()> {
     };
     let mut all = Vec::new();
     if wanted("sqlite") {
-        all.push(run_backend(Kind::Sqlite, String::new(), reps)?);
+        all.push(run_backend(
+            Kind::Sqlite,
+            String::new(),
+            reps,
+            work.as_deref(),
+        )?);
     }
     for (name, kind, var) in [
         ("postgres", Kind::Postgres, "LEX_TEST_POSTGRES_URL"),
@@ -173,7 +189,7 @@ fn main() -> Result<()> {
             continue;
         }
         match std::env::var(var) {
-            Ok(url) => all.push(run_backend(kind, url, reps)?),
+            Ok(url) => all.push(run_backend(kind, url, reps, work.as_deref())?),
             Err(_) => eprintln!("{var} is not set: {kind} skipped"),
         }
     }

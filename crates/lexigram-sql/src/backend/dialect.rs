@@ -35,6 +35,22 @@ pub trait Dialect: Send + Sync + 'static {
         32_766
     }
 
+    /// The statement that bulk-loads rows into `table` (`schema.table` allowed) without
+    /// parameters — PostgreSQL's binary `COPY … FROM STDIN` — or `None` where the backend has
+    /// no such path and `create_many` uses multi-row `INSERT`s.
+    ///
+    /// ```
+    /// use lexigram_sql::backend::{Dialect, Postgres, Sqlite};
+    /// assert_eq!(
+    ///     Postgres.bulk_copy_sql("billing.invoices", &["id", "total"]).as_deref(),
+    ///     Some(r#"COPY "billing"."invoices" ("id", "total") FROM STDIN (FORMAT binary)"#)
+    /// );
+    /// assert_eq!(Sqlite.bulk_copy_sql("t", &["a"]), None);
+    /// ```
+    fn bulk_copy_sql(&self, _table: &str, _columns: &[&str]) -> Option<String> {
+        None
+    }
+
     /// Whether the dialect's SQL has `INSERT … RETURNING` (MySQL's does, for MariaDB ≥ 10.5).
     /// Whether a given server has it is [`crate::Database::supports_returning`].
     fn supports_returning(&self) -> bool {
@@ -165,6 +181,16 @@ impl Dialect for Postgres {
 
     fn max_params(&self) -> usize {
         65_535
+    }
+
+    fn bulk_copy_sql(&self, table: &str, columns: &[&str]) -> Option<String> {
+        let table: Vec<String> = table.split('.').map(|p| self.quote_ident(p)).collect();
+        let columns: Vec<String> = columns.iter().map(|c| self.quote_ident(c)).collect();
+        Some(format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            table.join("."),
+            columns.join(", ")
+        ))
     }
 
     fn skip_locked(&self) -> &'static str {

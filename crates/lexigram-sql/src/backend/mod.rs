@@ -69,12 +69,34 @@ pub(crate) trait BackendConn: Send {
     async fn begin(&mut self, isolation: Option<Isolation>) -> Result<()>;
     /// Commits (`true`) or rolls back (`false`) the open transaction.
     async fn finish(&mut self, commit: bool) -> Result<()>;
+    /// Loads rows by the backend's bulk path (PostgreSQL's binary `COPY`). `Ok(None)` when the
+    /// backend has none, or cannot take these columns that way: the caller then inserts them
+    /// with multi-row `INSERT`s.
+    async fn copy_in(&mut self, _rows: &CopyRows<'_>) -> Result<Option<u64>> {
+        Ok(None)
+    }
+    /// Whether [`BackendConn::copy_in`] can take these rows (asked first, so that a load
+    /// that falls back to `INSERT` is not also recorded as a `COPY`).
+    async fn copy_ready(&mut self, _rows: &CopyRows<'_>) -> Result<bool> {
+        Ok(false)
+    }
     /// Marks the connection so the pool discards it instead of reusing it.
     fn mark_broken(&mut self);
     /// True while a statement's future was abandoned before the driver finished it.
     fn in_flight(&self) -> bool {
         false
     }
+}
+
+/// Rows for [`BackendConn::copy_in`]: one table, its columns, and the values row after row.
+#[derive(Debug)]
+pub(crate) struct CopyRows<'a> {
+    /// The table, unquoted (`schema.table` allowed).
+    pub table: &'a str,
+    /// The columns, unquoted, in the order of each row's values.
+    pub columns: &'a [&'a str],
+    /// `columns.len()` values per row, row after row.
+    pub values: &'a [Value],
 }
 
 /// The dialect of a backend kind.

@@ -474,6 +474,16 @@ impl AnyConn {
         dispatch!(await Conn, &mut self.conn, c => c.finish(commit))
     }
 
+    /// See [`BackendConn::copy_in`].
+    pub(crate) async fn copy_in(&mut self, rows: &super::CopyRows<'_>) -> Result<Option<u64>> {
+        dispatch!(await Conn, &mut self.conn, c => c.copy_in(rows))
+    }
+
+    /// See [`BackendConn::copy_ready`].
+    pub(crate) async fn copy_ready(&mut self, rows: &super::CopyRows<'_>) -> Result<bool> {
+        dispatch!(await Conn, &mut self.conn, c => c.copy_ready(rows))
+    }
+
     /// See [`BackendConn::mark_broken`].
     pub(crate) fn mark_broken(&mut self) {
         dispatch!(Conn, &mut self.conn, c => c.mark_broken())

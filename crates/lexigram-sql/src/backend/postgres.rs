@@ -27,6 +27,8 @@ use crate::error::{
 };
 use crate::value::{EncodeError, Row, Value};
 
+mod copy;
+
 const STATEMENT_CACHE: usize = 512;
 
 /// Opens PostgreSQL connections for one `Database`.
@@ -459,6 +461,14 @@ impl BackendConn for PgConn {
 
     async fn query_first(&mut self, sql: &str, params: &[Value]) -> Result<Option<Row>> {
         Ok(self.rows(sql, params, |i| i == 0).await?.pop())
+    }
+
+    async fn copy_in(&mut self, rows: &super::CopyRows<'_>) -> Result<Option<u64>> {
+        self.copy_rows(rows).await
+    }
+
+    async fn copy_ready(&mut self, rows: &super::CopyRows<'_>) -> Result<bool> {
+        Ok(self.cache && self.column_types(rows).await?.is_some())
     }
 
     async fn batch(&mut self, sql: &str) -> Result<()> {

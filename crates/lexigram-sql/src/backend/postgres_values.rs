@@ -64,6 +64,39 @@ fn is_text(t: &Type) -> bool {
     ) || <&str as ToSql>::accepts(t)
 }
 
+/// Whether [`encode`] knows `ty`: binary `COPY` is used only when it knows every column's.
+pub(super) fn encodes(ty: &Type) -> bool {
+    match ty.kind() {
+        Kind::Array(member) => return encodes(member),
+        Kind::Domain(base) => return encodes(base),
+        Kind::Enum(_) => return true,
+        _ => {}
+    }
+    is_text(ty)
+        || matches!(
+            *ty,
+            Type::BOOL
+                | Type::INT2
+                | Type::INT4
+                | Type::INT8
+                | Type::OID
+                | Type::FLOAT4
+                | Type::FLOAT8
+                | Type::NUMERIC
+                | Type::BYTEA
+                | Type::JSON
+                | Type::JSONB
+                | Type::UUID
+                | Type::TIMESTAMPTZ
+                | Type::TIMESTAMP
+                | Type::DATE
+                | Type::TIME
+                | Type::INTERVAL
+                | Type::INET
+                | Type::CIDR
+        )
+}
+
 /// Encodes `v` as `ty`, exactly, or says why not.
 fn encode(v: &Value, ty: &Type, out: &mut BytesMut) -> Result<IsNull, Refusal> {
     if v.is_null() {

@@ -84,6 +84,14 @@ impl Executor {
         }
     }
 
+    /// Bulk-loads rows by the backend's `COPY` path; `Ok(None)` where there is none for them.
+    pub(crate) async fn copy_in(&self, rows: &crate::backend::CopyRows<'_>) -> Result<Option<u64>> {
+        match self {
+            Executor::Database(db) => db.copy_in(rows).await,
+            Executor::Transaction(tx) => tx.copy_in(rows).await,
+        }
+    }
+
     /// Runs an insert; rows affected and the generated key (see [`Database::execute_insert`]).
     pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
         match self {

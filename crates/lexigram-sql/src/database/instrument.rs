@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tracing::{Instrument, Span};
 
-use crate::backend::AnyConn;
+use crate::backend::{AnyConn, CopyRows};
 use crate::config::{BackendKind, BackendSettings};
 use crate::error::{Error, Result};
 use crate::observe::span;
@@ -62,6 +62,23 @@ pub(crate) async fn query_first(
 ) -> Result<Option<Row>> {
     let run = |c| AnyConn::query_first(c, sql, params);
     timed(db, conn, sql, params.len(), run, |r| u64::from(r.is_some())).await
+}
+
+/// Loads rows by the backend's bulk path (see [`AnyConn::copy_in`]); `Ok(None)` when it has
+/// none for them. Logged and traced as the `COPY` statement.
+pub(crate) async fn copy_in(
+    db: &Database,
+    conn: &mut AnyConn,
+    rows: &CopyRows<'_>,
+) -> Result<Option<u64>> {
+    let Some(sql) = db.dialect().bulk_copy_sql(rows.table, rows.columns) else {
+        return Ok(None);
+    };
+    if !conn.copy_ready(rows).await? {
+        return Ok(None);
+    }
+    let run = |c| AnyConn::copy_in(c, rows);
+    timed(db, conn, &sql, 0, run, |n| n.unwrap_or(0)).await
 }
 
 pub(crate) async fn batch(db: &Database, conn: &mut AnyConn, sql: &str) -> Result<()> {

@@ -254,6 +254,14 @@ impl Database {
         Ok(affected)
     }
 
+    /// Bulk-loads rows by the backend's `COPY` path; `Ok(None)` where there is none for them.
+    pub(crate) async fn copy_in(&self, rows: &crate::backend::CopyRows<'_>) -> Result<Option<u64>> {
+        let mut conn = self.acquire().await?;
+        let loaded = instrument::copy_in(self, &mut conn, rows).await?;
+        self.after_write(&mut conn).await;
+        Ok(loaded)
+    }
+
     /// Runs an insert and reports the rows it inserted and the key the database generated
     /// (MySQL/MariaDB `LAST_INSERT_ID()` from the statement's own reply, SQLite's rowid), for
     /// servers without `INSERT … RETURNING`.

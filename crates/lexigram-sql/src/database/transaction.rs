@@ -113,6 +113,13 @@ impl Transaction {
             .await
     }
 
+    /// Bulk-loads rows inside the transaction; see [`Database::copy_in`].
+    pub(crate) async fn copy_in(&self, rows: &crate::backend::CopyRows<'_>) -> Result<Option<u64>> {
+        let mut conn = self.conn().await?;
+        self.in_span(instrument::copy_in(&self.inner.db, &mut conn, rows))
+            .await
+    }
+
     /// Runs an insert inside the transaction; see [`Database::execute_insert`].
     pub async fn execute_insert(&self, sql: &str, params: &[Value]) -> Result<Inserted> {
         let mut conn = self.conn().await?;
