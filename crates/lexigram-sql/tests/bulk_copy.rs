@@ -132,7 +132,7 @@ async fn a_value_the_column_cannot_hold_fails_the_whole_load_and_keeps_nothing()
         let rows = (0..ROWS).map(|i| {
             let mut r = row(i);
             if i == 1_700 {
-                r.amount = Decimal::new(12_345_678_901_00, 2);
+                r.amount = Decimal::new(1_234_567_890_100, 2);
             }
             r
         });
