@@ -21,6 +21,7 @@ pub mod migrate;
 pub mod observe;
 pub mod provider;
 pub mod repository;
+pub mod scope;
 pub mod uow;
 pub mod value;
 

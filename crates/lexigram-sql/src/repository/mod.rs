@@ -67,6 +67,8 @@ pub use project::FromRow;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
 pub use repo::Repository;
+pub(crate) use ident::check as ident_check;
+pub(crate) use repo::bump_version;
 pub use subquery::{Subquery, exists};
 
 use crate::database::{Database, Executor, Transaction};
