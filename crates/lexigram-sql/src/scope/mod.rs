@@ -51,14 +51,16 @@
 //! ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
 //! ALTER TABLE invoices FORCE ROW LEVEL SECURITY;  -- also for the table's owner
 //! CREATE POLICY tenant_isolation ON invoices
-//!     USING (tenant_id = current_setting('lexigram.tenant', true)::bigint)
-//!     WITH CHECK (tenant_id = current_setting('lexigram.tenant', true)::bigint);
+//!     USING (tenant_id = NULLIF(current_setting('lexigram.tenant', true), '')::bigint)
+//!     WITH CHECK (tenant_id = NULLIF(current_setting('lexigram.tenant', true), '')::bigint);
 //! ```
 //!
 //! Superusers and roles with `BYPASSRLS` are never subject to policies; table owners are
 //! only with `FORCE ROW LEVEL SECURITY`. Connect as an ordinary role for the policies to
-//! apply. `current_setting(.., true)` is NULL outside a scoped transaction, so unscoped
-//! statements see no rows.
+//! apply. Outside a scoped transaction `current_setting(.., true)` is NULL on a fresh
+//! connection but the empty string on a pooled connection that ran a scoped transaction
+//! before (the transaction-local value is reset to ''), hence the `NULLIF`: unscoped
+//! statements then see no rows instead of failing on `''::bigint`.
 
 mod keys;
 mod policy;
