@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod backend;
 pub mod config;
 pub mod database;

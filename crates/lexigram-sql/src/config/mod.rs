@@ -55,6 +55,7 @@ mod duration;
 mod list;
 mod load;
 mod model;
+mod audit;
 mod outbox;
 mod replicas;
 mod statement_cache;
@@ -71,6 +72,8 @@ pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
     OperationsConfig, PoolConfig, Returning,
 };
+pub use audit::{AuditConfig, AuditKey, MIN_AUDIT_KEY_BYTES};
+pub(crate) use audit::check_audit;
 pub use outbox::OutboxConfig;
 pub use replicas::{DEFAULT_MAX_LAG, PoolOverride, ReplicaConfig, ReplicaSettings};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
