@@ -13,8 +13,8 @@ use crate::scope::in_transaction;
 use crate::value::Value;
 
 /// A repository whose `create`, `update` and `delete` each write one audit row — actor,
-/// time, entity, operation, key, and the row before and after as JSON, read from the
-/// database inside the transaction — in the same transaction as the change: a failed change
+/// time, entity, operation, key, and the row before and after as JSON objects (keys sorted),
+/// read from the database inside the transaction — in the same transaction as the change: a failed change
 /// leaves no audit row, and a failed audit insert rolls the change back. On a pool executor
 /// each call opens its own transaction; on a transaction it joins it. Writers of one log are
 /// serialised on its chain head until they commit. Made by [`Repository::audited`].
@@ -39,8 +39,8 @@ use crate::value::Value;
 /// let row = db.fetch_one("SELECT actor, operation, before_json, after_json FROM audit_log WHERE seq = 2", &[]).await?;
 /// assert_eq!(row.get::<String>("actor")?, "alice");
 /// assert_eq!(row.get::<String>("operation")?, "update");
-/// assert_eq!(row.get::<String>("before_json")?, r#"{"id":1,"balance":10}"#);
-/// assert_eq!(row.get::<String>("after_json")?, r#"{"id":1,"balance":15}"#);
+/// assert_eq!(row.get::<String>("before_json")?, r#"{"balance":10,"id":1}"#);
+/// assert_eq!(row.get::<String>("after_json")?, r#"{"balance":15,"id":1}"#);
 /// # Ok(()) }
 /// ```
 pub struct AuditedRepository<E> {
