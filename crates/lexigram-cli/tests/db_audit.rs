@@ -7,9 +7,9 @@
 mod common;
 mod support;
 
+use lexigram_sql::Entity;
 use lexigram_sql::audit::AuditLog;
 use lexigram_sql::config::AuditKey;
-use lexigram_sql::Entity;
 use support::lexigram;
 
 /// The test servers' password and the audit key: no output may contain them.
@@ -80,7 +80,11 @@ async fn audit_verify_passes_then_names_the_edited_and_the_deleted_row() {
         run.failed();
         let out = run.stdout.clone();
         assert_eq!(run.code, 1, "{}", t.name());
-        assert!(out.contains("first edited row: seq 3"), "{}: {out}", t.name());
+        assert!(
+            out.contains("first edited row: seq 3"),
+            "{}: {out}",
+            t.name()
+        );
         assert!(out.contains("edited rows (hash mismatch): seq 3"), "{out}");
         assert!(out.contains("deleted rows (sequence gap): seq 4"), "{out}");
         assert!(run.stderr.contains("was tampered with"), "{run:?}");
@@ -93,7 +97,10 @@ async fn audit_verify_passes_then_names_the_edited_and_the_deleted_row() {
 
         // Without the key: a message saying how to give it.
         let run = verify(&env[..1], false);
-        assert!(run.failed().contains("sql.audit.audit_hmac_key is not set"), "{run:?}");
+        assert!(
+            run.failed().contains("sql.audit.audit_hmac_key is not set"),
+            "{run:?}"
+        );
         db.close().await;
     }
 }

@@ -50,7 +50,17 @@ async fn audit_rows(db: &Database) -> i64 {
 }
 
 /// (actor, target, operation, row_key, before_json, after_json) of one audit row.
-async fn audit_row(db: &Database, seq: i64) -> (String, String, String, String, Option<String>, Option<String>) {
+async fn audit_row(
+    db: &Database,
+    seq: i64,
+) -> (
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+) {
     let sql = match db.kind() {
         lexigram_sql::config::BackendKind::Postgres => "SELECT * FROM audit_log WHERE seq = $1",
         _ => "SELECT * FROM audit_log WHERE seq = ?",
@@ -88,9 +98,24 @@ async fn before_and_after_json_are_exact_and_written_with_the_change() {
                 after.map(str::to_string),
             )
         };
-        assert_eq!(audit_row(&db, 1).await, row("create", None, Some(created)), "{}", t.name());
-        assert_eq!(audit_row(&db, 2).await, row("update", Some(created), Some(updated)), "{}", t.name());
-        assert_eq!(audit_row(&db, 3).await, row("delete", Some(updated), None), "{}", t.name());
+        assert_eq!(
+            audit_row(&db, 1).await,
+            row("create", None, Some(created)),
+            "{}",
+            t.name()
+        );
+        assert_eq!(
+            audit_row(&db, 2).await,
+            row("update", Some(created), Some(updated)),
+            "{}",
+            t.name()
+        );
+        assert_eq!(
+            audit_row(&db, 3).await,
+            row("delete", Some(updated), None),
+            "{}",
+            t.name()
+        );
         let report = audit::verify(&db, &log).await.unwrap();
         assert!(report.is_intact(), "{}: {report}", t.name());
         assert_eq!((report.rows, report.head_seq), (3, 3));
@@ -113,9 +138,20 @@ async fn a_rollback_a_failed_change_and_a_failed_audit_insert_leave_nothing() {
             .create(acct(1, "ada", 1))
             .await
             .unwrap();
-        assert_eq!(common::row_count(&db, "accounts").await, 0, "{name}: uncommitted");
+        assert_eq!(
+            common::row_count(&db, "accounts").await,
+            0,
+            "{name}: uncommitted"
+        );
         tx.rollback().await.unwrap();
-        assert_eq!((common::row_count(&db, "accounts").await, audit_rows(&db).await), (0, 0), "{name}");
+        assert_eq!(
+            (
+                common::row_count(&db, "accounts").await,
+                audit_rows(&db).await
+            ),
+            (0, 0),
+            "{name}"
+        );
 
         // A failed change (duplicate key): no audit row, the chain head unchanged.
         let accounts = db.repository::<Account>().audited(&log, "bob");
@@ -132,17 +168,33 @@ async fn a_rollback_a_failed_change_and_a_failed_audit_insert_leave_nothing() {
         // A failed audit insert (its sequence number taken by a planted row): the change is
         // rolled back with it.
         let plant = match t.kind {
-            lexigram_sql::config::BackendKind::Postgres => "INSERT INTO audit_log (seq, recorded_at, actor, target, operation, row_key, prev_hash, hash) VALUES ($1, 'x', 'x', 'x', 'x', 'x', 'x', 'x')",
-            _ => "INSERT INTO audit_log (seq, recorded_at, actor, target, operation, row_key, prev_hash, hash) VALUES (?, 'x', 'x', 'x', 'x', 'x', 'x', 'x')",
+            lexigram_sql::config::BackendKind::Postgres => {
+                "INSERT INTO audit_log (seq, recorded_at, actor, target, operation, row_key, prev_hash, hash) VALUES ($1, 'x', 'x', 'x', 'x', 'x', 'x', 'x')"
+            }
+            _ => {
+                "INSERT INTO audit_log (seq, recorded_at, actor, target, operation, row_key, prev_hash, hash) VALUES (?, 'x', 'x', 'x', 'x', 'x', 'x', 'x')"
+            }
         };
         db.execute(plant, &[Value::Int(2)]).await.unwrap();
         let e = accounts.create(acct(2, "eve", 3)).await.unwrap_err();
         assert!(matches!(e, Error::Constraint { .. }), "{name}: {e:?}");
-        assert_eq!(common::row_count(&db, "accounts").await, 1, "{name}: change rolled back");
+        assert_eq!(
+            common::row_count(&db, "accounts").await,
+            1,
+            "{name}: change rolled back"
+        );
         let mut a = db.repository::<Account>().find_one(1).await.unwrap();
         a.balance = 9;
         assert!(accounts.update(&mut a).await.is_err());
-        assert_eq!(db.repository::<Account>().find_one(1).await.unwrap().balance, 1, "{name}");
+        assert_eq!(
+            db.repository::<Account>()
+                .find_one(1)
+                .await
+                .unwrap()
+                .balance,
+            1,
+            "{name}"
+        );
     }
 }
 
@@ -161,7 +213,9 @@ async fn verify_names_an_edited_and_a_deleted_row() {
         )
         .await
         .unwrap();
-        db.execute("DELETE FROM audit_log WHERE seq = 4", &[]).await.unwrap();
+        db.execute("DELETE FROM audit_log WHERE seq = 4", &[])
+            .await
+            .unwrap();
         let report = audit::verify(&db, &log).await.unwrap();
         assert!(!report.is_intact());
         assert_eq!(report.first_edited(), Some(2), "{}: {report}", t.name());
@@ -170,13 +224,22 @@ async fn verify_names_an_edited_and_a_deleted_row() {
         assert!(report.relinked.is_empty(), "{report}");
         let text = report.to_string();
         assert!(text.contains("first edited row: seq 2"), "{text}");
-        assert!(text.contains("deleted rows (sequence gap): seq 4"), "{text}");
+        assert!(
+            text.contains("deleted rows (sequence gap): seq 4"),
+            "{text}"
+        );
         assert!(!text.contains(KEY));
         // The last row deleted: found against the chain head.
-        db.execute("DELETE FROM audit_log WHERE seq = 5", &[]).await.unwrap();
+        db.execute("DELETE FROM audit_log WHERE seq = 5", &[])
+            .await
+            .unwrap();
         assert_eq!(audit::verify(&db, &log).await.unwrap().deleted, [4, 5]);
         // Another key sees every row as edited.
-        let other = AuditLog::new("audit_log", AuditKey::new("another-key-0123456789abcdef0123456789")).unwrap();
+        let other = AuditLog::new(
+            "audit_log",
+            AuditKey::new("another-key-0123456789abcdef0123456789"),
+        )
+        .unwrap();
         assert_eq!(audit::verify(&db, &other).await.unwrap().edited, [1, 2, 3]);
     }
 }
@@ -190,10 +253,15 @@ async fn concurrent_audited_writers_keep_one_chain() {
         let started = std::time::Instant::now();
         let mut handles = Vec::new();
         for task in 0..TASKS {
-            let accounts = db.repository::<Account>().audited(&log, format!("task{task}"));
+            let accounts = db
+                .repository::<Account>()
+                .audited(&log, format!("task{task}"));
             handles.push(tokio::spawn(async move {
                 for i in 0..WRITES {
-                    accounts.create(acct(task * 1000 + i, "w", i)).await.unwrap();
+                    accounts
+                        .create(acct(task * 1000 + i, "w", i))
+                        .await
+                        .unwrap();
                 }
             }));
         }
@@ -202,14 +270,24 @@ async fn concurrent_audited_writers_keep_one_chain() {
         }
         let report = audit::verify(&db, &log).await.unwrap();
         assert!(report.is_intact(), "{}: {report}", t.name());
-        assert_eq!((report.rows, report.head_seq), ((TASKS * WRITES) as u64, TASKS * WRITES), "{}", t.name());
+        assert_eq!(
+            (report.rows, report.head_seq),
+            ((TASKS * WRITES) as u64, TASKS * WRITES),
+            "{}",
+            t.name()
+        );
         let distinct: i64 = db
             .fetch_one("SELECT COUNT(DISTINCT prev_hash) FROM audit_log", &[])
             .await
             .unwrap()
             .get_at(0)
             .unwrap();
-        assert_eq!(distinct, TASKS * WRITES, "{}: no two rows share a predecessor (no fork)", t.name());
+        assert_eq!(
+            distinct,
+            TASKS * WRITES,
+            "{}: no two rows share a predecessor (no fork)",
+            t.name()
+        );
         eprintln!(
             "{}: {} audited writes by {TASKS} tasks in {:?}, chain intact",
             t.name(),
@@ -228,7 +306,10 @@ async fn the_config_checks_the_key() {
     assert!(e.to_string().contains("sql.audit.audit_hmac_key"), "{e}");
     config.audit.audit_hmac_key = Some(AuditKey::new("short-secret"));
     let e = config.validate().unwrap_err();
-    assert!(e.to_string().contains("12 bytes long, shorter than 32"), "{e}");
+    assert!(
+        e.to_string().contains("12 bytes long, shorter than 32"),
+        "{e}"
+    );
     assert!(!e.to_string().contains("short-secret"), "{e}");
     assert!(!format!("{config:?}").contains("short-secret"));
     config.audit.audit_hmac_key = Some(AuditKey::new(KEY));

@@ -133,7 +133,12 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
         }
         assert_eq!(acme.count(hostile.clone()).await.unwrap(), 3);
         assert!(!acme.exists(col("tenant_id").eq(2)).await.unwrap());
-        assert!(acme.find_by(col("id").eq(OTHER[0])).await.unwrap().is_none());
+        assert!(
+            acme.find_by(col("id").eq(OTHER[0]))
+                .await
+                .unwrap()
+                .is_none()
+        );
         expect_not_found(acme.find_one(OTHER[0]).await.unwrap_err());
         let page = acme.page(hostile.clone(), 1, 10).await.unwrap();
         assert_eq!(page.total, 3);
@@ -186,7 +191,10 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
 
         // Deletes by key of the other tenant's row.
         expect_not_found(acme.delete(&theirs).await.unwrap_err());
-        expect_violation(acme.delete(&theirs2).await.unwrap_err(), "delete of Invoice");
+        expect_violation(
+            acme.delete(&theirs2).await.unwrap_err(),
+            "delete of Invoice",
+        );
         expect_not_found(acme.soft_delete(&mut theirs.clone()).await.unwrap_err());
         assert_eq!(acme.delete_many(col("id").is_in(OTHER)).await.unwrap(), 0);
         check("keyed deletes").await;
@@ -217,12 +225,14 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
             .table("invoices")
             .unwrap();
         assert_eq!(table.count(hostile.clone()).await.unwrap(), 4);
-        assert!(table
-            .find_many(always.clone())
-            .await
-            .unwrap()
-            .iter()
-            .all(|r| r.get::<i64>("tenant_id").unwrap() == 1));
+        assert!(
+            table
+                .find_many(always.clone())
+                .await
+                .unwrap()
+                .iter()
+                .all(|r| r.get::<i64>("tenant_id").unwrap() == 1)
+        );
         expect_not_found(table.find_one(OTHER[0]).await.unwrap_err());
         expect_not_found(
             table
@@ -241,7 +251,13 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
         assert_eq!(table.delete_many(col("tenant_id").eq(2)).await.unwrap(), 0);
         expect_violation(
             table
-                .create(Record::new().set("id", 155).set("tenant_id", 2).set("total", 1).set("version", 1))
+                .create(
+                    Record::new()
+                        .set("id", 155)
+                        .set("tenant_id", 2)
+                        .set("total", 1)
+                        .set("version", 1),
+                )
                 .await
                 .unwrap_err(),
             "the insert sets 'tenant_id' to 2",
@@ -261,21 +277,49 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
                 .require_entity::<Invoice>("tenant_id")
                 .unwrap(),
         );
-        let e = db.repository::<Invoice>().count(Filter::all()).await.unwrap_err();
+        let e = db
+            .repository::<Invoice>()
+            .count(Filter::all())
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::ScopeRequired { .. }), "{e:?}");
         assert_eq!(e.code(), "LEX_ERR_SQL_030");
         let msg = e.to_string();
-        assert!(msg.starts_with("NoSecurityPolicyError: Invoice requires a tenant scope (column 'tenant_id')"), "{msg}");
+        assert!(
+            msg.starts_with(
+                "NoSecurityPolicyError: Invoice requires a tenant scope (column 'tenant_id')"
+            ),
+            "{msg}"
+        );
         assert!(msg.contains("nothing was sent"), "{msg}");
-        let e = db.repository::<Invoice>().delete_many(Filter::all()).await.unwrap_err();
+        let e = db
+            .repository::<Invoice>()
+            .delete_many(Filter::all())
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::ScopeRequired { .. }), "{e:?}");
-        let e = db.table("INVOICES").delete_many(Filter::all()).await.unwrap_err();
-        assert!(e.to_string().contains("table 'INVOICES' requires a tenant scope"), "{e}");
+        let e = db
+            .table("INVOICES")
+            .delete_many(Filter::all())
+            .await
+            .unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("table 'INVOICES' requires a tenant scope"),
+            "{e}"
+        );
         let tx = db.begin().await.unwrap();
-        let e = tx.repository::<Invoice>().find_many(Filter::all()).await.unwrap_err();
+        let e = tx
+            .repository::<Invoice>()
+            .find_many(Filter::all())
+            .await
+            .unwrap_err();
         assert!(matches!(e, Error::ScopeRequired { .. }), "{e:?}");
         // ... the refused repository can still be scoped, on its own transaction.
-        let scoped_tx = tx.repository::<Invoice>().scoped(TenantScope::new("tenant_id", 2)).unwrap();
+        let scoped_tx = tx
+            .repository::<Invoice>()
+            .scoped(TenantScope::new("tenant_id", 2))
+            .unwrap();
         assert_eq!(scoped_tx.count(Filter::all()).await.unwrap(), 3);
         tx.rollback().await.unwrap();
         check("unscoped access under a policy").await;
@@ -283,8 +327,20 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
 
         // admin_bypass lifts the scope and the policy.
         let all = acme.admin_bypass("test: count every tenant");
-        assert_eq!(all.count(lexigram_sql::Query::new().with_deleted()).await.unwrap(), 7);
-        assert_eq!(db.admin_bypass("test").table("invoices").count(Filter::all()).await.unwrap(), 7);
+        assert_eq!(
+            all.count(lexigram_sql::Query::new().with_deleted())
+                .await
+                .unwrap(),
+            7
+        );
+        assert_eq!(
+            db.admin_bypass("test")
+                .table("invoices")
+                .count(Filter::all())
+                .await
+                .unwrap(),
+            7
+        );
     }
 }
 
@@ -410,7 +466,10 @@ async fn postgres_native_rls_applies_the_tenant_setting() {
         .unwrap();
     let superuser: bool = me.get("rolsuper").unwrap();
     let schema: String = me.get("s").unwrap();
-    eprintln!("native RLS test: login superuser = {superuser}, bypassrls = {:?}", me.value("rolbypassrls"));
+    eprintln!(
+        "native RLS test: login superuser = {superuser}, bypassrls = {:?}",
+        me.value("rolbypassrls")
+    );
     let role = common::unique("lex_rls_role");
     db.execute_batch(&format!(
         "ALTER TABLE invoices ENABLE ROW LEVEL SECURITY;
@@ -428,17 +487,33 @@ async fn postgres_native_rls_applies_the_tenant_setting() {
     let count_as_role = |tx: lexigram_sql::Transaction| {
         let role = role.clone();
         async move {
-            tx.execute_batch(&format!("SET LOCAL ROLE {role}")).await.unwrap();
-            let n: i64 = tx.fetch_one("SELECT COUNT(*) FROM invoices", &[]).await.unwrap().get_at(0).unwrap();
+            tx.execute_batch(&format!("SET LOCAL ROLE {role}"))
+                .await
+                .unwrap();
+            let n: i64 = tx
+                .fetch_one("SELECT COUNT(*) FROM invoices", &[])
+                .await
+                .unwrap()
+                .get_at(0)
+                .unwrap();
             tx.rollback().await.unwrap();
             n
         }
     };
     let scope = |v: i64| TenantScope::new("tenant_id", v).with_native_rls();
     // Raw SQL with no WHERE at all: the policy filters by the transaction's tenant.
-    assert_eq!(count_as_role(db.begin_scoped(&scope(1)).await.unwrap()).await, 3);
-    assert_eq!(count_as_role(db.begin_scoped(&scope(2)).await.unwrap()).await, 3);
-    assert_eq!(count_as_role(db.begin_scoped(&scope(9)).await.unwrap()).await, 0);
+    assert_eq!(
+        count_as_role(db.begin_scoped(&scope(1)).await.unwrap()).await,
+        3
+    );
+    assert_eq!(
+        count_as_role(db.begin_scoped(&scope(2)).await.unwrap()).await,
+        3
+    );
+    assert_eq!(
+        count_as_role(db.begin_scoped(&scope(9)).await.unwrap()).await,
+        0
+    );
     // No tenant set: NULL setting, no row.
     assert_eq!(count_as_role(db.begin().await.unwrap()).await, 0);
     // A hostile tenant value is bound, not formatted.
@@ -449,14 +524,24 @@ async fn postgres_native_rls_applies_the_tenant_setting() {
     // A scoped repository inside a transaction under the role sets the tenant itself; raw
     // SQL later in the same transaction sees the same tenant.
     let tx = db.begin().await.unwrap();
-    tx.execute_batch(&format!("SET LOCAL ROLE {role}")).await.unwrap();
+    tx.execute_batch(&format!("SET LOCAL ROLE {role}"))
+        .await
+        .unwrap();
     let repo = tx.scoped(scope(2)).repository::<Invoice>().unwrap();
     assert_eq!(repo.count(Filter::all()).await.unwrap(), 3);
-    let n: i64 = tx.fetch_one("SELECT COUNT(*) FROM invoices", &[]).await.unwrap().get_at(0).unwrap();
+    let n: i64 = tx
+        .fetch_one("SELECT COUNT(*) FROM invoices", &[])
+        .await
+        .unwrap()
+        .get_at(0)
+        .unwrap();
     assert_eq!(n, 3);
     // The policy's WITH CHECK refuses, at the server, an insert for another tenant.
     let e = tx
-        .execute("INSERT INTO invoices (id, tenant_id, total, version) VALUES (999, 1, 1, 1)", &[])
+        .execute(
+            "INSERT INTO invoices (id, tenant_id, total, version) VALUES (999, 1, 1, 1)",
+            &[],
+        )
         .await
         .unwrap_err();
     assert!(e.to_string().contains("42501"), "{e}"); // insufficient_privilege: the policy
@@ -465,7 +550,9 @@ async fn postgres_native_rls_applies_the_tenant_setting() {
     // Pool-level scoped repository with native RLS: runs in its own transaction.
     let pooled = db.repository::<Invoice>().scoped(scope(1)).unwrap();
     assert_eq!(pooled.count(Filter::all()).await.unwrap(), 3);
-    db.execute_batch(&format!("DROP OWNED BY {role}; DROP ROLE {role};")).await.unwrap();
+    db.execute_batch(&format!("DROP OWNED BY {role}; DROP ROLE {role};"))
+        .await
+        .unwrap();
     // The test login is a superuser (bypasses RLS even with FORCE): only the role sees the
     // policy. Unscoped under the login itself, every row is visible.
     if superuser {

@@ -89,7 +89,10 @@ pub(super) async fn lock_head(log: &AuditLog, ex: &Executor) -> Result<Head> {
         _ => " FOR UPDATE",
     };
     let row = ex
-        .fetch_optional(&format!("SELECT seq, hash FROM {h} WHERE id = 1{lock}"), &[])
+        .fetch_optional(
+            &format!("SELECT seq, hash FROM {h} WHERE id = 1{lock}"),
+            &[],
+        )
         .await?
         .ok_or_else(|| Error::Audit {
             detail: format!(
@@ -105,7 +108,12 @@ pub(super) async fn lock_head(log: &AuditLog, ex: &Executor) -> Result<Head> {
 
 /// Appends `entry` after `head` (locked by [`lock_head`] in the same transaction) and moves
 /// the head; returns the row's sequence number.
-pub(super) async fn append(log: &AuditLog, ex: &Executor, head: Head, entry: &AuditEntry) -> Result<i64> {
+pub(super) async fn append(
+    log: &AuditLog,
+    ex: &Executor,
+    head: Head,
+    entry: &AuditEntry,
+) -> Result<i64> {
     let now = chrono::Utc::now();
     let recorded_at = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let before = entry.before.as_ref().map(|v| v.to_string());

@@ -96,7 +96,13 @@ impl<E: Entity> AuditedRepository<E> {
             .map(|row| json::row::<E>(&row)))
     }
 
-    fn entry(&self, operation: &str, key: &Value, before: Option<serde_json::Value>, after: Option<serde_json::Value>) -> AuditEntry {
+    fn entry(
+        &self,
+        operation: &str,
+        key: &Value,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> AuditEntry {
         AuditEntry {
             actor: self.actor.clone(),
             target: E::meta().name.to_string(),
@@ -114,7 +120,13 @@ impl<E: Entity> AuditedRepository<E> {
             let created = Repository::<E>::new(ex.clone()).create(entity).await?;
             let key = created.get_column(E::meta().key);
             let after = Self::read(&ex, key.clone()).await?;
-            chain::append(&self.log, &ex, head, &self.entry("create", &key, None, after)).await?;
+            chain::append(
+                &self.log,
+                &ex,
+                head,
+                &self.entry("create", &key, None, after),
+            )
+            .await?;
             Ok(created)
         })
         .await
@@ -128,7 +140,13 @@ impl<E: Entity> AuditedRepository<E> {
             let before = Self::read(&ex, key.clone()).await?;
             Repository::<E>::new(ex.clone()).update(entity).await?;
             let after = Self::read(&ex, key.clone()).await?;
-            chain::append(&self.log, &ex, head, &self.entry("update", &key, before, after)).await?;
+            chain::append(
+                &self.log,
+                &ex,
+                head,
+                &self.entry("update", &key, before, after),
+            )
+            .await?;
             Ok(())
         })
         .await
@@ -141,7 +159,13 @@ impl<E: Entity> AuditedRepository<E> {
             let key = entity.get_column(E::meta().key);
             let before = Self::read(&ex, key.clone()).await?;
             Repository::<E>::new(ex.clone()).delete(entity).await?;
-            chain::append(&self.log, &ex, head, &self.entry("delete", &key, before, None)).await?;
+            chain::append(
+                &self.log,
+                &ex,
+                head,
+                &self.entry("delete", &key, before, None),
+            )
+            .await?;
             Ok(())
         })
         .await

@@ -52,7 +52,11 @@ impl fmt::Display for VerifyReport {
                 self.table, self.rows, self.head_seq
             );
         }
-        write!(f, "audit log '{}': chain BROKEN ({} rows read)", self.table, self.rows)?;
+        write!(
+            f,
+            "audit log '{}': chain BROKEN ({} rows read)",
+            self.table, self.rows
+        )?;
         if let Some(first) = self.first_edited() {
             write!(
                 f,
@@ -61,10 +65,18 @@ impl fmt::Display for VerifyReport {
             )?;
         }
         if !self.deleted.is_empty() {
-            write!(f, "; deleted rows (sequence gap): seq {}", seqs(&self.deleted))?;
+            write!(
+                f,
+                "; deleted rows (sequence gap): seq {}",
+                seqs(&self.deleted)
+            )?;
         }
         if !self.relinked.is_empty() {
-            write!(f, "; re-linked rows (prev_hash mismatch): seq {}", seqs(&self.relinked))?;
+            write!(
+                f,
+                "; re-linked rows (prev_hash mismatch): seq {}",
+                seqs(&self.relinked)
+            )?;
         }
         Ok(())
     }

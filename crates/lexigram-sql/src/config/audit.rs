@@ -93,7 +93,10 @@ impl Default for AuditConfig {
 }
 
 /// An enabled audit log needs a table name and a key of at least [`MIN_AUDIT_KEY_BYTES`].
-pub(crate) fn check_audit(audit: &AuditConfig, origin: &dyn Fn(&str) -> String) -> Result<(), Error> {
+pub(crate) fn check_audit(
+    audit: &AuditConfig,
+    origin: &dyn Fn(&str) -> String,
+) -> Result<(), Error> {
     if !audit.enabled {
         return Ok(());
     }
@@ -108,7 +111,9 @@ pub(crate) fn check_audit(audit: &AuditConfig, origin: &dyn Fn(&str) -> String) 
         None => Err(invalid(
             "`sql.audit.enabled` is true but `sql.audit.audit_hmac_key` is not set".into(),
             origin("audit.audit_hmac_key"),
-            format!("set sql.audit.audit_hmac_key (env LEX_SQL__AUDIT__AUDIT_HMAC_KEY) to a random secret of at least {MIN_AUDIT_KEY_BYTES} bytes, e.g. `openssl rand -hex 32`"),
+            format!(
+                "set sql.audit.audit_hmac_key (env LEX_SQL__AUDIT__AUDIT_HMAC_KEY) to a random secret of at least {MIN_AUDIT_KEY_BYTES} bytes, e.g. `openssl rand -hex 32`"
+            ),
         )),
         Some(key) if key.len() < MIN_AUDIT_KEY_BYTES => Err(invalid(
             format!(
@@ -116,7 +121,9 @@ pub(crate) fn check_audit(audit: &AuditConfig, origin: &dyn Fn(&str) -> String) 
                 key.len()
             ),
             origin("audit.audit_hmac_key"),
-            format!("use a random secret of at least {MIN_AUDIT_KEY_BYTES} bytes, e.g. `openssl rand -hex 32`"),
+            format!(
+                "use a random secret of at least {MIN_AUDIT_KEY_BYTES} bytes, e.g. `openssl rand -hex 32`"
+            ),
         )),
         Some(_) => Ok(()),
     }

@@ -50,12 +50,12 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod audit;
 mod compat;
 mod duration;
 mod list;
 mod load;
 mod model;
-mod audit;
 mod outbox;
 mod replicas;
 mod statement_cache;
@@ -66,14 +66,14 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use audit::check_audit;
+pub use audit::{AuditConfig, AuditKey, MIN_AUDIT_KEY_BYTES};
 pub use duration::parse_duration;
 pub use load::{ENV_VAR, SECTION};
 pub use model::{
     BackendConfig, BackendSettings, DatabaseConfig, MigrationsConfig, NamedBackendConfig,
     OperationsConfig, PoolConfig, Returning,
 };
-pub use audit::{AuditConfig, AuditKey, MIN_AUDIT_KEY_BYTES};
-pub(crate) use audit::check_audit;
 pub use outbox::OutboxConfig;
 pub use replicas::{DEFAULT_MAX_LAG, PoolOverride, ReplicaConfig, ReplicaSettings};
 #[cfg(any(feature = "postgres", feature = "mysql"))]

@@ -369,7 +369,10 @@ impl Table {
     /// Sets the given columns of the row with this key; [`Error::NotFound`] if there is none.
     pub async fn update(&self, key: impl Into<Value>, changes: Record) -> Result<()> {
         let key = key.into();
-        match self.update_where(self.key_filter(key.clone()), changes).await? {
+        match self
+            .update_where(self.key_filter(key.clone()), changes)
+            .await?
+        {
             0 => Err(self.not_found(&key)),
             _ => Ok(()),
         }

@@ -70,10 +70,10 @@ mod table;
 mod tenant;
 mod write;
 
-pub use policy::{RowLevelSecurityPolicy, ScopeColumn};
-pub(crate) use policy::{PolicySlot, ScopeMark, check_handle, guard};
-pub use repo::ScopedRepository;
 pub(crate) use keys::key_filter;
+pub(crate) use policy::{PolicySlot, ScopeMark, check_handle, guard};
+pub use policy::{RowLevelSecurityPolicy, ScopeColumn};
+pub use repo::ScopedRepository;
 pub(crate) use run::in_transaction;
 pub use table::{ScopedDatabase, ScopedTable};
 pub use tenant::{DEFAULT_RLS_SETTING, TenantScope};

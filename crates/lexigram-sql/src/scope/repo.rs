@@ -138,10 +138,7 @@ impl<E: Entity> ScopedRepository<E> {
         F: FnOnce(Repository<E>) -> Fut,
         Fut: std::future::Future<Output = Result<T>>,
     {
-        run::scoped(&self.ex, &self.scope, tx, |ex| {
-            f(Repository::unguarded(ex))
-        })
-        .await
+        run::scoped(&self.ex, &self.scope, tx, |ex| f(Repository::unguarded(ex))).await
     }
 
     /// The entity with this key in the scope; [`Error::NotFound`] if there is none (also
@@ -149,7 +146,10 @@ impl<E: Entity> ScopedRepository<E> {
     pub async fn find_one(&self, key: impl Into<Value>) -> Result<E> {
         let key = key.into();
         let query = self.within(keys::key_filter::<E>(key.clone()));
-        match self.run(false, |r| async move { r.find_by(query).await }).await? {
+        match self
+            .run(false, |r| async move { r.find_by(query).await })
+            .await?
+        {
             Some(e) => Ok(e),
             None => Err(Error::NotFound {
                 entity: E::meta().name.to_string(),
@@ -189,8 +189,11 @@ impl<E: Entity> ScopedRepository<E> {
     /// One page of the scope's matching entities (see [`Repository::page`]).
     pub async fn page(&self, query: impl Into<Query>, page: u64, per_page: u64) -> Result<Page<E>> {
         let query = self.within(query);
-        self.run(false, |r| async move { r.page(query, page, per_page).await })
-            .await
+        self.run(
+            false,
+            |r| async move { r.page(query, page, per_page).await },
+        )
+        .await
     }
 
     /// A keyset page of the scope's matching entities (see [`Repository::page_after`]).
@@ -201,8 +204,10 @@ impl<E: Entity> ScopedRepository<E> {
         per_page: u64,
     ) -> Result<CursorPage<E>> {
         let query = self.within(query);
-        self.run(false, |r| async move { r.page_after(query, after, per_page).await })
-            .await
+        self.run(false, |r| async move {
+            r.page_after(query, after, per_page).await
+        })
+        .await
     }
 
     /// Chosen columns of the scope's matching rows (see [`Repository::find_columns`]).
@@ -212,8 +217,11 @@ impl<E: Entity> ScopedRepository<E> {
         columns: &[&str],
     ) -> Result<Vec<T>> {
         let query = self.within(query);
-        self.run(false, |r| async move { r.find_columns(query, columns).await })
-            .await
+        self.run(
+            false,
+            |r| async move { r.find_columns(query, columns).await },
+        )
+        .await
     }
 
     /// Distinct values of chosen columns in the scope (see [`Repository::find_distinct`]).
@@ -223,8 +231,11 @@ impl<E: Entity> ScopedRepository<E> {
         columns: &[&str],
     ) -> Result<Vec<T>> {
         let query = self.within(query);
-        self.run(false, |r| async move { r.find_distinct(query, columns).await })
-            .await
+        self.run(
+            false,
+            |r| async move { r.find_distinct(query, columns).await },
+        )
+        .await
     }
 
     /// Grouped measures over the scope's rows (see [`Repository::aggregate`]); the scope

@@ -84,11 +84,11 @@ impl Database {
             _ => None,
         };
         let tx = self.begin().await?;
-        if let Some((setting, value)) = rls {
-            if let Err(e) = set_tenant(&Executor::from(&tx), setting, &value).await {
-                let _ = tx.rollback().await;
-                return Err(e);
-            }
+        if let Some((setting, value)) = rls
+            && let Err(e) = set_tenant(&Executor::from(&tx), setting, &value).await
+        {
+            let _ = tx.rollback().await;
+            return Err(e);
         }
         Ok(tx)
     }

@@ -128,21 +128,21 @@ impl ScopedTable {
         Fut: std::future::Future<Output = Result<T>>,
     {
         let table = self.table.clone();
-        run::scoped(table.executor(), &self.scope, false, |ex| {
-            f(table.on(ex))
-        })
-        .await
+        run::scoped(table.executor(), &self.scope, false, |ex| f(table.on(ex))).await
     }
 
     /// Refuses a record whose scope column holds another value.
     fn check_record(&self, record: &Record, what: &str) -> Result<()> {
         match record.value(self.scope.column()) {
-            Some(v) if !self.scope.is_value(v) && !(what == "insert" && is_unset(v)) => {
+            Some(v) if !(self.scope.is_value(v) || what == "insert" && is_unset(v)) => {
                 Err(violation(
                     &self.target(),
                     &self.scope,
                     self.scope.column(),
-                    format!("the {what} sets '{}' to {v}, outside the scope", self.scope.column()),
+                    format!(
+                        "the {what} sets '{}' to {v}, outside the scope",
+                        self.scope.column()
+                    ),
                 ))
             }
             _ => Ok(()),

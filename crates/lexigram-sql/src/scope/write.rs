@@ -103,7 +103,10 @@ impl<E: Entity> ScopedRepository<E> {
             changes.insert(self.column(), self.scope.value().clone());
         }
         let n = self
-            .run(false, |r| async move { r.update_where(filter, changes).await })
+            .run(
+                false,
+                |r| async move { r.update_where(filter, changes).await },
+            )
             .await?;
         if n == 0 {
             return Err(self.no_match(entity, false).await);
@@ -124,8 +127,11 @@ impl<E: Entity> ScopedRepository<E> {
             }
         }
         let filter = self.within_filter(filter);
-        self.run(false, |r| async move { r.update_where(filter, changes).await })
-            .await
+        self.run(
+            false,
+            |r| async move { r.update_where(filter, changes).await },
+        )
+        .await
     }
 
     /// Deletes the entity's row by key within the scope (version checked). Errors as
@@ -172,7 +178,10 @@ impl<E: Entity> ScopedRepository<E> {
         let changes = Record::new().set(meta.columns[sd].name, at.clone());
         let filter = self.within_filter(keys::entity_at_version(entity));
         let n = self
-            .run(false, |r| async move { r.update_where(filter, changes).await })
+            .run(
+                false,
+                |r| async move { r.update_where(filter, changes).await },
+            )
             .await?;
         if n == 0 {
             return Err(self.no_match(entity, false).await);
@@ -200,7 +209,10 @@ impl<E: Entity> ScopedRepository<E> {
             query = query.with_deleted();
         }
         let exists = self
-            .run(false, |r: Repository<E>| async move { r.exists(query).await })
+            .run(
+                false,
+                |r: Repository<E>| async move { r.exists(query).await },
+            )
             .await;
         match (exists, meta.version) {
             (Err(e), _) => e,
