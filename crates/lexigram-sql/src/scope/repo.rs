@@ -216,12 +216,7 @@ impl<E: Entity> ScopedRepository<E> {
         query: impl Into<Query>,
         columns: &[&str],
     ) -> Result<Vec<T>> {
-        let query = self.within(query);
-        self.run(
-            false,
-            |r| async move { r.find_columns(query, columns).await },
-        )
-        .await
+        self.project(query.into(), columns, false).await
     }
 
     /// Distinct values of chosen columns in the scope (see [`Repository::find_distinct`]).
@@ -230,11 +225,23 @@ impl<E: Entity> ScopedRepository<E> {
         query: impl Into<Query>,
         columns: &[&str],
     ) -> Result<Vec<T>> {
+        self.project(query.into(), columns, true).await
+    }
+
+    async fn project<T: FromRow>(
+        &self,
+        query: Query,
+        columns: &[&str],
+        distinct: bool,
+    ) -> Result<Vec<T>> {
         let query = self.within(query);
-        self.run(
-            false,
-            |r| async move { r.find_distinct(query, columns).await },
-        )
+        self.run(false, |r| async move {
+            if distinct {
+                r.find_distinct(query, columns).await
+            } else {
+                r.find_columns(query, columns).await
+            }
+        })
         .await
     }
 

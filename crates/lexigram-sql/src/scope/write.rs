@@ -97,11 +97,18 @@ impl<E: Entity> ScopedRepository<E> {
                 changes.insert(c.name, v);
             }
         }
-        let filter = self.within_filter(keys::entity_at_version(entity));
         if changes.is_empty() {
             // Nothing but key, version and scope: the update only checks and bumps.
             changes.insert(self.column(), self.scope.value().clone());
         }
+        self.keyed_update(entity, changes).await?;
+        bump_version(entity)
+    }
+
+    /// `update_where(scope AND key [AND version], changes)` for one entity; no row matched
+    /// is [`ScopedRepository::no_match`]'s error.
+    async fn keyed_update(&self, entity: &E, changes: Record) -> Result<()> {
+        let filter = self.within_filter(keys::entity_at_version(entity));
         let n = self
             .run(
                 false,
@@ -111,7 +118,7 @@ impl<E: Entity> ScopedRepository<E> {
         if n == 0 {
             return Err(self.no_match(entity, false).await);
         }
-        bump_version(entity)
+        Ok(())
     }
 
     /// Sets `changes` on every row in the scope matching `filter`. A change of the scope
@@ -176,16 +183,7 @@ impl<E: Entity> ScopedRepository<E> {
         let now = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
         let at = Value::Timestamp(now);
         let changes = Record::new().set(meta.columns[sd].name, at.clone());
-        let filter = self.within_filter(keys::entity_at_version(entity));
-        let n = self
-            .run(
-                false,
-                |r| async move { r.update_where(filter, changes).await },
-            )
-            .await?;
-        if n == 0 {
-            return Err(self.no_match(entity, false).await);
-        }
+        self.keyed_update(entity, changes).await?;
         entity.set_column(sd, &at)?;
         bump_version(entity)
     }
