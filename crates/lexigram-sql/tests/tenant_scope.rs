@@ -217,6 +217,22 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
         );
         let created = acme.create(inv(154, 0, 1)).await.unwrap();
         assert_eq!(created.tenant_id, 1);
+        // Upsert inside the scope: inserts, then updates its own row (version raised).
+        let up = acme.upsert(inv(156, 0, 5)).await.unwrap();
+        assert_eq!(
+            (up.tenant_id, up.total, up.version),
+            (1, 5, 1),
+            "{}",
+            t.name()
+        );
+        let up = acme.upsert(inv(156, 1, 6)).await.unwrap();
+        assert_eq!(
+            (up.tenant_id, up.total, up.version),
+            (1, 6, 2),
+            "{}",
+            t.name()
+        );
+        acme.delete(&up).await.unwrap();
         check("inserts").await;
 
         // Raw Table through the scoped handle.

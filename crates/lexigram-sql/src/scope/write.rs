@@ -64,21 +64,44 @@ impl<E: Entity> ScopedRepository<E> {
             .await
     }
 
-    /// Inserts or updates by key, with the scope column set. In one transaction, a key
-    /// that belongs to a row of another scope is refused with [`Error::ScopeViolation`]
-    /// before the upsert runs.
+    /// Inserts or updates by key, with the scope column set; returns the stored row. In one
+    /// transaction: a key that belongs to a row of another scope is refused with
+    /// [`Error::ScopeViolation`]; otherwise the row is updated *within the scope* (`UPDATE …
+    /// WHERE scope AND key`, version raised, the caller's values win), and only if that
+    /// matched nothing is it inserted. The insert never overwrites: if another tenant inserts
+    /// the same key concurrently, it fails with the unique-key
+    /// [`Error::Constraint`] instead of taking the row over. A soft-deleted row in the scope
+    /// is not revived (its insert conflicts).
     pub async fn upsert(&self, entity: E) -> Result<E> {
         let entity = self.stamp(entity)?;
-        let foreign = keys::entity_key(&entity).and(not(self.scope.filter_on(self.column())));
+        let meta = E::meta();
+        let key = keys::entity_key(&entity);
+        let foreign = key.clone().and(not(self.scope.filter_on(self.column())));
+        let mine = self.within_filter(key);
         let refused = self.refuse(format!(
             "the key {} belongs to a row outside the scope",
             keys::key_text(&entity)
         ));
+        let mut changes = Record::new();
+        for (i, (c, v)) in meta.columns.iter().zip(entity.to_values()).enumerate() {
+            if i != meta.key && Some(i) != meta.version {
+                changes.insert(c.name, v);
+            }
+        }
         self.run(true, |r| async move {
             if r.exists(Query::from(foreign).with_deleted()).await? {
                 return Err(refused);
             }
-            r.upsert(entity).await
+            if r.update_where(mine.clone(), changes).await? > 0 {
+                return r
+                    .find_by(Query::from(mine).with_deleted())
+                    .await?
+                    .ok_or_else(|| Error::NotFound {
+                        entity: meta.name.to_string(),
+                        key: "the upserted row".into(),
+                    });
+            }
+            r.create(entity).await
         })
         .await
     }
