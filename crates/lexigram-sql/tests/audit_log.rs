@@ -316,6 +316,37 @@ async fn the_config_checks_the_key() {
     config.validate().unwrap();
     assert!(AuditLog::from_config(&config.audit).unwrap().is_some());
     assert!(!format!("{config:?}").contains(KEY));
+    // From the file and the environment; the key's source named, the key never shown.
+    let load = |yaml: &str, env: &[(&str, &str)]| {
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let app = lexigram::AppConfig::from_yaml_and_env(yaml, "application.yaml", env).unwrap();
+        DatabaseConfig::from_app_config(&app)
+    };
+    let yaml = "sql:\n  audit:\n    enabled: true\n    table: trail\n";
+    let config = load(yaml, &[("LEX_SQL__AUDIT__AUDIT_HMAC_KEY", KEY)]).unwrap();
+    assert_eq!(config.audit.table, "trail");
+    assert_eq!(config.audit.audit_hmac_key, Some(AuditKey::new(KEY)));
+    let e = load(yaml, &[("LEX_SQL__AUDIT__AUDIT_HMAC_KEY", "tiny-secret")]).unwrap_err();
+    assert!(
+        e.to_string().contains("LEX_SQL__AUDIT__AUDIT_HMAC_KEY"),
+        "{e}"
+    );
+    assert!(!e.to_string().contains("tiny-secret"), "{e}");
+    let e = load("sql:\n  audit:\n    audit_hmac_kye: x\n", &[]).unwrap_err();
+    assert!(
+        e.to_string().contains("did you mean `audit_hmac_key`"),
+        "{e}"
+    );
+    let e = load(
+        "sql:\n  audit:\n    enabled: true\n    table: 'a; DROP TABLE x'\n",
+        &[("LEX_SQL__AUDIT__AUDIT_HMAC_KEY", KEY)],
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("sql.audit.table"), "{e}");
+
     let e = AuditLog::new("audit_log", AuditKey::new("short")).unwrap_err();
     assert!(matches!(e, Error::Audit { .. }));
     assert_eq!(e.code(), "LEX_ERR_SQL_032");
