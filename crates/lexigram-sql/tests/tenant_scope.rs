@@ -293,6 +293,7 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
                 .require_entity::<Invoice>("tenant_id")
                 .unwrap(),
         );
+        db.reset_query_stats();
         let e = db
             .repository::<Invoice>()
             .count(Filter::all())
@@ -324,6 +325,8 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
                 .contains("table 'INVOICES' requires a tenant scope"),
             "{e}"
         );
+        // Nothing of the refused calls reached the server.
+        assert_eq!(db.query_stats().tracked, 0, "{}", t.name());
         let tx = db.begin().await.unwrap();
         let e = tx
             .repository::<Invoice>()
@@ -357,6 +360,8 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
                 .unwrap(),
             7
         );
+        // The statistics do record statements (the zero above is not vacuous).
+        assert!(db.query_stats().tracked > 0, "{}", t.name());
     }
 }
 
