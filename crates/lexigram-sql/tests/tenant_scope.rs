@@ -149,6 +149,20 @@ async fn every_bypass_attempt_reads_and_changes_zero_rows_of_the_other_tenant() 
             .await
             .unwrap();
         assert_eq!(sums, [(60,)], "{}", t.name());
+        let tenants: Vec<(i64,)> = acme
+            .find_distinct(hostile.clone(), &["tenant_id"])
+            .await
+            .unwrap();
+        assert_eq!(tenants, [(1,)], "{}", t.name());
+        let cursor_page = acme.page_after(hostile.clone(), None, 10).await.unwrap();
+        assert_eq!(cursor_page.total, 3);
+        assert!(cursor_page.items.iter().all(|r| r.tenant_id == 1));
+        let streamed: Vec<Invoice> =
+            futures_util::TryStreamExt::try_collect(acme.stream(hostile.clone()).await.unwrap())
+                .await
+                .unwrap();
+        assert_eq!(streamed.len(), 3, "{}", t.name());
+        assert!(streamed.iter().all(|r| r.tenant_id == 1));
         check("reads").await;
 
         // Bulk update with an always-true OR: only own rows.
