@@ -191,6 +191,9 @@ pub enum DbCommand {
     /// the client exits), never on its command line. Reads stdin, so scripts can be piped in;
     /// exits with the client's status.
     Shell,
+    /// The audit log (`sql.audit`): `lexigram db audit verify` checks its hash chain.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Revert every migration (drops what they created) and apply them all again.
     /// Destroys data: refuses to run without --force.
     Reset {
@@ -223,6 +226,15 @@ pub enum DbCommand {
         )]
         seeds: PathBuf,
     },
+}
+
+/// `lexigram db audit …` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Verify the audit log's hash chain (table `sql.audit.table`, keyed by
+    /// `sql.audit.audit_hmac_key`, env LEX_SQL__AUDIT__AUDIT_HMAC_KEY): exits 0 with a summary
+    /// when intact, 1 naming the edited and deleted rows when not.
+    Verify,
 }
 
 #[cfg(test)]

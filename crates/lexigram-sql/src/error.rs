@@ -304,6 +304,47 @@ pub enum Error {
         /// The server's message.
         detail: String,
     },
+
+    /// An entity or table that the database's
+    /// [`RowLevelSecurityPolicy`](crate::scope::RowLevelSecurityPolicy) marks as requiring a
+    /// tenant scope was used through an unscoped repository or `Table`. Raised before any SQL
+    /// is sent. (`NoSecurityPolicyError` in the Python edition.)
+    #[error(
+        "NoSecurityPolicyError: {target} requires a tenant scope (column '{column}') by the security policy of database '{database}', and this repository has none; nothing was sent. Fix: use `.scoped(TenantScope::new(\"{column}\", value))` on the repository or the database, or `admin_bypass(reason)` for a logged administrative access"
+    )]
+    ScopeRequired {
+        /// The entity (`Invoice`) or `table 'x'`.
+        target: String,
+        /// The scope column the policy names.
+        column: String,
+        /// The database (backend) name.
+        database: String,
+    },
+
+    /// A scoped repository refused a write that would leave its tenant scope: an entity whose
+    /// scope column holds another tenant's value, or a change of the scope column. Nothing
+    /// was written.
+    #[error(
+        "ScopeViolationError: {target}: {detail}; nothing was written. Fix: write only rows of the scope (column '{column}' = {scope}); to act across tenants use `admin_bypass(reason)`"
+    )]
+    ScopeViolation {
+        /// The entity or `table 'x'`.
+        target: String,
+        /// The scope column.
+        column: String,
+        /// The scope's value, as text.
+        scope: String,
+        /// What was refused.
+        detail: String,
+    },
+
+    /// The audit log could not be written or read (see [`crate::audit`]); an audited change
+    /// whose audit row failed is rolled back.
+    #[error("AuditError: {detail}")]
+    Audit {
+        /// What failed and the fix.
+        detail: String,
+    },
 }
 
 /// `parameter 2 (integer value)`, or `a text value` when the position is unknown.
@@ -413,6 +454,9 @@ impl Error {
             Error::LockTimeout { .. } => "LEX_ERR_SQL_024",
             Error::PreparedStatementLost { .. } => "LEX_ERR_SQL_025",
             Error::TooManyParameters { .. } => "LEX_ERR_SQL_026",
+            Error::ScopeRequired { .. } => "LEX_ERR_SQL_030",
+            Error::ScopeViolation { .. } => "LEX_ERR_SQL_031",
+            Error::Audit { .. } => "LEX_ERR_SQL_032",
         }
     }
 

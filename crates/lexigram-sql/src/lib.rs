@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod backend;
 pub mod config;
 pub mod database;
@@ -21,6 +22,7 @@ pub mod migrate;
 pub mod observe;
 pub mod provider;
 pub mod repository;
+pub mod scope;
 pub mod uow;
 pub mod value;
 

@@ -1,5 +1,6 @@
 //! `lexigram db …` commands.
 
+mod audit;
 mod autodiff;
 mod backup;
 mod check;
@@ -63,6 +64,7 @@ pub(crate) async fn db(global: &GlobalArgs, command: DbCommand) -> Result<ExitCo
         DbCommand::Backup { output } => backup::run(global, &output).await,
         DbCommand::Restore { file, force } => restore::run(global, &file, force).await,
         DbCommand::Shell => shell::run(global).await,
+        DbCommand::Audit(crate::args::AuditCommand::Verify) => audit::verify(global).await,
     }
 }
 

@@ -50,6 +50,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod audit;
 mod compat;
 mod duration;
 mod list;
@@ -65,6 +66,8 @@ mod validate;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use audit::check_audit;
+pub use audit::{AuditConfig, AuditKey, MIN_AUDIT_KEY_BYTES};
 pub use duration::parse_duration;
 pub use load::{ENV_VAR, SECTION};
 pub use model::{

@@ -44,6 +44,8 @@ pub struct DatabaseConfig {
     pub migrations: MigrationsConfig,
     /// The outbox relay's settings (`sql.outbox`).
     pub outbox: super::OutboxConfig,
+    /// The audit log's settings (`sql.audit`).
+    pub audit: super::AuditConfig,
     /// Named backends (`sql.backends`); when non-empty they replace `backend`.
     #[serde(deserialize_with = "super::list::deserialize_list")]
     pub backends: Vec<NamedBackendConfig>,
@@ -64,6 +66,7 @@ impl Default for DatabaseConfig {
             operations: OperationsConfig::default(),
             migrations: MigrationsConfig::default(),
             outbox: super::OutboxConfig::default(),
+            audit: super::AuditConfig::default(),
             backends: Vec::new(),
             origins: Origins::default(),
             environment: None,
@@ -80,6 +83,7 @@ impl fmt::Debug for DatabaseConfig {
             .field("operations", &self.operations)
             .field("migrations", &self.migrations)
             .field("outbox", &self.outbox)
+            .field("audit", &self.audit)
             .field("backends", &self.backends)
             .field("environment", &self.environment)
             .finish_non_exhaustive()
@@ -95,6 +99,7 @@ impl PartialEq for DatabaseConfig {
             && self.operations == other.operations
             && self.migrations == other.migrations
             && self.outbox == other.outbox
+            && self.audit == other.audit
             && self.backends == other.backends
     }
 }

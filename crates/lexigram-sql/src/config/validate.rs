@@ -328,6 +328,7 @@ impl DatabaseConfig {
         )?;
         self.check_migrations(&self.migrations, "migrations")?;
         check_outbox(&self.outbox, &origin)?;
+        super::check_audit(&self.audit, &origin)?;
         for (index, backend) in self.backends.iter().enumerate() {
             if let Some(pool) = &backend.pool {
                 self.check_pool(pool, &format!("backends.{index}.pool"))?;

@@ -24,6 +24,7 @@ pub(super) fn sample_every_second(db: &Database) {
                 inner,
                 route: super::Route::Auto,
                 session: None,
+                scope_mark: None,
             };
             let waiters = db.pool().map(|p| p.waiters()).unwrap_or(0);
             db.inner.observer.metrics.pool(&db.pool_stats(), waiters);

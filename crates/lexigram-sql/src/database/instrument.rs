@@ -117,6 +117,7 @@ where
 /// accepts in one statement: the servers would fail it half-way through the protocol (on
 /// PostgreSQL as a lost connection), SQLite with a bare "too many SQL variables".
 pub(super) fn check_params(db: &Database, params: usize) -> Result<()> {
+    crate::scope::check_handle(db)?;
     let limit = db.dialect().max_params();
     if params > limit {
         return Err(Error::TooManyParameters {

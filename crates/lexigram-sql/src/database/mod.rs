@@ -55,6 +55,8 @@ pub struct Database {
     route: Route,
     /// The read-your-writes session of this handle, if any.
     session: Option<Session>,
+    /// Whether this handle is refused by, or bypasses, a tenant-scope policy (`crate::scope`).
+    pub(crate) scope_mark: Option<Arc<crate::scope::ScopeMark>>,
 }
 
 /// Where a handle's reads go.
@@ -92,6 +94,8 @@ struct Inner {
     replicas: replicas::ReplicaSet,
     /// Span attributes of this backend.
     observer: crate::observe::Observer,
+    /// The tables that require a tenant scope (`Database::set_security_policy`).
+    pub(crate) scope_policy: crate::scope::PolicySlot,
 }
 
 impl std::fmt::Debug for Database {
@@ -137,9 +141,11 @@ impl Database {
                 schema: schema::SchemaCache::default(),
                 replicas,
                 observer,
+                scope_policy: crate::scope::PolicySlot::default(),
             }),
             route: Route::Auto,
             session: None,
+            scope_mark: None,
         };
         gauges::sample_every_second(&db);
         Ok(db)
@@ -219,6 +225,19 @@ impl Database {
         &self.inner.schema
     }
 
+    /// The tenant-scope policy of this database (shared by every clone).
+    pub(crate) fn scope_policy(&self) -> &crate::scope::PolicySlot {
+        &self.inner.scope_policy
+    }
+
+    /// This handle marked as refused by, or bypassing, the tenant-scope policy.
+    pub(crate) fn with_scope_mark(&self, mark: crate::scope::ScopeMark) -> Database {
+        Database {
+            scope_mark: Some(Arc::new(mark)),
+            ..self.clone()
+        }
+    }
+
     pub(crate) fn observer(&self) -> &crate::observe::Observer {
         &self.inner.observer
     }
@@ -238,6 +257,7 @@ impl Database {
     /// connection ([`Error::PoolExhausted`]) and at most `pool.connect_timeout` for a new one
     /// ([`Error::Connect`]).
     pub(crate) async fn acquire(&self) -> Result<AnyConn> {
+        crate::scope::check_handle(self)?;
         let started = std::time::Instant::now();
         let conn = self.pool()?.get(&self.inner.settings.pool).await;
         let metrics = &self.inner.observer.metrics;

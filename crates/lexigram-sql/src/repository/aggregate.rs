@@ -89,6 +89,12 @@ pub struct Aggregate {
 }
 
 impl Aggregate {
+    /// This aggregate with `scope` ANDed around its whole row filter (for `crate::scope`).
+    pub(crate) fn within(mut self, scope: Filter) -> Aggregate {
+        self.filter = scope.and(self.filter);
+        self
+    }
+
     /// No grouping, no measure yet.
     pub fn new() -> Aggregate {
         Aggregate::default()

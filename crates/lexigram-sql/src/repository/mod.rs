@@ -60,6 +60,7 @@ pub use aggregate::Aggregate;
 pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
 pub use filter::{Col, Filter, col, not};
+pub(crate) use ident::check as ident_check;
 pub use join::Join;
 pub use page::{Cursor, CursorPage, Page};
 pub use portable::Portable;
@@ -67,6 +68,7 @@ pub use project::FromRow;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
 pub use repo::Repository;
+pub(crate) use repo::bump_version;
 pub use subquery::{Subquery, exists};
 
 use crate::database::{Database, Executor, Transaction};

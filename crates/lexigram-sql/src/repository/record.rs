@@ -159,12 +159,32 @@ impl Table {
     }
 
     /// A table repository running on `ex`; names are checked when a statement is built.
+    ///
+    /// If a [security policy](crate::scope::RowLevelSecurityPolicy) requires a tenant scope
+    /// for the table, every statement fails with [`Error::ScopeRequired`].
     pub fn new(ex: Executor, name: impl Into<String>) -> Table {
+        let name = name.into();
+        let ex = crate::scope::guard(ex, &name, || format!("table '{name}'"));
+        Table::unguarded(ex, name)
+    }
+
+    /// A table repository that the scope policy does not check (for `crate::scope`).
+    pub(crate) fn unguarded(ex: Executor, name: String) -> Table {
         Table {
             ex,
-            name: name.into(),
+            name,
             key: "id".into(),
         }
+    }
+
+    /// Where the statements run.
+    pub(crate) fn executor(&self) -> &Executor {
+        &self.ex
+    }
+
+    /// This table on another executor (for `crate::scope`).
+    pub(crate) fn on(&self, ex: Executor) -> Table {
+        Table { ex, ..self.clone() }
     }
 
     /// Uses `key` as the key column for `find_one`, `update` and `delete`.
@@ -189,7 +209,7 @@ impl Table {
         Columns::Table
     }
 
-    fn key_filter(&self, key: Value) -> Filter {
+    pub(crate) fn key_filter(&self, key: Value) -> Filter {
         super::col(self.key.clone()).eq(key)
     }
 
@@ -198,7 +218,7 @@ impl Table {
         e.in_table(&self.name)
     }
 
-    fn not_found(&self, key: &Value) -> Error {
+    pub(crate) fn not_found(&self, key: &Value) -> Error {
         Error::NotFound {
             entity: format!("table '{}' row", self.name),
             key: format!("{}={key}", self.key),
@@ -348,13 +368,24 @@ impl Table {
 
     /// Sets the given columns of the row with this key; [`Error::NotFound`] if there is none.
     pub async fn update(&self, key: impl Into<Value>, changes: Record) -> Result<()> {
+        let key = key.into();
+        match self
+            .update_where(self.key_filter(key.clone()), changes)
+            .await?
+        {
+            0 => Err(self.not_found(&key)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Sets the given columns of every row matching `filter`; rows updated.
+    pub(crate) async fn update_where(&self, filter: Filter, changes: Record) -> Result<u64> {
         if changes.is_empty() {
             return Err(invalid(
                 &self.name,
                 "nothing to update: the record is empty",
             ));
         }
-        let key = key.into();
         let mut buf = self.start("UPDATE ")?;
         buf.push(" SET ");
         let mut values = changes.values;
@@ -374,16 +405,11 @@ impl Table {
             buf.push(" = ");
             buf.param(v);
         }
-        buf.where_clause(&self.key_filter(key.clone()).0, None, self.cols())?;
-        match self
-            .ex
+        buf.where_clause(&filter.0, None, self.cols())?;
+        self.ex
             .execute(&buf.sql, &buf.params)
             .await
-            .map_err(|e| self.named(e))?
-        {
-            0 => Err(self.not_found(&key)),
-            _ => Ok(()),
-        }
+            .map_err(|e| self.named(e))
     }
 
     /// Deletes the row with this key; [`Error::NotFound`] if there is none.

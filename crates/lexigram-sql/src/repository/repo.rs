@@ -83,8 +83,18 @@ impl<E: Entity> std::fmt::Debug for Repository<E> {
 }
 
 impl<E: Entity> Repository<E> {
-    /// A repository running its statements on `ex`.
+    /// A repository running its statements on `ex`. If a
+    /// [security policy](crate::scope::RowLevelSecurityPolicy) requires a tenant scope for
+    /// `E`'s table, every statement of this repository fails with
+    /// [`Error::ScopeRequired`]; use [`Repository::scoped`] instead.
     pub fn new(ex: Executor) -> Self {
+        Self::unguarded(crate::scope::guard(ex, E::meta().table, || {
+            E::meta().name.to_string()
+        }))
+    }
+
+    /// A repository on `ex` that the scope policy does not check (for `crate::scope`).
+    pub(crate) fn unguarded(ex: Executor) -> Self {
         let sql = E::meta().sql(ex.database().kind());
         Repository {
             ex,
@@ -515,7 +525,7 @@ impl<E: Entity> Repository<E> {
 }
 
 /// Adds one to a versioned entity's version field.
-fn bump_version<E: Entity>(entity: &mut E) -> Result<()> {
+pub(crate) fn bump_version<E: Entity>(entity: &mut E) -> Result<()> {
     if let Some(v) = E::meta().version {
         let current = i64::from_value(&entity.get_column(v)).map_err(|detail| Error::Decode {
             column: E::meta().columns[v].name.into(),
