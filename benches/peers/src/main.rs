@@ -3,10 +3,10 @@
 //! run. Prints a Markdown report (`scripts/bench.sh --peers` writes it to BENCHMARKS.md).
 //!
 //! ```text
-//! lexigram-peers [--reps N] [--backends sqlite,postgres,mysql] [--work TEXT] [--out FILE]
+//! lexigram-peers [--reps N] [--backends sqlite,postgres,mysql] [--work TEXT] [--peer NAME] [--out FILE]
 //! ```
 //! `--work TEXT` keeps only the workloads whose name contains TEXT (and skips the pool run
-//! unless TEXT is `pool`). PostgreSQL and MariaDB come from `LEX_TEST_POSTGRES_URL` / `LEX_TEST_MYSQL_URL`.
+//! unless TEXT is `pool`); `--peer NAME` runs one peer beside the raw driver (for profiling). PostgreSQL and MariaDB come from `LEX_TEST_POSTGRES_URL` / `LEX_TEST_MYSQL_URL`.
 
 // The row structs exist to be decoded into, as a service would; most fields are never read.
 #![allow(dead_code)]
@@ -93,7 +93,13 @@ pub struct Results {
     pub errors: Vec<String>,
 }
 
-fn run_backend(kind: Kind, url: String, reps: usize, work: Option<&str>) -> Result<Results> {
+fn run_backend(
+    kind: Kind,
+    url: String,
+    reps: usize,
+    work: Option<&str>,
+    peer: Option<&str>,
+) -> Result<Results> {
     let dir = tempfile::tempdir()?;
     let t = Target {
         kind,
@@ -104,10 +110,14 @@ fn run_backend(kind: Kind, url: String, reps: usize, work: Option<&str>) -> Resu
         .enable_all()
         .build()?;
     rt.block_on(schema::create(&t))?;
-    let peers = peers_of(kind);
+    let peers: Vec<&'static str> = peers_of(kind)
+        .iter()
+        .copied()
+        .filter(|p| peer.is_none_or(|only| *p == "raw" || *p == only))
+        .collect();
     let mut res = Results {
         kind,
-        peers: peers.to_vec(),
+        peers: peers.clone(),
         samples: BTreeMap::new(),
         pools: BTreeMap::new(),
         errors: Vec::new(),
@@ -154,11 +164,13 @@ fn main() -> Result<()> {
     let mut out: Option<PathBuf> = None;
     let mut only: Option<String> = None;
     let mut work: Option<String> = None;
+    let mut peer: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--reps" => reps = args.next().ok_or("--reps N")?.parse()?,
             "--out" => out = Some(args.next().ok_or("--out FILE")?.into()),
+            "--peer" => peer = Some(args.next().ok_or("--peer NAME")?),
             "--work" => work = Some(args.next().ok_or("--work TEXT")?),
             "--backends" => only = Some(args.next().ok_or("--backends LIST")?),
             other => {
@@ -179,6 +191,7 @@ fn main() -> Result<()> {
             String::new(),
             reps,
             work.as_deref(),
+            peer.as_deref(),
         )?);
     }
     for (name, kind, var) in [
@@ -189,7 +202,13 @@ fn main() -> Result<()> {
             continue;
         }
         match std::env::var(var) {
-            Ok(url) => all.push(run_backend(kind, url, reps, work.as_deref())?),
+            Ok(url) => all.push(run_backend(
+                kind,
+                url,
+                reps,
+                work.as_deref(),
+                peer.as_deref(),
+            )?),
             Err(_) => eprintln!("{var} is not set: {kind} skipped"),
         }
     }
