@@ -242,7 +242,7 @@ async fn check_replica(db: &Database, replica: &Replica) -> ReplicaHealth {
     let started = Instant::now();
     let result = async {
         let mut conn = replica.get().await?;
-        super::replicas::lag(db.kind(), &mut conn).await
+        crate::backend::replication::lag(db.kind(), &mut conn).await
     }
     .await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

@@ -84,8 +84,8 @@ struct Inner {
     pool: RwLock<Option<AnyPool>>,
     /// Whether the server has `INSERT … RETURNING`, recorded by the first connection.
     returning: ReturningSlot,
-    /// Set once the unit-of-work outbox table is known to exist (created once per `Database`).
-    outbox_ready: tokio::sync::OnceCell<()>,
+    /// Whether the unit-of-work outbox table is known to exist (kept by `uow`).
+    outbox_ready: crate::uow::OutboxReady,
     /// Declared column types of the tables written through `Table` and `Repository`.
     schema: schema::SchemaCache,
     /// The read replicas (`backend.replicas`), each with its own pool.
@@ -133,7 +133,7 @@ impl Database {
                 settings,
                 pool: RwLock::new(Some(pool)),
                 returning,
-                outbox_ready: tokio::sync::OnceCell::new(),
+                outbox_ready: crate::uow::OutboxReady::default(),
                 schema: schema::SchemaCache::default(),
                 replicas,
                 observer,
@@ -457,7 +457,7 @@ impl Database {
         }
     }
 
-    pub(crate) fn outbox_ready(&self) -> &tokio::sync::OnceCell<()> {
+    pub(crate) fn outbox_ready(&self) -> &crate::uow::OutboxReady {
         &self.inner.outbox_ready
     }
 
