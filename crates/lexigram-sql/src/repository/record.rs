@@ -75,7 +75,7 @@ impl Record {
         })?;
         T::from_value(v).map_err(|detail| Error::Decode {
             column: column.to_string(),
-            detail,
+            detail: detail.to_string(),
         })
     }
 

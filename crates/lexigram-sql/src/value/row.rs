@@ -83,7 +83,7 @@ impl Row {
     /// Reads a column by position and converts it.
     pub fn get_at<T: FromValue>(&self, idx: usize) -> Result<T> {
         let value = self.values.get(idx).ok_or_else(|| self.out_of_range(idx))?;
-        T::from_value(value).map_err(|detail| self.decode_error(idx, detail))
+        T::from_value(value).map_err(|e| self.decode_error(idx, e.to_string()))
     }
 
     /// Takes a column's value out of the row by position and converts it without copying
@@ -103,7 +103,7 @@ impl Row {
             return Err(self.out_of_range(idx));
         };
         let value = std::mem::replace(slot, Value::Null);
-        T::from_owned(value).map_err(|detail| self.decode_error(idx, detail))
+        T::from_owned(value).map_err(|e| self.decode_error(idx, e.to_string()))
     }
 
     fn out_of_range(&self, idx: usize) -> Error {
