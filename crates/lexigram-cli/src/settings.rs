@@ -135,13 +135,7 @@ pub fn selected(global: &GlobalArgs, config: &DatabaseConfig) -> Result<BackendS
 
 /// The backend migration commands work on: the primary (or only) one.
 pub fn primary(config: &DatabaseConfig) -> Result<BackendSettings, Error> {
-    let backends = config.backends()?;
-    let count = backends.len();
-    backends.into_iter().find(|b| b.primary || count == 1).ok_or_else(|| Error::NoPrimaryBackend {
-        detail: format!(
-            "{count} backends are configured and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or pass --url"
-        ),
-    })
+    lexigram_sql::config::primary(config.backends()?)
 }
 
 /// The migrations directory: `--dir`, else the backend's `migrations.dir`.

@@ -7,6 +7,8 @@ mod columns;
 mod ddl;
 mod dialect;
 mod lock;
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
+mod lru_cache;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "mysql")]

@@ -147,17 +147,7 @@ impl Database {
 
     /// Connects the primary (or only) backend of a configuration.
     pub async fn from_config(config: &DatabaseConfig) -> Result<Database> {
-        let backends = config.backends()?;
-        let count = backends.len();
-        let primary = backends
-            .into_iter()
-            .find(|b| b.primary || count == 1)
-            .ok_or_else(|| Error::NoPrimaryBackend {
-                detail: format!(
-                    "{count} backends are configured and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or resolve a backend by name"
-                ),
-            })?;
-        Database::connect(primary).await
+        Database::connect(crate::config::primary(config.backends()?)?).await
     }
 
     /// Connects to a URL with every other setting at its default.
