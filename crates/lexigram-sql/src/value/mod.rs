@@ -18,6 +18,7 @@ pub use convert::{FromValue, ToValue};
 pub use decode_error::{DecodeError, DecodeErrorKind};
 pub use interval::{Interval, IntervalError};
 pub use row::Row;
+pub(crate) use row::column_index;
 pub use rust_decimal::Decimal;
 
 pub(crate) use check::ColumnType;

@@ -54,11 +54,7 @@ impl Row {
 
     /// Position of a column by name (exact match first, then ASCII case-insensitive).
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == name).or_else(|| {
-            self.columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(name))
-        })
+        column_index(&self.columns, name)
     }
 
     /// The raw value of a column, by name.
@@ -127,4 +123,14 @@ impl Row {
         self.index_of(name)
             .map(|i| std::mem::replace(&mut self.values[i], Value::Null))
     }
+}
+/// Position of column `name` among `columns`: exact match first, then ASCII
+/// case-insensitive (servers fold unquoted names to upper or lower case). The one lookup of
+/// rows and records.
+pub(crate) fn column_index<S: AsRef<str>>(columns: &[S], name: &str) -> Option<usize> {
+    columns.iter().position(|c| c.as_ref() == name).or_else(|| {
+        columns
+            .iter()
+            .position(|c| c.as_ref().eq_ignore_ascii_case(name))
+    })
 }
