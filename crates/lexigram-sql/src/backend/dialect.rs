@@ -1,5 +1,6 @@
-//! SQL dialects: every difference between the backends' SQL lives here, as default methods of
-//! one trait that the zero-sized backend types override.
+//! SQL dialects: the differences between the backends' SQL, as default methods of one sealed
+//! trait that the zero-sized backend types override. DDL, catalog queries and advisory locks
+//! are its sibling traits ([`Ddl`], [`Catalog`], [`AdvisoryLocks`]), also in `backend/`.
 
 use std::fmt::Write as _;
 

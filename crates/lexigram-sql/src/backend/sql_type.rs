@@ -5,7 +5,7 @@
 /// A portable column type (the entities manifest's, and the bookkeeping tables').
 ///
 /// ```
-/// use lexigram_sql::backend::{Dialect, MySql, Postgres, SqlType};
+/// use lexigram_sql::backend::{Ddl, MySql, Postgres, SqlType};
 /// let ty = SqlType::parse("decimal(10, 2)").unwrap();
 /// assert_eq!(Postgres.column_type(ty), "NUMERIC(10,2)");
 /// assert_eq!(MySql.column_type(SqlType::Timestamp), "DATETIME(6)");
