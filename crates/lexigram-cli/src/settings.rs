@@ -31,13 +31,15 @@ pub fn environment() -> Result<Vec<(String, String)>, Error> {
         return Ok(env);
     }
     let bad = |detail: String| {
-        Error::Configuration(ConfigError {
-            kind: ConfigErrorKind::Source,
-            headline: format!("cannot read {DOTENV_FILE}"),
-            detail,
-            source_name: Some(format!("{DOTENV_FILE} in the current directory")),
-            fix: "use KEY=value lines (values may be quoted), or remove the file".to_string(),
-        })
+        Error::Configuration(
+            ConfigError::new(
+                ConfigErrorKind::Source,
+                format!("cannot read {DOTENV_FILE}"),
+                detail,
+                "use KEY=value lines (values may be quoted), or remove the file",
+            )
+            .with_source_name(format!("{DOTENV_FILE} in the current directory")),
+        )
     };
     let iter = dotenvy::from_path_iter(path).map_err(|e| bad(e.to_string()))?;
     for item in iter {
@@ -116,28 +118,24 @@ pub fn selected(global: &GlobalArgs, config: &DatabaseConfig) -> Result<BackendS
         .into_iter()
         .find(|b| &b.name == name)
         .ok_or_else(|| {
-            Error::Configuration(ConfigError {
-                kind: ConfigErrorKind::Backends,
-                headline: "Unknown backend".to_string(),
-                detail: format!(
-                    "no backend is named `{name}`; the configured backends are: {}",
-                    names.join(", ")
-                ),
-                source_name: Some("command line --backend".to_string()),
-                fix: "pass one of those names to --backend".to_string(),
-            })
+            Error::Configuration(
+                ConfigError::new(
+                    ConfigErrorKind::Backends,
+                    "Unknown backend",
+                    format!(
+                        "no backend is named `{name}`; the configured backends are: {}",
+                        names.join(", ")
+                    ),
+                    "pass one of those names to --backend",
+                )
+                .with_source_name("command line --backend"),
+            )
         })
 }
 
 /// The backend migration commands work on: the primary (or only) one.
 pub fn primary(config: &DatabaseConfig) -> Result<BackendSettings, Error> {
-    let backends = config.backends()?;
-    let count = backends.len();
-    backends.into_iter().find(|b| b.primary || count == 1).ok_or_else(|| Error::NoPrimaryBackend {
-        detail: format!(
-            "{count} backends are configured and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or pass --url"
-        ),
-    })
+    lexigram_sql::config::primary(config.backends()?)
 }
 
 /// The migrations directory: `--dir`, else the backend's `migrations.dir`.

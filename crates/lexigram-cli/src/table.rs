@@ -1,37 +1,25 @@
-//! Plain, aligned text tables for people.
+//! Plain, aligned text tables for people, drawn by `comfy-table` without borders.
 
-/// Renders rows under headers with columns padded to their widest cell.
+use comfy_table::{Table, presets};
+
+/// Renders rows under headers with columns padded to their widest cell (two spaces between
+/// columns, no trailing spaces).
 ///
 /// ```
 /// let text = lexigram_cli::table::render(&["A", "BB"], &[vec!["xyz".into(), "1".into()]]);
 /// assert_eq!(text, "A    BB\nxyz  1\n");
 /// ```
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
+    let mut table = Table::new();
+    table
+        .load_style(presets::NOTHING)
+        .set_header(headers.to_vec())
+        .add_rows(rows.iter().cloned());
+    for column in table.column_iter_mut() {
+        column.set_padding((0, 2));
     }
     let mut out = String::new();
-    let header: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
-    for row in std::iter::once(&header).chain(rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i + 1 == row.len() {
-                line.push_str(cell);
-            } else {
-                let pad = widths
-                    .get(i)
-                    .copied()
-                    .unwrap_or(0)
-                    .saturating_sub(cell.chars().count());
-                line.push_str(cell);
-                line.push_str(&" ".repeat(pad + 2));
-            }
-        }
+    for line in table.lines() {
         out.push_str(line.trim_end());
         out.push('\n');
     }

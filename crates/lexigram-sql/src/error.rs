@@ -536,7 +536,18 @@ pub enum ConfigErrorKind {
 }
 
 /// A configuration problem: what, which value, where it came from, and the fix.
+///
+/// ```
+/// use lexigram_sql::error::{ConfigError, ConfigErrorKind};
+/// let err = ConfigError::new(ConfigErrorKind::Backends, "Unknown backend", "no backend is named `x`", "pass a configured name")
+///     .with_source_name("command line --backend");
+/// assert_eq!(
+///     err.to_string(),
+///     "ConfigurationError: Unknown backend: no backend is named `x` (from command line --backend). Fix: pass a configured name"
+/// );
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 #[error("ConfigurationError: {headline}: {detail}{}. Fix: {fix}", source_name.as_ref().map(|s| format!(" (from {s})")).unwrap_or_default())]
 pub struct ConfigError {
     /// Kind of problem, for matching.
@@ -549,6 +560,31 @@ pub struct ConfigError {
     pub source_name: Option<String>,
     /// How to fix it.
     pub fix: String,
+}
+
+impl ConfigError {
+    /// A configuration error of `kind`: the headline, the offending value and context, and
+    /// the fix.
+    pub fn new(
+        kind: ConfigErrorKind,
+        headline: impl Into<String>,
+        detail: impl Into<String>,
+        fix: impl Into<String>,
+    ) -> Self {
+        ConfigError {
+            kind,
+            headline: headline.into(),
+            detail: detail.into(),
+            source_name: None,
+            fix: fix.into(),
+        }
+    }
+
+    /// Names where the offending value came from (a file and key, an environment variable).
+    pub fn with_source_name(mut self, source_name: impl Into<String>) -> Self {
+        self.source_name = Some(source_name.into());
+        self
+    }
 }
 
 /// How a connection attempt failed.
@@ -591,7 +627,14 @@ pub enum TlsFailure {
 }
 
 /// A failed connection attempt.
+///
+/// ```
+/// use lexigram_sql::error::{ConnectError, ConnectErrorKind};
+/// let err = ConnectError::new(ConnectErrorKind::Unreachable, "postgresql", "db:5432", "connection refused");
+/// assert!(err.to_string().starts_with("DatabaseError: could not connect to server db:5432 (postgresql): connection refused. Fix:"));
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 #[error("DatabaseError: could not connect to server {target} ({backend}): {reason}. Fix: {fix}")]
 pub struct ConnectError {
     /// What went wrong.
@@ -607,8 +650,8 @@ pub struct ConnectError {
 }
 
 impl ConnectError {
-    /// Builds a connect error with the standard fix text for its kind.
-    pub(crate) fn new(
+    /// A connect error with the standard fix text for its kind.
+    pub fn new(
         kind: ConnectErrorKind,
         backend: &'static str,
         target: impl Into<String>,
@@ -668,7 +711,14 @@ pub enum MigrationErrorKind {
 }
 
 /// A migration problem, naming the version and file.
+///
+/// ```
+/// use lexigram_sql::error::{MigrationError, MigrationErrorKind};
+/// let err = MigrationError::new(MigrationErrorKind::Failed, Some(1), "migration 1 failed");
+/// assert_eq!(err.to_string(), "MigrationError: migration 1 failed");
+/// ```
 #[derive(Debug, Clone, thiserror::Error)]
+#[non_exhaustive]
 #[error("MigrationError: {message}")]
 pub struct MigrationError {
     /// Kind of problem, for matching.
@@ -677,4 +727,16 @@ pub struct MigrationError {
     pub version: Option<i64>,
     /// Full message with the fix.
     pub message: String,
+}
+
+impl MigrationError {
+    /// A migration error of `kind` about `version`, its message saying what happened and the
+    /// fix.
+    pub fn new(kind: MigrationErrorKind, version: Option<i64>, message: impl Into<String>) -> Self {
+        MigrationError {
+            kind,
+            version,
+            message: message.into(),
+        }
+    }
 }

@@ -85,11 +85,11 @@ async fn every_wrapper_prints_its_cause_once() {
     }
 
     // Migration.
-    errors.push(Box::new(Error::from(MigrationError {
-        kind: MigrationErrorKind::Failed,
-        version: Some(1),
-        message: "migration 1 failed".into(),
-    })));
+    errors.push(Box::new(Error::from(MigrationError::new(
+        MigrationErrorKind::Failed,
+        Some(1),
+        "migration 1 failed",
+    ))));
 
     // A provider failing at boot: the application error wraps the data layer's error.
     let config = DatabaseConfig::from_url("sqlite:////no/such/dir/x.db").unwrap();

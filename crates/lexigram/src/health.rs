@@ -181,28 +181,41 @@ impl ApplicationHealth {
 }
 
 impl fmt::Display for ApplicationHealth {
+    /// A headline, then one row per component (a `comfy-table` table without borders) with
+    /// its details as `key=value`, then the errors of the components that are down.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let overall = if self.is_healthy() { "up" } else { "down" };
         writeln!(f, "application {}: {overall}", self.application)?;
+        let mut table = comfy_table::Table::new();
+        table.load_style(comfy_table::presets::NOTHING);
+        let mut errors = Vec::new();
         for c in &self.components {
             let latency = c
                 .latency_ms
                 .map(|ms| format!("{ms:.2}ms"))
                 .unwrap_or_else(|| "-".to_string());
-            write!(
-                f,
-                "  {:<10} {:<12} {:<5} {:>9}",
-                c.provider, c.name, c.status, latency
-            )?;
             let mut details = Vec::new();
             flatten_details("", &c.details, &mut details);
-            for (key, value) in details {
-                write!(f, " {key}={value}")?;
-            }
-            writeln!(f)?;
+            let details: Vec<String> = details
+                .into_iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            table.add_row([
+                c.provider.to_string(),
+                c.name.to_string(),
+                c.status.to_string(),
+                latency,
+                details.join(" "),
+            ]);
             if let Some(error) = &c.error {
-                writeln!(f, "      error: {error}")?;
+                errors.push(format!("{} {}: {error}", c.provider, c.name));
             }
+        }
+        for line in table.lines() {
+            writeln!(f, " {}", line.trim_end())?;
+        }
+        for e in errors {
+            writeln!(f, "  error: {e}")?;
         }
         Ok(())
     }

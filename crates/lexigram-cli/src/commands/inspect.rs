@@ -2,7 +2,6 @@
 
 use std::process::ExitCode;
 
-use lexigram_sql::config::BackendKind;
 use lexigram_sql::{Database, Error, Value};
 use serde::Serialize;
 
@@ -28,33 +27,26 @@ struct Table {
     columns: Vec<Column>,
 }
 
-async fn sqlite_tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, Error> {
-    let names = db
-        .fetch_all(
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name",
-            &[],
-        )
-        .await?;
+/// The tables (all, or only `only`) and their columns, by the dialect's catalog queries.
+async fn tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, Error> {
+    let d = db.dialect();
     let mut out = Vec::new();
-    for row in names {
-        let table: String = row.get("name")?;
+    for row in db.fetch_all(d.tables_sql(), &[]).await? {
+        let table: String = row.get_at(0)?;
         if only.is_some_and(|t| t != table) {
             continue;
         }
         let rows = db
-            .fetch_all(
-                "SELECT name, type, \"notnull\" AS not_null, dflt_value FROM pragma_table_info(?) ORDER BY cid",
-                &[Value::Text(table.clone())],
-            )
+            .fetch_all(d.columns_sql(), &[Value::Text(table.clone())])
             .await?;
         let columns = rows
             .iter()
             .map(|r| {
                 Ok(Column {
-                    name: r.get("name")?,
-                    data_type: r.get("type")?,
-                    nullable: r.get::<i64>("not_null")? == 0,
-                    default: r.get("dflt_value")?,
+                    name: r.get_at(0)?,
+                    data_type: r.get_at::<Option<String>>(2)?.unwrap_or_default(),
+                    nullable: r.get_at::<String>(3)? == "YES",
+                    default: r.get_at(4)?,
                 })
             })
             .collect::<Result<_, Error>>()?;
@@ -63,54 +55,11 @@ async fn sqlite_tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, 
     Ok(out)
 }
 
-async fn catalog_tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, Error> {
-    let (schema, data_type, param) = match db.kind() {
-        BackendKind::Postgres => ("current_schema()", "data_type", "$1"),
-        _ => ("DATABASE()", "column_type", "?"),
-    };
-    let mut sql = format!(
-        "SELECT CAST(table_name AS CHAR(255)) AS tname, CAST(column_name AS CHAR(255)) AS cname, \
-         CAST({data_type} AS CHAR(255)) AS ctype, CAST(is_nullable AS CHAR(3)) AS nullable, \
-         CAST(column_default AS CHAR(255)) AS cdefault \
-         FROM information_schema.columns WHERE table_schema = {schema}"
-    );
-    if db.kind() == BackendKind::Postgres {
-        sql = sql.replace("CHAR(255)", "TEXT").replace("CHAR(3)", "TEXT");
-    }
-    let mut params = Vec::new();
-    if let Some(t) = only {
-        sql.push_str(&format!(" AND table_name = {param}"));
-        params.push(Value::Text(t.to_string()));
-    }
-    sql.push_str(" ORDER BY table_name, ordinal_position");
-    let mut out: Vec<Table> = Vec::new();
-    for r in db.fetch_all(&sql, &params).await? {
-        let table: String = r.get("tname")?;
-        let column = Column {
-            name: r.get("cname")?,
-            data_type: r.get("ctype")?,
-            nullable: r.get::<String>("nullable")? == "YES",
-            default: r.get("cdefault")?,
-        };
-        match out.last_mut() {
-            Some(last) if last.table == table => last.columns.push(column),
-            _ => out.push(Table {
-                table,
-                columns: vec![column],
-            }),
-        }
-    }
-    Ok(out)
-}
-
 /// `lexigram db inspect [--table T]`
 pub(crate) async fn run(global: &GlobalArgs, only: Option<&str>) -> Result<ExitCode, CliError> {
     let (backend, _) = target(global)?;
     let db = Database::connect(backend).await?;
-    let result = match db.kind() {
-        BackendKind::Sqlite => sqlite_tables(&db, only).await,
-        _ => catalog_tables(&db, only).await,
-    };
+    let result = tables(&db, only).await;
     db.close().await;
     let tables = result?;
     if let Some(t) = only.filter(|_| tables.is_empty()) {

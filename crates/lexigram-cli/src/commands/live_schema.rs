@@ -2,7 +2,6 @@
 
 use std::collections::BTreeMap;
 
-use lexigram_sql::config::BackendKind;
 use lexigram_sql::{Database, Error, Value};
 
 /// One live table.
@@ -21,33 +20,8 @@ pub(crate) struct LiveTable {
 /// Every table of the connected database (the current schema on PostgreSQL, the current
 /// database on MySQL), lower-cased names.
 pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, Error> {
-    let (tables_sql, columns_sql, indexes_sql) = match db.kind() {
-        BackendKind::Sqlite => (
-            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
-            "SELECT name, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END, type \
-             FROM pragma_table_info(?) ORDER BY cid",
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?",
-        ),
-        BackendKind::Postgres => (
-            "SELECT CAST(table_name AS TEXT) FROM information_schema.tables \
-             WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'",
-            "SELECT CAST(column_name AS TEXT), CAST(is_nullable AS TEXT), CAST(data_type AS TEXT) \
-             FROM information_schema.columns \
-             WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
-            "SELECT CAST(indexname AS TEXT) FROM pg_indexes \
-             WHERE schemaname = current_schema() AND tablename = $1",
-        ),
-        BackendKind::MySql => (
-            "SELECT CAST(table_name AS CHAR(255)) FROM information_schema.tables \
-             WHERE table_schema = DATABASE() AND table_type = 'BASE TABLE'",
-            "SELECT CAST(column_name AS CHAR(255)), CAST(is_nullable AS CHAR(3)), \
-             CAST(data_type AS CHAR(255)) \
-             FROM information_schema.columns \
-             WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position",
-            "SELECT DISTINCT CAST(index_name AS CHAR(255)) FROM information_schema.statistics \
-             WHERE table_schema = DATABASE() AND table_name = ?",
-        ),
-    };
+    let d = db.dialect();
+    let (tables_sql, columns_sql, indexes_sql) = (d.tables_sql(), d.columns_sql(), d.indexes_sql());
     let mut out = BTreeMap::new();
     for row in db.fetch_all(tables_sql, &[]).await? {
         let table: String = row.get_at(0)?;
@@ -62,10 +36,10 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
         let mut types = BTreeMap::new();
         for r in &column_rows {
             let column = r.get_at::<String>(0)?.to_ascii_lowercase();
-            if r.get_at::<String>(1)? == "NO" {
+            if r.get_at::<String>(3)? == "NO" {
                 not_null.push(column.clone());
             }
-            let ty: Option<String> = r.get_at(2)?;
+            let ty: Option<String> = r.get_at(1)?;
             types.insert(column, ty.unwrap_or_default().to_ascii_lowercase());
         }
         let columns = names(column_rows)?;

@@ -10,9 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use lexigram_sql::config::BackendKind;
 use lexigram_sql::error::ConstraintKind;
-use lexigram_sql::migrate::{checksum, split_statements};
+use lexigram_sql::migrate::checksum;
 use lexigram_sql::{Database, Value};
 use serde::Serialize;
 
@@ -61,13 +60,6 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     Ok(files)
 }
 
-fn param(kind: BackendKind, n: usize) -> String {
-    match kind {
-        BackendKind::Postgres => format!("${n}"),
-        _ => "?".to_string(),
-    }
-}
-
 async fn ensure_table(db: &Database) -> Result<(), CliError> {
     db.execute(
         &format!(
@@ -88,12 +80,12 @@ async fn apply_one(db: &Database, path: &Path) -> Result<SeedOutcome, CliError> 
         .unwrap_or_default();
     let text = std::fs::read_to_string(path).map_err(|e| io_error("read", path, e))?;
     let sum = checksum(&text);
-    let kind = db.kind();
+    let d = db.dialect();
     let recorded = db
         .fetch_optional(
             &format!(
                 "SELECT checksum FROM {SEEDS_TABLE} WHERE name = {}",
-                param(kind, 1)
+                d.placeholders(1, 1)
             ),
             &[Value::Text(name.clone())],
         )
@@ -119,9 +111,9 @@ async fn apply_one(db: &Database, path: &Path) -> Result<SeedOutcome, CliError> 
         .execute(
             &format!(
                 "INSERT INTO {SEEDS_TABLE} (name, checksum, applied_at) VALUES ({}, {}, {})",
-                param(kind, 1),
-                param(kind, 2),
-                param(kind, 3)
+                d.placeholders(1, 1),
+                d.placeholders(2, 1),
+                d.placeholders(3, 1)
             ),
             &[
                 Value::Text(name.clone()),
@@ -148,7 +140,7 @@ async fn apply_one(db: &Database, path: &Path) -> Result<SeedOutcome, CliError> 
             return Err(e.into());
         }
     }
-    for statement in split_statements(&text, kind == BackendKind::MySql) {
+    for statement in d.split_statements(&text) {
         if let Err(e) = tx.execute(&statement.sql, &[]).await {
             let _ = tx.rollback().await;
             return Err(CliError::Message(format!(
@@ -196,12 +188,12 @@ pub(crate) async fn apply(
 /// Runs a registered Rust seeder unless it is recorded, then records it.
 async fn apply_rust(db: &Database, seeder: &Seeder) -> Result<SeedOutcome, CliError> {
     let name = format!("rust:{}", seeder.name);
-    let kind = db.kind();
+    let d = db.dialect();
     let recorded = db
         .fetch_optional(
             &format!(
                 "SELECT checksum FROM {SEEDS_TABLE} WHERE name = {}",
-                param(kind, 1)
+                d.placeholders(1, 1)
             ),
             &[Value::Text(name.clone())],
         )
@@ -223,9 +215,9 @@ async fn apply_rust(db: &Database, seeder: &Seeder) -> Result<SeedOutcome, CliEr
     db.execute(
         &format!(
             "INSERT INTO {SEEDS_TABLE} (name, checksum, applied_at) VALUES ({}, {}, {})",
-            param(kind, 1),
-            param(kind, 2),
-            param(kind, 3)
+            d.placeholders(1, 1),
+            d.placeholders(2, 1),
+            d.placeholders(3, 1)
         ),
         &[
             Value::Text(name.clone()),

@@ -7,22 +7,19 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
-/// How many statements' column names one connection remembers before starting over.
-const CAPACITY: usize = 512;
+use super::lru_cache::{SqlCache, sql_cache};
 
 /// Per-connection cache of result column names, keyed by SQL text, with whatever else a
 /// backend derives once per result shape (`X`: SQLite keeps the columns' declared decimal
 /// scales there).
 pub(crate) struct ColumnCache<X = ()> {
-    by_sql: FxHashMap<Box<str>, (Arc<[String]>, X)>,
+    by_sql: SqlCache<(Arc<[String]>, X)>,
 }
 
 impl<X> Default for ColumnCache<X> {
     fn default() -> Self {
         ColumnCache {
-            by_sql: FxHashMap::default(),
+            by_sql: sql_cache(),
         }
     }
 }
@@ -58,11 +55,8 @@ impl<X: Clone> ColumnCache<X> {
         }
         let fresh: Arc<[String]> = names.map(str::to_string).collect();
         let extra = derive();
-        if self.by_sql.len() >= CAPACITY {
-            self.by_sql.clear();
-        }
         self.by_sql
-            .insert(sql.into(), (Arc::clone(&fresh), extra.clone()));
+            .put(sql.into(), (Arc::clone(&fresh), extra.clone()));
         (fresh, extra)
     }
 }

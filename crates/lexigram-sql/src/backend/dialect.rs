@@ -1,7 +1,11 @@
-//! SQL dialects: every difference between the backends' SQL lives here, as default methods of
-//! one trait that the zero-sized backend types override.
+//! SQL dialects: the differences between the backends' SQL, as default methods of one sealed
+//! trait that the zero-sized backend types override. DDL, catalog queries and advisory locks
+//! are its sibling traits ([`Ddl`], [`Catalog`], [`AdvisoryLocks`]), also in `backend/`.
 
 use std::fmt::Write as _;
+
+use super::sealed::Sealed;
+use super::{AdvisoryLocks, Catalog, Ddl};
 
 /// How a backend spells SQL. Implemented by the zero-sized [`Sqlite`], [`Postgres`] and
 /// [`MySql`]; generated SQL (repositories, migrations) goes through these methods only.
@@ -15,19 +19,50 @@ use std::fmt::Write as _;
 /// Sqlite.push_placeholder(&mut sql, 3);
 /// assert_eq!(sql, "$3?");
 /// ```
-pub trait Dialect: Send + Sync + 'static {
+///
+/// The trait is sealed: only this crate's backends implement it. Its DDL, catalog and lock
+/// statements are the sibling traits [`Ddl`], [`Catalog`] and [`AdvisoryLocks`].
+pub trait Dialect: Ddl + Catalog + AdvisoryLocks + Sealed + Send + Sync + 'static {
     /// Backend name: `sqlite`, `postgresql` or `mysql`.
     fn name(&self) -> &'static str;
+
+    /// The backend's name in messages: `SQLite`, `PostgreSQL` or `MySQL/MariaDB`.
+    fn label(&self) -> &'static str;
+
+    /// Whether the database runs inside this process (SQLite): a statement is interrupted on
+    /// the calling thread, so no client-side deadline is needed.
+    fn is_embedded(&self) -> bool {
+        false
+    }
 
     /// Quotes an identifier, doubling any embedded quote character, so that no identifier can
     /// end the quoting early.
     fn quote_ident(&self, ident: &str) -> String {
-        format!("\"{}\"", ident.replace('"', "\"\""))
+        quote(self, ident)
     }
 
     /// Appends the placeholder for the `n`-th (1-based) bound parameter.
     fn push_placeholder(&self, sql: &mut String, _n: usize) {
         sql.push('?');
+    }
+
+    /// The placeholders for parameters `from..from + n` (1-based), comma-separated: the one
+    /// way every statement with a list of parameters writes it.
+    ///
+    /// ```
+    /// use lexigram_sql::backend::{Dialect, MySql, Postgres};
+    /// assert_eq!(Postgres.placeholders(2, 3), "$2, $3, $4");
+    /// assert_eq!(MySql.placeholders(1, 2), "?, ?");
+    /// ```
+    fn placeholders(&self, from: usize, n: usize) -> String {
+        let mut sql = String::with_capacity(n * 4);
+        for i in 0..n {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            self.push_placeholder(&mut sql, from + i);
+        }
+        sql
     }
 
     /// Largest number of bound parameters in one statement.
@@ -154,9 +189,19 @@ impl Isolation {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Sqlite;
 
+impl Sealed for Sqlite {}
+
 impl Dialect for Sqlite {
     fn name(&self) -> &'static str {
         "sqlite"
+    }
+
+    fn label(&self) -> &'static str {
+        "SQLite"
+    }
+
+    fn is_embedded(&self) -> bool {
+        true
     }
 
     fn begin_sql(&self, _isolation: Option<Isolation>) -> String {
@@ -170,9 +215,15 @@ impl Dialect for Sqlite {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Postgres;
 
+impl Sealed for Postgres {}
+
 impl Dialect for Postgres {
     fn name(&self) -> &'static str {
         "postgresql"
+    }
+
+    fn label(&self) -> &'static str {
+        "PostgreSQL"
     }
 
     fn push_placeholder(&self, sql: &mut String, n: usize) {
@@ -217,13 +268,19 @@ impl Dialect for Postgres {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MySql;
 
+impl Sealed for MySql {
+    fn ident_quote(&self) -> char {
+        '`'
+    }
+}
+
 impl Dialect for MySql {
     fn name(&self) -> &'static str {
         "mysql"
     }
 
-    fn quote_ident(&self, ident: &str) -> String {
-        format!("`{}`", ident.replace('`', "``"))
+    fn label(&self) -> &'static str {
+        "MySQL/MariaDB"
     }
 
     fn max_params(&self) -> usize {
@@ -273,6 +330,22 @@ impl Dialect for MySql {
             None => "START TRANSACTION".to_string(),
         }
     }
+}
+
+/// `ident` in the dialect's identifier quotes, embedded quote characters doubled: the one
+/// quoting rule of every dialect.
+pub(super) fn quote<D: Sealed + ?Sized>(dialect: &D, ident: &str) -> String {
+    let q = dialect.ident_quote();
+    let mut out = String::with_capacity(ident.len() + 2);
+    out.push(q);
+    for c in ident.chars() {
+        out.push(c);
+        if c == q {
+            out.push(q);
+        }
+    }
+    out.push(q);
+    out
 }
 
 #[cfg(test)]

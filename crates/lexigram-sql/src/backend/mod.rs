@@ -1,9 +1,14 @@
 //! Backends: the dialect trait, one module per native driver, and the runtime choice between
 //! them — written once here, in [`AnyPool`] and [`AnyConn`] and the `dispatch!` macro.
 
+mod catalog;
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 mod columns;
+mod ddl;
 mod dialect;
+mod lock;
+#[cfg(any(feature = "sqlite", feature = "mysql", feature = "postgres"))]
+mod lru_cache;
 #[cfg(feature = "mysql")]
 pub(crate) mod mysql;
 #[cfg(feature = "mysql")]
@@ -15,6 +20,9 @@ pub(crate) mod postgres;
 mod postgres_text;
 #[cfg(feature = "postgres")]
 mod postgres_values;
+pub(crate) mod replication;
+mod split;
+mod sql_type;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 #[cfg(feature = "sqlite")]
@@ -22,12 +30,30 @@ mod sqlite_values;
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 mod tls;
 
+pub use catalog::Catalog;
+pub(crate) use catalog::column_type;
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 pub(crate) use columns::ColumnCache;
+pub use ddl::Ddl;
 pub use dialect::{Dialect, Isolation, MySql, Postgres, Sqlite};
+pub use lock::{AdvisoryLocks, LockScope};
 pub(crate) use pool::{AnyConn, AnyPool};
+pub use split::{Statement, split_statements};
+pub use sql_type::{SqlType, TypeFamily};
 
 use std::pin::Pin;
+
+/// Seals [`Dialect`] and its sibling traits: only this crate's backends implement them.
+mod sealed {
+    /// The private supertrait; it also carries the identifier quote character, so that
+    /// every dialect method quotes by one rule.
+    pub trait Sealed {
+        /// The character that quotes identifiers.
+        fn ident_quote(&self) -> char {
+            '"'
+        }
+    }
+}
 
 use futures_util::Stream;
 

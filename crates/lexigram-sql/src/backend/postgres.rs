@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{StreamExt, TryStreamExt};
-use rustc_hash::FxHashMap;
 use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls, Statement};
@@ -28,8 +27,6 @@ use crate::error::{
 use crate::value::{EncodeError, Row, Value};
 
 mod copy;
-
-const STATEMENT_CACHE: usize = 512;
 
 /// Opens PostgreSQL connections for one `Database`.
 pub(crate) struct Manager {
@@ -158,7 +155,7 @@ impl bb8::ManageConnection for Manager {
         };
         Ok(PgConn {
             client,
-            statements: FxHashMap::default(),
+            statements: super::lru_cache::sql_cache(),
             last_used: Instant::now(),
             in_flight: false,
             in_transaction: false,
@@ -230,7 +227,7 @@ fn connect_error(e: &tokio_postgres::Error, target: &str) -> Error {
 pub(crate) struct PgConn {
     client: Client,
     /// Prepared statements and their result column names, by SQL text.
-    statements: FxHashMap<String, Prepared>,
+    statements: super::lru_cache::SqlCache<Prepared>,
     last_used: Instant,
     in_flight: bool,
     /// Between a successful `begin` and its `finish`.
@@ -288,10 +285,7 @@ impl PgConn {
             .map(|c| c.name().to_string())
             .collect();
         let prepared = Prepared { statement, columns };
-        if self.statements.len() >= STATEMENT_CACHE {
-            self.statements.clear();
-        }
-        self.statements.insert(sql.to_string(), prepared.clone());
+        self.statements.put(sql.into(), prepared.clone());
         Ok(prepared)
     }
 
@@ -371,7 +365,7 @@ impl PgConn {
             && e.as_db_error()
                 .is_some_and(|d| d.message().contains("cached plan must not change"));
         if stale {
-            self.statements.remove(sql);
+            self.statements.pop(sql);
             self.in_flight = false;
         }
         stale && !self.in_transaction

@@ -57,6 +57,7 @@ mod list;
 mod load;
 mod model;
 mod outbox;
+mod primary;
 mod replicas;
 mod statement_cache;
 mod tls;
@@ -75,6 +76,8 @@ pub use model::{
     OperationsConfig, PoolConfig, Returning,
 };
 pub use outbox::OutboxConfig;
+pub(crate) use primary::no_primary;
+pub use primary::{primary, primary_index};
 pub use replicas::{DEFAULT_MAX_LAG, PoolOverride, ReplicaConfig, ReplicaSettings};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use statement_cache::split as split_statement_cache;

@@ -166,40 +166,56 @@ impl HealthReport {
 }
 
 impl std::fmt::Display for HealthReport {
+    /// One row per backend and per replica (a `comfy-table` table without borders), then
+    /// the errors of those that are down.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(
-            f,
-            "{:<12} {:<10} {:<6} {:>10}  pool (in use/idle/max)",
-            "backend", "kind", "status", "latency"
-        )?;
+        let mut table = comfy_table::Table::new();
+        table.load_style(comfy_table::presets::NOTHING).set_header([
+            "backend",
+            "kind",
+            "status",
+            "latency",
+            "pool (in use/idle/max)",
+            "lag",
+        ]);
+        let mut errors = Vec::new();
+        let status = |up: bool| if up { "up" } else { "down" };
         for b in &self.backends {
-            let status = if b.is_up() { "up" } else { "down" };
-            writeln!(
-                f,
-                "{:<12} {:<10} {:<6} {:>8.2}ms  {}/{}/{}",
-                b.name, b.backend, status, b.latency_ms, b.pool.in_use, b.pool.idle, b.pool.max
-            )?;
+            let p = &b.pool;
+            table.add_row([
+                b.name.clone(),
+                b.backend.to_string(),
+                status(b.is_up()).to_string(),
+                format!("{:.2}ms", b.latency_ms),
+                format!("{}/{}/{}", p.in_use, p.idle, p.max),
+                String::new(),
+            ]);
             if let Some(e) = &b.error {
-                writeln!(f, "  error: {e}")?;
+                errors.push(format!("{}: {e}", b.name));
             }
             for r in &b.replicas {
-                let status = if r.status == HealthStatus::Up {
-                    "up"
-                } else {
-                    "down"
-                };
+                let p = &r.pool;
                 let lag = r
                     .lag_seconds
                     .map_or_else(|| "?".to_string(), |l| format!("{l:.3}s"));
-                writeln!(
-                    f,
-                    "  replica {:<21} {:<6} {:>8.2}ms  lag {lag}  {}/{}/{}",
-                    r.target, status, r.latency_ms, r.pool.in_use, r.pool.idle, r.pool.max
-                )?;
+                table.add_row([
+                    format!("  replica {}", r.target),
+                    String::new(),
+                    status(r.status == HealthStatus::Up).to_string(),
+                    format!("{:.2}ms", r.latency_ms),
+                    format!("{}/{}/{}", p.in_use, p.idle, p.max),
+                    lag,
+                ]);
                 if let Some(e) = &r.error {
-                    writeln!(f, "    error: {e}")?;
+                    errors.push(format!("{} replica {}: {e}", b.name, r.target));
                 }
             }
+        }
+        for line in table.lines() {
+            writeln!(f, "{}", line.trim_end())?;
+        }
+        for e in errors {
+            writeln!(f, "error: {e}")?;
         }
         Ok(())
     }
@@ -242,7 +258,7 @@ async fn check_replica(db: &Database, replica: &Replica) -> ReplicaHealth {
     let started = Instant::now();
     let result = async {
         let mut conn = replica.get().await?;
-        super::replicas::lag(db.kind(), &mut conn).await
+        crate::backend::replication::lag(db.kind(), &mut conn).await
     }
     .await;
     let latency_ms = started.elapsed().as_secs_f64() * 1000.0;

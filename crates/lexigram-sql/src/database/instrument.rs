@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use tracing::{Instrument, Span};
 
 use crate::backend::{AnyConn, CopyRows};
-use crate::config::{BackendKind, BackendSettings};
+use crate::config::BackendSettings;
 use crate::error::{Error, Result};
 use crate::observe::span;
 use crate::value::{Row, Value};
@@ -169,7 +169,7 @@ where
     Fut: Future<Output = Result<T>> + 'c,
 {
     let timeout = settings.operations.statement_timeout;
-    if settings.url.kind() == BackendKind::Sqlite || timeout.is_zero() {
+    if crate::backend::dialect_of(settings.url.kind()).is_embedded() || timeout.is_zero() {
         return run(conn).await;
     }
     // A statement abandoned here leaves its connection flagged in flight, so the pool

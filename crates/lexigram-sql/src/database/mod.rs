@@ -86,8 +86,8 @@ struct Inner {
     pool: RwLock<Option<AnyPool>>,
     /// Whether the server has `INSERT … RETURNING`, recorded by the first connection.
     returning: ReturningSlot,
-    /// Set once the unit-of-work outbox table is known to exist (created once per `Database`).
-    outbox_ready: tokio::sync::OnceCell<()>,
+    /// Whether the unit-of-work outbox table is known to exist (kept by `uow`).
+    outbox_ready: crate::uow::OutboxReady,
     /// Declared column types of the tables written through `Table` and `Repository`.
     schema: schema::SchemaCache,
     /// The read replicas (`backend.replicas`), each with its own pool.
@@ -137,7 +137,7 @@ impl Database {
                 settings,
                 pool: RwLock::new(Some(pool)),
                 returning,
-                outbox_ready: tokio::sync::OnceCell::new(),
+                outbox_ready: crate::uow::OutboxReady::default(),
                 schema: schema::SchemaCache::default(),
                 replicas,
                 observer,
@@ -153,17 +153,7 @@ impl Database {
 
     /// Connects the primary (or only) backend of a configuration.
     pub async fn from_config(config: &DatabaseConfig) -> Result<Database> {
-        let backends = config.backends()?;
-        let count = backends.len();
-        let primary = backends
-            .into_iter()
-            .find(|b| b.primary || count == 1)
-            .ok_or_else(|| Error::NoPrimaryBackend {
-                detail: format!(
-                    "{count} backends are configured and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or resolve a backend by name"
-                ),
-            })?;
-        Database::connect(primary).await
+        Database::connect(crate::config::primary(config.backends()?)?).await
     }
 
     /// Connects to a URL with every other setting at its default.
@@ -485,7 +475,7 @@ impl Database {
         }
     }
 
-    pub(crate) fn outbox_ready(&self) -> &tokio::sync::OnceCell<()> {
+    pub(crate) fn outbox_ready(&self) -> &crate::uow::OutboxReady {
         &self.inner.outbox_ready
     }
 

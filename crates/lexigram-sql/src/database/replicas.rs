@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use crate::backend::{AnyConn, AnyPool, ReturningSlot};
-use crate::config::{BackendKind, BackendSettings, ReplicaSettings};
+use crate::backend::{AnyConn, AnyPool, ReturningSlot, replication::lag};
+use crate::config::{BackendSettings, ReplicaSettings};
 use crate::error::{Error, Result};
 
 use super::session::Position;
@@ -307,26 +307,4 @@ pub(crate) fn is_unavailable(error: &Error) -> bool {
             | Error::PoolExhausted { .. }
             | Error::Closed { .. }
     )
-}
-
-/// The replica's lag in seconds, if it says.
-pub(crate) async fn lag(kind: BackendKind, conn: &mut AnyConn) -> Result<Option<f64>> {
-    match kind {
-        BackendKind::Postgres => {
-            let row = conn
-                .query_first(
-                    "SELECT CASE WHEN NOT pg_is_in_recovery() THEN NULL WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0::float8 ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float8, 0) END AS lag",
-                    &[],
-                )
-                .await?;
-            Ok(row.and_then(|r| r.get::<Option<f64>>("lag").ok().flatten()))
-        }
-        BackendKind::MySql => {
-            let row = conn.query_first("SHOW SLAVE STATUS", &[]).await?;
-            Ok(row
-                .and_then(|r| r.get::<Option<i64>>("Seconds_Behind_Master").ok().flatten())
-                .map(|s| s as f64))
-        }
-        BackendKind::Sqlite => Ok(None),
-    }
 }

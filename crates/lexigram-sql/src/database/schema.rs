@@ -7,7 +7,6 @@ use std::sync::{Arc, Mutex};
 use rustc_hash::FxHashMap;
 
 use super::{Database, Executor};
-use crate::config::BackendKind;
 use crate::error::Result;
 use crate::value::{ColumnType, Value};
 
@@ -55,14 +54,10 @@ impl Executor {
     /// transaction it needs no second connection.
     pub(crate) async fn column_types(&self, table: &str) -> Result<Option<Arc<TableTypes>>> {
         let db: &Database = self.database();
-        let sql = match db.kind() {
-            BackendKind::Postgres => return Ok(None),
-            BackendKind::Sqlite => "SELECT name, type, NULL, NULL, NULL FROM pragma_table_info(?)",
-            BackendKind::MySql => {
-                "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
-            }
-        };
+        if db.dialect().checks_parameter_types() {
+            return Ok(None);
+        }
+        let sql = db.dialect().columns_sql();
         if let Some(known) = db.schema().get(table) {
             return Ok(Some(known));
         }
@@ -74,16 +69,17 @@ impl Executor {
         let mut types = TableTypes::default();
         for row in rows {
             let name: String = row.get_at(0)?;
-            let declared: String = row.get_at::<Option<String>>(1)?.unwrap_or_default();
-            let ty = match db.kind() {
-                BackendKind::MySql => ColumnType::from_mysql(
-                    &declared,
-                    &row.get_at::<Option<String>>(2)?.unwrap_or_default(),
-                    row.get_at(3)?,
-                    row.get_at(4)?,
-                ),
-                _ => ColumnType::from_sqlite(&declared),
+            let text = |i: usize| {
+                row.get_at::<Option<String>>(i)
+                    .map(Option::unwrap_or_default)
             };
+            let ty = crate::backend::column_type(
+                db.kind(),
+                &text(1)?,
+                &text(2)?,
+                row.get_at(5)?,
+                row.get_at(6)?,
+            );
             let lower = name.to_ascii_lowercase();
             if lower != name {
                 types.insert(lower, ty);

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::backend::AnyConn;
+use crate::backend::replication::{WritePosition, last_write};
 use crate::config::BackendKind;
 use crate::error::Result;
 use crate::value::Value;
@@ -58,24 +59,11 @@ impl Position {
         kind: BackendKind,
         conn: &mut AnyConn,
     ) -> Result<Option<Position>> {
-        match kind {
-            BackendKind::Postgres => {
-                let row = conn
-                    .query_first("SELECT pg_current_wal_insert_lsn()::text AS lsn", &[])
-                    .await?;
-                Ok(row
-                    .and_then(|r| r.get::<String>("lsn").ok())
-                    .and_then(|text| parse_lsn(&text))
-                    .map(Position::Lsn))
-            }
-            BackendKind::MySql => {
-                let row = conn.query_first("SELECT @@last_gtid AS gtid", &[]).await?;
-                Ok(row
-                    .and_then(|r| r.get::<Option<String>>("gtid").ok().flatten())
-                    .and_then(|text| parse_gtids(&text)))
-            }
-            BackendKind::Sqlite => Ok(None),
-        }
+        Ok(match last_write(kind, conn).await? {
+            Some(WritePosition::Lsn(text)) => parse_lsn(&text).map(Position::Lsn),
+            Some(WritePosition::Gtid(text)) => parse_gtids(&text),
+            None => None,
+        })
     }
 
     /// What the replica behind `conn` has replayed, as far as it answers for `self`:

@@ -10,9 +10,8 @@ use tracing::Instrument;
 use super::lock::MigrationLock;
 use super::report::Direction;
 use super::source::Migration;
-use super::split::{Statement, split_statements};
 use super::store::{AppliedMigration, Store};
-use crate::config::BackendKind;
+use crate::backend::Statement;
 use crate::database::{Database, Executor};
 use crate::error::{Error, MigrationError, MigrationErrorKind, Result};
 use crate::observe::span;
@@ -63,9 +62,9 @@ async fn step(
             line: 1,
         }]
     } else {
-        split_statements(script, db.kind() == BackendKind::MySql)
+        db.dialect().split_statements(script)
     };
-    let transactional = db.kind() != BackendKind::MySql && !Migration::no_transaction(script);
+    let transactional = db.dialect().transactional_ddl() && !Migration::no_transaction(script);
     let step = Step {
         db,
         store,
@@ -187,9 +186,9 @@ impl Step<'_> {
         }
         lock.suspend().await?;
         let started = Instant::now();
-        let result = if self.db.kind() == BackendKind::MySql {
+        let result = if !self.db.dialect().transactional_ddl() {
             // One held connection, so session settings (`SET …`) carry from one statement to
-            // the next; DDL commits implicitly on MySQL anyway.
+            // the next; DDL commits implicitly there anyway.
             let tx = self.db.begin().await?;
             let result = self.run_statements(&Executor::from(&tx)).await;
             let ended = if result.is_ok() {
@@ -238,10 +237,10 @@ impl Step<'_> {
             failure.error
         );
         let message = if dirty {
-            let why = if self.db.kind() == BackendKind::MySql {
-                "MySQL/MariaDB cannot roll back DDL"
+            let why = if self.db.dialect().transactional_ddl() {
+                "it ran outside a transaction (-- lexigram:no-transaction)".to_string()
             } else {
-                "it ran outside a transaction (-- lexigram:no-transaction)"
+                format!("{} cannot roll back DDL", self.db.dialect().label())
             };
             format!(
                 "{what}. {why}, so the statements before it may have taken effect; version {version} is now marked dirty and later runs refuse to continue. Fix: repair the schema by hand (undo what {} did), then run `lexigram db repair` and `lexigram db upgrade`",

@@ -18,7 +18,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::BackendKind;
+use crate::backend::LockScope;
 use crate::database::{Database, Executor, Transaction};
 use crate::error::{Error, MigrationError, MigrationErrorKind, Result};
 use crate::value::Value;
@@ -41,7 +41,13 @@ impl MigrationLock {
         table: &str,
         timeout: Duration,
     ) -> Result<MigrationLock> {
-        if db.kind() != BackendKind::Sqlite && db.settings().pool.max_size < 2 {
+        let lock = MigrationLock {
+            db: db.clone(),
+            table: table.to_string(),
+            timeout,
+            tx: None,
+        };
+        if !lock.writer_lock() && db.settings().pool.max_size < 2 {
             return Err(Error::Migration(MigrationError {
                 kind: MigrationErrorKind::Invalid,
                 version: None,
@@ -51,12 +57,7 @@ impl MigrationLock {
                 ),
             }));
         }
-        let mut lock = MigrationLock {
-            db: db.clone(),
-            table: table.to_string(),
-            timeout,
-            tx: None,
-        };
+        let mut lock = lock;
         lock.take().await?;
         tracing::debug!(backend = %db.name(), table, "migration lock acquired");
         Ok(lock)
@@ -90,88 +91,87 @@ impl MigrationLock {
         }
     }
 
-    /// One attempt; `Ok(None)` when someone else holds the lock.
-    async fn try_take(&self, remaining: Duration) -> Result<Option<Transaction>> {
-        match self.db.kind() {
-            BackendKind::Sqlite => {
-                // BEGIN IMMEDIATE waits for other processes in SQLite's busy handler, which
-                // blocks its thread for up to busy_timeout; run it off this task so the wait
-                // stays bounded by lock_timeout. An attempt that outlives the wait ends in the
-                // background (the transaction it may still get is dropped: rolled back).
-                let db = self.db.clone();
-                let handle = tokio::runtime::Handle::current();
-                let attempt = tokio::task::spawn_blocking(move || handle.block_on(db.begin()));
-                match tokio::time::timeout(remaining.max(POLL), attempt).await {
-                    // A writer of this process held SQLite's write lock for pool.timeout.
-                    Ok(Ok(Err(Error::LockTimeout { .. }))) => Ok(None),
-                    Ok(Ok(tx)) => tx.map(Some),
-                    Ok(Err(join)) => Err(Error::UnitOfWork {
-                        detail: format!("the migration lock attempt failed: {join}"),
-                    }),
-                    Err(_) => Ok(None),
-                }
-            }
-            BackendKind::Postgres => {
-                // A session-level advisory lock on a held connection whose transaction is
-                // committed right away: an open transaction would block statements such as
-                // CREATE INDEX CONCURRENTLY in `-- lexigram:no-transaction` migrations.
-                let tx = self.db.begin().await?;
-                let pooled = self.behind_pooler();
-                let function = if pooled {
-                    "pg_try_advisory_xact_lock"
-                } else {
-                    "pg_try_advisory_lock"
-                };
-                let sql = format!("SELECT {function}({PG_KEY}) AS locked");
-                let row = tx
-                    .fetch_one(&sql, &[Value::Text(self.table.clone())])
-                    .await?;
-                if row.get::<bool>("locked")? {
-                    if !pooled {
-                        tx.execute_batch("COMMIT").await?;
-                    }
-                    Ok(Some(tx))
-                } else {
-                    tx.rollback().await?;
-                    Ok(None)
-                }
-            }
-            BackendKind::MySql => {
-                let tx = self.db.begin().await?;
-                let sql = format!("SELECT GET_LOCK({}, 0) AS locked", mysql_lock_name());
-                let row = tx
-                    .fetch_one(&sql, &[Value::Text(self.table.clone())])
-                    .await?;
-                if row.get::<Option<i64>>("locked")? == Some(1) {
-                    Ok(Some(tx))
-                } else {
-                    tx.rollback().await?;
-                    Ok(None)
-                }
-            }
+    /// Whether the backend has no advisory locks (SQLite): the lock is then its single
+    /// writer lock, a transaction that the whole run happens in.
+    fn writer_lock(&self) -> bool {
+        self.db.dialect().try_lock_sql(LockScope::Session).is_none()
+    }
+
+    /// The advisory lock's scope: a transaction lock behind a transaction-mode pooler, where
+    /// a session lock would stay on whichever server connection took it.
+    fn scope(&self) -> LockScope {
+        if self.behind_pooler() {
+            LockScope::Transaction
+        } else {
+            LockScope::Session
         }
     }
 
-    /// PostgreSQL without the statement cache (behind a transaction-mode pooler): the lock is
-    /// a transaction lock held by an open transaction.
+    /// One attempt; `Ok(None)` when someone else holds the lock.
+    async fn try_take(&self, remaining: Duration) -> Result<Option<Transaction>> {
+        let Some(sql) = self.db.dialect().try_lock_sql(self.scope()) else {
+            return self.try_take_writer(remaining).await;
+        };
+        // The lock is taken on a held connection. A session lock's transaction is committed
+        // right away: an open transaction would block statements such as CREATE INDEX
+        // CONCURRENTLY in `-- lexigram:no-transaction` migrations.
+        let tx = self.db.begin().await?;
+        let row = tx
+            .fetch_one(&sql, &[Value::Text(self.table.clone())])
+            .await?;
+        if row.get::<bool>("locked")? {
+            if self.scope() == LockScope::Session {
+                tx.execute_batch("COMMIT").await?;
+            }
+            Ok(Some(tx))
+        } else {
+            tx.rollback().await?;
+            Ok(None)
+        }
+    }
+
+    /// One attempt at SQLite's writer lock. `BEGIN IMMEDIATE` waits for other processes in
+    /// SQLite's busy handler, which blocks its thread for up to busy_timeout; it runs off this
+    /// task so the wait stays bounded by lock_timeout. An attempt that outlives the wait ends
+    /// in the background (the transaction it may still get is dropped: rolled back).
+    async fn try_take_writer(&self, remaining: Duration) -> Result<Option<Transaction>> {
+        let db = self.db.clone();
+        let handle = tokio::runtime::Handle::current();
+        let attempt = tokio::task::spawn_blocking(move || handle.block_on(db.begin()));
+        match tokio::time::timeout(remaining.max(POLL), attempt).await {
+            // A writer of this process held SQLite's write lock for pool.timeout.
+            Ok(Ok(Err(Error::LockTimeout { .. }))) => Ok(None),
+            Ok(Ok(tx)) => tx.map(Some),
+            Ok(Err(join)) => Err(Error::UnitOfWork {
+                detail: format!("the migration lock attempt failed: {join}"),
+            }),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Without the statement cache (behind a transaction-mode pooler), on a backend with
+    /// transaction locks (PostgreSQL): the lock is a transaction lock held by an open
+    /// transaction.
     fn behind_pooler(&self) -> bool {
-        self.db.kind() == BackendKind::Postgres && !self.db.settings().uses_statement_cache()
+        self.db
+            .dialect()
+            .try_lock_sql(LockScope::Transaction)
+            .is_some()
+            && !self.db.settings().uses_statement_cache()
     }
 
     /// Where the migrations table is read and written while the lock is held: inside the
     /// lock's transaction on SQLite (the only writer), on the pool elsewhere.
     pub(crate) fn executor(&self) -> Executor {
-        match (&self.tx, self.db.kind()) {
-            (Some(tx), BackendKind::Sqlite) => Executor::from(tx),
-            _ => Executor::from(&self.db),
+        match self.sqlite_tx() {
+            Some(tx) => Executor::from(tx),
+            None => Executor::from(&self.db),
         }
     }
 
     /// The SQLite lock transaction, for savepoints; `None` on other backends.
     pub(crate) fn sqlite_tx(&self) -> Option<&Transaction> {
-        self.tx
-            .as_ref()
-            .filter(|_| self.db.kind() == BackendKind::Sqlite)
+        self.tx.as_ref().filter(|_| self.writer_lock())
     }
 
     /// SQLite: commits the lock transaction so statements can run outside any transaction
@@ -180,7 +180,7 @@ impl MigrationLock {
     /// is already marked dirty, so a migrator taking the lock meanwhile stops there).
     /// No-op elsewhere.
     pub(crate) async fn suspend(&mut self) -> Result<()> {
-        if self.db.kind() == BackendKind::Sqlite
+        if self.writer_lock()
             && let Some(tx) = self.tx.take()
         {
             tx.commit().await?;
@@ -211,25 +211,29 @@ impl MigrationLock {
         let Some(tx) = self.tx.take() else {
             return Ok(());
         };
-        match self.db.kind() {
-            BackendKind::Sqlite => tx.commit().await,
-            // The transaction lock ends with its transaction.
-            BackendKind::Postgres if self.behind_pooler() => tx.rollback().await,
-            BackendKind::Postgres => {
-                let sql = format!("SELECT pg_advisory_unlock({PG_KEY}) AS released");
+        if self.writer_lock() {
+            return tx.commit().await;
+        }
+        match self.unlock_sql() {
+            Some(sql) => {
                 let released = tx.fetch_all(&sql, &[Value::Text(self.table.clone())]).await;
                 // The transaction was committed when the lock was taken: this only hands the
                 // connection back (PostgreSQL notes "no transaction in progress").
                 let ended = tx.rollback().await;
                 released.and(ended)
             }
-            BackendKind::MySql => {
-                let sql = format!("SELECT RELEASE_LOCK({}) AS released", mysql_lock_name());
-                let released = tx.fetch_all(&sql, &[Value::Text(self.table.clone())]).await;
-                let ended = tx.rollback().await;
-                released.and(ended)
-            }
+            // The transaction lock ends with its transaction.
+            None => tx.rollback().await,
         }
+    }
+
+    /// The statement releasing a session lock; `None` when the transaction's end releases
+    /// the lock (SQLite's writer lock, a transaction lock behind a pooler).
+    fn unlock_sql(&self) -> Option<String> {
+        if self.behind_pooler() {
+            return None;
+        }
+        self.db.dialect().unlock_sql()
     }
 }
 
@@ -238,16 +242,8 @@ impl Drop for MigrationLock {
     /// belong to the session, so a pooled connection must not go back still holding one.
     fn drop(&mut self) {
         let Some(tx) = self.tx.take() else { return };
-        if self.behind_pooler() {
-            // The transaction's own drop rolls back, which releases the transaction lock.
-            return;
-        }
-        let sql = match self.db.kind() {
-            BackendKind::MySql => format!("SELECT RELEASE_LOCK({}) AS released", mysql_lock_name()),
-            BackendKind::Postgres => format!("SELECT pg_advisory_unlock({PG_KEY}) AS released"),
-            // SQLite: the transaction's own drop rolls back, which releases the lock.
-            BackendKind::Sqlite => return,
-        };
+        // A lock that ends with its transaction goes with the transaction's own drop.
+        let Some(sql) = self.unlock_sql() else { return };
         let table = self.table.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
@@ -256,12 +252,4 @@ impl Drop for MigrationLock {
             });
         }
     }
-}
-
-/// The advisory lock key: schema and table name hashed to a bigint (`$1` is the table).
-const PG_KEY: &str = "hashtextextended(current_schema() || '.' || $1::text, 0)";
-
-/// `GET_LOCK` names are limited to 64 characters: hash database and table into one.
-fn mysql_lock_name() -> &'static str {
-    "CONCAT('lexigram_migrate_', MD5(CONCAT(DATABASE(), '.', ?)))"
 }

@@ -43,9 +43,9 @@ mod plan;
 mod report;
 mod runner;
 mod source;
-mod split;
 mod store;
 
+pub use crate::backend::{Statement, split_statements};
 pub use checksum::{checksum, normalize};
 pub use report::{
     Direction, MigrationEvent, MigrationReport, MigrationState, MigrationStatus, MigrationStep,
@@ -53,7 +53,6 @@ pub use report::{
 };
 pub use runner::{DowngradeTarget, Migrator};
 pub use source::{Migration, MigrationSource, NO_TRANSACTION, SINGLE_BATCH, parse_file_name};
-pub use split::{Statement, split_statements};
 pub use store::AppliedMigration;
 
 use crate::database::Database;

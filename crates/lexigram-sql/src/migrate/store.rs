@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::source::invalid;
-use crate::config::BackendKind;
+use crate::backend::{Dialect, SqlType};
 use crate::database::Executor;
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
@@ -29,9 +29,9 @@ pub struct AppliedMigration {
 }
 
 /// SQL for one migrations table on one backend.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Store {
-    kind: BackendKind,
+    dialect: &'static dyn Dialect,
     /// The table name, quoted for the dialect.
     quoted: String,
 }
@@ -51,29 +51,22 @@ impl Store {
             )));
         }
         Ok(Store {
-            kind: ex.database().kind(),
+            dialect: ex.dialect(),
             quoted: ex.dialect().quote_ident(table),
         })
     }
 
     fn placeholders(&self, n: usize) -> Vec<String> {
-        let dialect = crate::backend::dialect_of(self.kind);
-        (1..=n)
-            .map(|i| {
-                let mut s = String::new();
-                dialect.push_placeholder(&mut s, i);
-                s
-            })
-            .collect()
+        (1..=n).map(|i| self.dialect.placeholders(i, 1)).collect()
     }
 
     /// `CREATE TABLE IF NOT EXISTS` for the table.
     pub(crate) async fn ensure(&self, ex: &Executor) -> Result<()> {
-        let (ts, boolean) = match self.kind {
-            BackendKind::Postgres => ("TIMESTAMPTZ", "BOOLEAN"),
-            BackendKind::MySql => ("DATETIME(6)", "BOOLEAN"),
-            _ => ("TEXT", "INTEGER"),
-        };
+        let d = self.dialect;
+        let (ts, boolean) = (
+            d.column_type(SqlType::Timestamp),
+            d.column_type(SqlType::Boolean),
+        );
         let sql = format!(
             "CREATE TABLE IF NOT EXISTS {} (\
              version BIGINT NOT NULL PRIMARY KEY, \
@@ -113,20 +106,11 @@ impl Store {
             Value::Int(row.version),
             Value::Text(row.name.clone()),
             Value::Text(row.checksum.clone()),
-            self.timestamp(row.applied_at),
+            Value::Timestamp(row.applied_at),
             Value::Int(row.execution_ms),
             Value::Bool(row.dirty),
         ];
         ex.execute(&sql, &params).await.map(|_| ())
-    }
-
-    fn timestamp(&self, at: DateTime<Utc>) -> Value {
-        match self.kind {
-            BackendKind::Sqlite => {
-                Value::Text(at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
-            }
-            _ => Value::Timestamp(at),
-        }
     }
 
     /// Marks a dirty row clean after its statements succeeded.

@@ -80,10 +80,7 @@ impl Databases {
     /// The name of the primary backend: the one marked `primary`, or the only one.
     pub fn primary_name(&self) -> Option<&str> {
         let settings = &self.inner.settings;
-        settings
-            .iter()
-            .find(|s| s.primary || settings.len() == 1)
-            .map(|s| s.name.as_str())
+        crate::config::primary_index(settings).map(|i| settings[i].name.as_str())
     }
 
     /// The primary backend's [`Database`].
@@ -93,14 +90,7 @@ impl Databases {
     pub fn primary(&self) -> Result<Database> {
         match self.primary_name() {
             Some(name) => self.get(name),
-            None => Err(Error::NoPrimaryBackend {
-                detail: format!(
-                    "{} backends are configured ({}) and none is marked `primary: true`. Fix: set `primary: true` on one of `sql.backends`, or resolve a backend by name: `app.resolve_named::<Database>(\"{}\")`",
-                    self.inner.settings.len(),
-                    self.names().join(", "),
-                    self.names().first().copied().unwrap_or("name"),
-                ),
-            }),
+            None => Err(crate::config::no_primary(&self.inner.settings)),
         }
     }
 

@@ -7,7 +7,7 @@ use futures_util::{Stream, StreamExt};
 use super::entity::Entity;
 use super::query::{Query, asc};
 use super::repo::{Repository, pick};
-use super::sql::{list, placeholders};
+use super::sql::list;
 use crate::backend::CopyRows;
 use crate::database::Executor;
 use crate::error::Result;
@@ -142,7 +142,7 @@ impl<E: Entity> Repository<E> {
                     sql.push_str(", ");
                 }
                 sql.push('(');
-                sql.push_str(&placeholders(dialect, r * cols.len() + 1, cols.len()));
+                sql.push_str(&dialect.placeholders(r * cols.len() + 1, cols.len()));
                 sql.push(')');
             }
             sql

@@ -178,7 +178,7 @@ pub mod __private {
     pub fn decode<T: FromValue>(value: &Value, column: &str) -> Result<T> {
         T::from_value(value).map_err(|detail| Error::Decode {
             column: column.to_string(),
-            detail,
+            detail: detail.to_string(),
         })
     }
 }

@@ -51,11 +51,7 @@ impl Record {
     }
 
     fn index_of(&self, column: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == column).or_else(|| {
-            self.columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(column))
-        })
+        crate::value::column_index(&self.columns, column)
     }
 
     /// The raw value of a column.
@@ -75,7 +71,7 @@ impl Record {
         })?;
         T::from_value(v).map_err(|detail| Error::Decode {
             column: column.to_string(),
-            detail,
+            detail: detail.to_string(),
         })
     }
 

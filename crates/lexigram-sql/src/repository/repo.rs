@@ -529,7 +529,7 @@ pub(crate) fn bump_version<E: Entity>(entity: &mut E) -> Result<()> {
     if let Some(v) = E::meta().version {
         let current = i64::from_value(&entity.get_column(v)).map_err(|detail| Error::Decode {
             column: E::meta().columns[v].name.into(),
-            detail,
+            detail: detail.to_string(),
         })?;
         entity.set_column(v, &Value::Int(current + 1))?;
     }

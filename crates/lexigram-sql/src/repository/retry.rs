@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::entity::Entity;
 use super::repo::Repository;
 use crate::error::Result;
+use crate::uow::RetryPolicy;
 use crate::value::Value;
 
 impl<E: Entity> Repository<E> {
@@ -42,32 +43,35 @@ impl<E: Entity> Repository<E> {
         F: FnMut(&mut E) -> Result<()> + Send,
     {
         let key = key.into();
-        let mut attempt = 1u32;
+        let mut delays = RetryPolicy {
+            max_attempts,
+            ..UPDATE_RETRY
+        }
+        .delays();
         loop {
             // From the primary: a lagging replica would hand back the version that just lost.
             let mut entity = self.on_primary().find_one(key.clone()).await?;
             change(&mut entity)?;
             match self.update(&mut entity).await {
                 Ok(()) => return Ok(entity),
-                Err(e) if e.is_retryable() && attempt < max_attempts.max(1) => {
-                    self.ex.database().observer().metrics.retry("update");
-                    backoff(attempt).await;
-                    attempt += 1;
-                }
+                Err(e) if e.is_retryable() => match delays.next() {
+                    Some(delay) => {
+                        self.ex.database().observer().metrics.retry("update");
+                        tokio::time::sleep(delay).await;
+                    }
+                    None => return Err(e),
+                },
                 Err(e) => return Err(e),
             }
         }
     }
 }
 
-/// Yields on the first retry, then sleeps a random time up to `min(attempt, 8)` × 250 µs, so
-/// competing writers spread out instead of colliding again in lock step.
-async fn backoff(attempt: u32) {
-    if attempt == 1 {
-        tokio::task::yield_now().await;
-        return;
-    }
-    let ceiling = u64::from(attempt.min(8)) * 250;
-    let random = (uuid::Uuid::new_v4().as_u128() as u64) % ceiling.max(1);
-    tokio::time::sleep(Duration::from_micros(random)).await;
-}
+/// The backoff between optimistic-lock attempts: short (a row update, not a transaction),
+/// from 250 µs up to 2 ms, so competing writers spread out instead of colliding again in lock
+/// step.
+const UPDATE_RETRY: RetryPolicy = RetryPolicy {
+    max_attempts: 1,
+    base_delay: Duration::from_micros(250),
+    max_delay: Duration::from_millis(2),
+};

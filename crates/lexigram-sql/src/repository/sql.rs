@@ -72,7 +72,7 @@ impl EntitySql {
         let insert_plain = format!(
             "INSERT INTO {table} ({}) VALUES ({})",
             list(d, meta, &insert_cols),
-            placeholders(d, 1, insert_cols.len()),
+            d.placeholders(1, insert_cols.len()),
         );
         let insert = format!("{insert_plain}{}", returning(d, &columns, true));
 
@@ -153,18 +153,6 @@ pub(crate) fn list(d: &dyn Dialect, meta: &EntityMeta, cols: &[usize]) -> String
         .join(", ")
 }
 
-/// `?, ?, ?` (or `$first, …`) for `count` parameters.
-pub(crate) fn placeholders(d: &dyn Dialect, first: usize, count: usize) -> String {
-    let mut s = String::with_capacity(count * 4);
-    for n in 0..count {
-        if n > 0 {
-            s.push_str(", ");
-        }
-        d.push_placeholder(&mut s, first + n);
-    }
-    s
-}
-
 /// ` RETURNING <columns>` when wanted and the dialect has it, else nothing.
 fn returning(d: &dyn Dialect, columns: &str, wanted: bool) -> String {
     if wanted && d.supports_returning() {
@@ -200,7 +188,7 @@ pub(crate) fn upsert(
     format!(
         "INSERT INTO {table} ({}) VALUES ({}){clause}{}",
         list(d, meta, cols),
-        placeholders(d, 1, cols.len()),
+        d.placeholders(1, cols.len()),
         returning(d, columns, with_returning),
     )
 }

@@ -12,6 +12,7 @@ mod retry;
 mod tracking;
 mod unit;
 
+pub(crate) use outbox::OutboxReady;
 pub use outbox::{OUTBOX_TABLE, Outbox, OutboxEvent};
 pub use relay::{PublishError, Publisher, Relay, RelayHandle, RelayStats};
 pub use retry::RetryPolicy;

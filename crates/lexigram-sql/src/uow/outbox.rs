@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::BackendKind;
+use crate::backend::{AnyConn, Dialect, LockScope, SqlType};
 use crate::database::{Database, Executor};
 use crate::error::{Error, Result};
 use crate::value::{Row, Value};
@@ -50,150 +50,140 @@ impl OutboxEvent {
     }
 }
 
-fn create_sql(kind: BackendKind) -> String {
-    let id = match kind {
-        BackendKind::Sqlite => "id INTEGER PRIMARY KEY AUTOINCREMENT",
-        BackendKind::Postgres => "id BIGSERIAL PRIMARY KEY",
-        BackendKind::MySql => "id BIGINT AUTO_INCREMENT PRIMARY KEY",
-    };
-    let (text, time) = match kind {
-        BackendKind::Sqlite => ("TEXT", "TEXT"),
-        BackendKind::Postgres => ("TEXT", "TIMESTAMPTZ"),
-        BackendKind::MySql => ("LONGTEXT", "DATETIME(6)"),
-    };
+/// `CREATE TABLE IF NOT EXISTS` for the outbox, in the dialect's types.
+fn create_sql(d: &dyn Dialect) -> String {
+    let columns: Vec<String> = [
+        d.generated_key("id", SqlType::BigInt),
+        format!(
+            "event_type {} NOT NULL",
+            d.column_type(SqlType::String(255))
+        ),
+        format!("payload {} NOT NULL", d.column_type(SqlType::Text)),
+        format!("created_at {} NOT NULL", d.column_type(SqlType::Timestamp)),
+        format!("published_at {} NULL", d.column_type(SqlType::Timestamp)),
+    ]
+    .into_iter()
+    .chain(relay_columns(d))
+    .collect();
     format!(
-        "CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} ({id}, event_type VARCHAR(255) NOT NULL, payload {text} NOT NULL, created_at {time} NOT NULL, published_at {time} NULL, aggregate_id VARCHAR(255) NULL, claimed_by VARCHAR(64) NULL, claimed_until {time} NULL)"
+        "CREATE TABLE IF NOT EXISTS {OUTBOX_TABLE} ({})",
+        columns.join(", ")
     )
 }
 
-/// The relay's columns, added after the first release: `(name, type)` by backend. Tables
-/// created before them get them on first use.
-fn relay_columns(kind: BackendKind) -> [(&'static str, &'static str); 3] {
-    let time = match kind {
-        BackendKind::Sqlite => "TEXT",
-        BackendKind::Postgres => "TIMESTAMPTZ",
-        BackendKind::MySql => "DATETIME(6)",
-    };
+/// The relay's column definitions, added after the first release: tables created before
+/// them get them on first use.
+fn relay_columns(d: &dyn Dialect) -> [String; 3] {
     [
-        ("aggregate_id", "VARCHAR(255) NULL"),
-        ("claimed_by", "VARCHAR(64) NULL"),
-        ("claimed_until", time),
+        format!("aggregate_id {} NULL", d.column_type(SqlType::String(255))),
+        format!("claimed_by {} NULL", d.column_type(SqlType::String(64))),
+        format!("claimed_until {} NULL", d.column_type(SqlType::Timestamp)),
     ]
 }
 
 /// The relay's indexes: pending events in id order, and the pending events of one aggregate
 /// (its "no earlier pending event of the aggregate" check).
-const RELAY_INDEXES: [(&str, &str); 2] = [
-    ("lexigram_outbox_pending", "(published_at, id)"),
+const RELAY_INDEXES: [(&str, &[&str]); 2] = [
+    ("lexigram_outbox_pending", &["published_at", "id"]),
     (
         "lexigram_outbox_aggregate",
-        "(aggregate_id, published_at, id)",
+        &["aggregate_id", "published_at", "id"],
     ),
 ];
 
-/// Creates the relay's indexes unless they exist (MySQL has no `IF NOT EXISTS` for indexes:
-/// its "duplicate key name", 1061, counts as success there).
-async fn add_relay_indexes(conn: &mut crate::backend::AnyConn, kind: BackendKind) -> Result<()> {
+/// Creates the relay's indexes unless they exist (where the dialect has no `IF NOT EXISTS`
+/// for indexes, its "duplicate index" error counts as success).
+async fn add_relay_indexes(conn: &mut AnyConn, d: &dyn Dialect) -> Result<()> {
     for (name, columns) in RELAY_INDEXES {
-        let created = match kind {
-            BackendKind::MySql => {
-                match conn
-                    .execute(
-                        &format!("CREATE INDEX {name} ON {OUTBOX_TABLE} {columns}"),
-                        &[],
-                    )
-                    .await
-                {
-                    Err(Error::Driver { code: Some(c), .. }) if c == "1061" => Ok(0),
-                    other => other,
-                }
+        let sql = d.create_index_sql(false, name, OUTBOX_TABLE, columns, true);
+        match conn.execute(&sql, &[]).await {
+            Err(e) if d.is_duplicate_index(&e) => {}
+            other => {
+                other?;
             }
-            _ => {
-                conn.execute(
-                    &format!("CREATE INDEX IF NOT EXISTS {name} ON {OUTBOX_TABLE} {columns}"),
-                    &[],
-                )
-                .await
-            }
-        };
-        created?;
+        }
     }
     Ok(())
 }
 
-/// Adds the relay's columns to an outbox table created before them. PostgreSQL and MariaDB
-/// say `ADD COLUMN IF NOT EXISTS`; SQLite (and MySQL, outside a transaction) probe each
-/// column first.
-async fn add_relay_columns(conn: &mut crate::backend::AnyConn, kind: BackendKind) -> Result<()> {
-    for (column, ty) in relay_columns(kind) {
-        let add = format!("ALTER TABLE {OUTBOX_TABLE} ADD COLUMN {column} {ty}");
-        match kind {
-            BackendKind::Postgres => {
-                conn.execute(&add.replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS"), &[])
+/// Adds the relay's columns to an outbox table created before them: `ADD COLUMN IF NOT
+/// EXISTS` where the dialect has it, otherwise after probing each column.
+async fn add_relay_columns(conn: &mut AnyConn, d: &dyn Dialect) -> Result<()> {
+    for def in relay_columns(d) {
+        if d.has_add_column_if_not_exists() {
+            conn.execute(&d.add_column_sql(OUTBOX_TABLE, &def, true), &[])
+                .await?;
+        } else {
+            let column = def.split(' ').next().unwrap_or_default();
+            let probe = format!("SELECT {column} FROM {OUTBOX_TABLE} WHERE 1 = 0");
+            if let Err(Error::UnknownColumn { .. }) = conn.execute(&probe, &[]).await {
+                conn.execute(&d.add_column_sql(OUTBOX_TABLE, &def, false), &[])
                     .await?;
-            }
-            _ => {
-                let probe = format!("SELECT {column} FROM {OUTBOX_TABLE} WHERE 1 = 0");
-                if let Err(Error::UnknownColumn { .. }) = conn.execute(&probe, &[]).await {
-                    conn.execute(&add, &[]).await?;
-                }
             }
         }
     }
-    add_relay_indexes(conn, kind).await
+    add_relay_indexes(conn, d).await
 }
 
-/// Creates the outbox table once per `Database`: concurrent first units of work wait for the
-/// one creating it, and a failed creation is tried again by the next unit.
+/// Whether the outbox table of one `Database` is known to exist: set once by its first
+/// unit of work (concurrent first units wait for the one creating it; a failed creation is
+/// tried again by the next).
+#[derive(Debug, Default)]
+pub(crate) struct OutboxReady(tokio::sync::OnceCell<()>);
+
+/// Creates the outbox table once per `Database`.
 pub(super) async fn ensure_table(db: &Database) -> Result<()> {
     db.outbox_ready()
+        .0
         .get_or_try_init(|| create_table(db))
         .await
         .map(|_| ())
 }
 
-/// Key of the PostgreSQL advisory lock around the outbox's creation (`"lexoutbx"` in ASCII).
-const PG_LOCK_KEY: i64 = 0x6c65_786f_7574_6278;
+/// How long a creator waits for another process's creation (where the wait is bounded).
+const CREATE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The advisory lock's name.
+const LOCK_NAME: &str = "lexigram_outbox";
 
 /// Creates the outbox table, safe against other processes creating it at the same moment:
-/// on PostgreSQL inside a transaction holding an advisory lock (`CREATE TABLE IF NOT EXISTS`
-/// alone races there: `pg_type` unique violations, 42P07), on MySQL/MariaDB holding a named
-/// lock (`GET_LOCK`). A creation that fails while the table exists afterwards (created by a
-/// process that does not take the lock) counts as success.
+/// inside a transaction holding a transaction lock where the dialect has one (PostgreSQL:
+/// `CREATE TABLE IF NOT EXISTS` alone races there, `pg_type` unique violations, 42P07), else
+/// holding a session lock (MySQL/MariaDB `GET_LOCK`); SQLite serializes writers itself. A
+/// creation that fails while the table exists afterwards (created by a process that does not
+/// take the lock) counts as success.
 async fn create_table(db: &Database) -> Result<()> {
-    let create = create_sql(db.kind());
+    let d = db.dialect();
+    let create = create_sql(d);
     let mut conn = db.acquire().await?;
-    let created = match db.kind() {
-        BackendKind::Sqlite => match conn.execute(&create, &[]).await {
-            Ok(_) => add_relay_columns(&mut conn, BackendKind::Sqlite).await,
-            Err(e) => Err(e),
-        },
-        BackendKind::Postgres => {
-            conn.begin(None).await?;
-            let result = async {
-                conn.execute(&format!("SELECT pg_advisory_xact_lock({PG_LOCK_KEY})"), &[])
-                    .await?;
-                conn.execute(&create, &[]).await?;
-                add_relay_columns(&mut conn, BackendKind::Postgres).await
-            }
-            .await;
-            // Committing (or rolling back) ends the transaction and releases the lock.
-            let ended = conn.finish(result.is_ok()).await;
-            result.and(ended).map(|_| ())
+    let name = [Value::from(LOCK_NAME)];
+    let created = if let Some(lock) = d.lock_sql(LockScope::Transaction, CREATE_WAIT) {
+        conn.begin(None).await?;
+        let result = async {
+            conn.query(&lock, &name).await?;
+            conn.execute(&create, &[]).await?;
+            add_relay_columns(&mut conn, d).await
         }
-        BackendKind::MySql => {
-            // Session-level; waits at most 30 s, then goes on without it (the statement is
-            // `IF NOT EXISTS`, and an "already exists" reply is checked below).
-            conn.execute(&format!("DO GET_LOCK('{OUTBOX_TABLE}', 30)"), &[])
-                .await?;
-            let result = match conn.execute(&create, &[]).await {
-                Ok(_) => add_relay_columns(&mut conn, BackendKind::MySql).await,
-                Err(e) => Err(e),
-            };
-            let released = conn
-                .execute(&format!("DO RELEASE_LOCK('{OUTBOX_TABLE}')"), &[])
-                .await;
-            result.and(released.map(|_| ()))
+        .await;
+        // Committing (or rolling back) ends the transaction and releases the lock.
+        let ended = conn.finish(result.is_ok()).await;
+        result.and(ended)
+    } else if let (Some(lock), Some(unlock)) =
+        (d.lock_sql(LockScope::Session, CREATE_WAIT), d.unlock_sql())
+    {
+        // Goes on without the lock once the wait is over (the statement is `IF NOT EXISTS`,
+        // and an "already exists" reply is checked below).
+        conn.query(&lock, &name).await?;
+        let result = match conn.execute(&create, &[]).await {
+            Ok(_) => add_relay_columns(&mut conn, d).await,
+            Err(e) => Err(e),
+        };
+        let released = conn.query(&unlock, &name).await;
+        result.and(released.map(|_| ()))
+    } else {
+        match conn.execute(&create, &[]).await {
+            Ok(_) => add_relay_columns(&mut conn, d).await,
+            Err(e) => Err(e),
         }
     };
     match created {
@@ -211,18 +201,6 @@ async fn create_table(db: &Database) -> Result<()> {
             }
         }
     }
-}
-
-/// Placeholders `from..from + n` of the executor's dialect, comma-separated.
-pub(super) fn placeholders(ex: &Executor, from: usize, n: usize) -> String {
-    let mut s = String::new();
-    for i in 0..n {
-        if i > 0 {
-            s.push_str(", ");
-        }
-        ex.dialect().push_placeholder(&mut s, from + i);
-    }
-    s
 }
 
 /// An event registered in a unit of work, not stored yet.
@@ -251,7 +229,7 @@ pub(super) async fn store(ex: &Executor, events: Vec<NewEvent>) -> Result<()> {
                 sql.push_str(", ");
             }
             sql.push('(');
-            sql.push_str(&placeholders(ex, row * COLUMNS + 1, COLUMNS));
+            sql.push_str(&ex.dialect().placeholders(row * COLUMNS + 1, COLUMNS));
             sql.push(')');
             params.extend([
                 event.event_type.into(),
@@ -324,8 +302,8 @@ impl Outbox {
         let ex = Executor::from(&self.db);
         let sql = format!(
             "UPDATE {OUTBOX_TABLE} SET published_at = {} WHERE published_at IS NULL AND id IN ({})",
-            placeholders(&ex, 1, 1),
-            placeholders(&ex, 2, ids.len())
+            ex.dialect().placeholders(1, 1),
+            ex.dialect().placeholders(2, ids.len())
         );
         let mut params: Vec<Value> = vec![Utc::now().into()];
         params.extend(ids.iter().map(|i| Value::Int(*i)));

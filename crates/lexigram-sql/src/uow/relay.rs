@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::outbox::{EVENT_COLUMNS, OutboxEvent, ensure_table, placeholders};
+use super::outbox::{EVENT_COLUMNS, OutboxEvent, ensure_table};
 use crate::config::OutboxConfig;
 use crate::database::{Database, Executor};
 use crate::error::Result;
@@ -200,7 +200,7 @@ impl Relay {
     fn claimable(&self, ex: &Executor) -> String {
         format!(
             "o.published_at IS NULL AND (o.claimed_until IS NULL OR o.claimed_until < {}) AND (o.aggregate_id IS NULL OR o.id IN (SELECT MIN(e.id) FROM {OUTBOX_TABLE} e WHERE e.published_at IS NULL AND e.aggregate_id IS NOT NULL GROUP BY e.aggregate_id))",
-            placeholders(ex, 1, 1)
+            ex.dialect().placeholders(1, 1)
         )
     }
 
@@ -252,9 +252,9 @@ impl Relay {
         }
         let update = format!(
             "UPDATE {OUTBOX_TABLE} SET claimed_by = {}, claimed_until = {} WHERE id IN ({})",
-            placeholders(&ex, 1, 1),
-            placeholders(&ex, 2, 1),
-            placeholders(&ex, 3, ids.len())
+            ex.dialect().placeholders(1, 1),
+            ex.dialect().placeholders(2, 1),
+            ex.dialect().placeholders(3, ids.len())
         );
         let mut params: Vec<Value> = vec![self.id.clone().into(), (now + lease).into()];
         params.extend(ids.iter().map(|id| Value::Int(*id)));
@@ -264,8 +264,8 @@ impl Relay {
         let ex = Executor::from(&self.db);
         let read = format!(
             "SELECT {EVENT_COLUMNS} FROM {OUTBOX_TABLE} WHERE claimed_by = {} AND published_at IS NULL AND id IN ({}) ORDER BY id",
-            placeholders(&ex, 1, 1),
-            placeholders(&ex, 2, ids.len())
+            ex.dialect().placeholders(1, 1),
+            ex.dialect().placeholders(2, ids.len())
         );
         let mut params: Vec<Value> = vec![self.id.clone().into()];
         params.extend(ids.iter().map(|id| Value::Int(*id)));
@@ -282,9 +282,9 @@ impl Relay {
         let ex = Executor::from(&self.db);
         let sql = format!(
             "UPDATE {OUTBOX_TABLE} SET published_at = {}, claimed_until = NULL WHERE claimed_by = {} AND published_at IS NULL AND id IN ({})",
-            placeholders(&ex, 1, 1),
-            placeholders(&ex, 2, 1),
-            placeholders(&ex, 3, ids.len())
+            ex.dialect().placeholders(1, 1),
+            ex.dialect().placeholders(2, 1),
+            ex.dialect().placeholders(3, ids.len())
         );
         let mut params: Vec<Value> = vec![Utc::now().into(), self.id.clone().into()];
         params.extend(ids.iter().map(|id| Value::Int(*id)));
@@ -296,8 +296,8 @@ impl Relay {
         let ex = Executor::from(&self.db);
         let sql = format!(
             "UPDATE {OUTBOX_TABLE} SET claimed_by = NULL, claimed_until = NULL WHERE claimed_by = {} AND published_at IS NULL AND id IN ({})",
-            placeholders(&ex, 1, 1),
-            placeholders(&ex, 2, ids.len())
+            ex.dialect().placeholders(1, 1),
+            ex.dialect().placeholders(2, ids.len())
         );
         let mut params: Vec<Value> = vec![self.id.clone().into()];
         params.extend(ids.iter().map(|id| Value::Int(*id)));

@@ -3,6 +3,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
+
 use crate::database::{Database, Transaction};
 use crate::error::{Error, Result};
 
@@ -12,7 +14,7 @@ use crate::error::{Error, Result};
 /// use lexigram_sql::uow::RetryPolicy;
 /// let p = RetryPolicy::default();
 /// assert_eq!(p.max_attempts, 10);
-/// assert!(p.delay(3) <= p.max_delay);
+/// assert!(p.delays().all(|d| d <= p.max_delay));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
@@ -43,19 +45,27 @@ impl RetryPolicy {
         }
     }
 
-    /// The delay after failed attempt `attempt` (1-based): exponential, capped, with jitter in
-    /// its upper half so that conflicting tasks spread out.
-    pub fn delay(&self, attempt: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << attempt.min(16).saturating_sub(1));
-        let capped = exp.min(self.max_delay);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0);
-        let half = capped / 2;
-        half + Duration::from_nanos(u64::from(nanos) % (half.as_nanos().max(1) as u64))
+    /// The delays before the second, third, … attempt (`max_attempts - 1` of them): an
+    /// exponential backoff from `base_delay`, doubling each time, with random jitter so that
+    /// conflicting tasks spread out, none longer than `max_delay` (backon's
+    /// [`ExponentialBuilder`]). The one backoff of every retry loop of this crate.
+    ///
+    /// ```
+    /// use lexigram_sql::uow::RetryPolicy;
+    /// let p = RetryPolicy::attempts(4);
+    /// let delays: Vec<_> = p.delays().collect();
+    /// assert_eq!(delays.len(), 3);
+    /// assert!(delays.iter().all(|d| *d >= p.base_delay && *d <= p.max_delay));
+    /// ```
+    pub fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        let max = self.max_delay;
+        ExponentialBuilder::new()
+            .with_min_delay(self.base_delay.min(max))
+            .with_max_delay(max)
+            .with_max_times(self.max_attempts.saturating_sub(1) as usize)
+            .with_jitter()
+            .build()
+            .map(move |d| d.min(max))
     }
 }
 
@@ -85,20 +95,26 @@ impl Database {
         F: FnMut(Transaction) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
+        let mut delays = policy.delays();
         let mut attempt = 1;
         loop {
-            match self.transaction(&mut f).await {
-                Err(e) if e.is_retryable() && attempt < policy.max_attempts.max(1) => {
+            let result = self.transaction(&mut f).await;
+            let delay = match &result {
+                Err(e) if e.is_retryable() => delays.next(),
+                _ => None,
+            };
+            match (result, delay) {
+                (Err(e), Some(delay)) => {
                     tracing::debug!(attempt, error = %e, "transaction conflict: retrying");
                     self.observer().metrics.retry("transaction");
-                    tokio::time::sleep(policy.delay(attempt)).await;
+                    tokio::time::sleep(delay).await;
                     attempt += 1;
                 }
-                Err(e @ Error::Conflict { .. }) | Err(e @ Error::OptimisticLock { .. }) => {
+                (Err(e @ (Error::Conflict { .. } | Error::OptimisticLock { .. })), None) => {
                     tracing::warn!(attempts = attempt, error = %e, "transaction conflict: giving up");
                     return Err(e);
                 }
-                other => return other,
+                (other, _) => return other,
             }
         }
     }

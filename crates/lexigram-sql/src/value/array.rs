@@ -8,16 +8,16 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::convert::mismatch;
-use super::{FromValue, Value};
+use super::{DecodeError, FromValue, Value};
 
-fn elements<T: FromValue>(value: &Value) -> Result<Vec<T>, String> {
+fn elements<T: FromValue>(value: &Value) -> Result<Vec<T>, DecodeError> {
     let Value::Array(items) = value else {
         return Err(mismatch("array", value));
     };
     items
         .iter()
         .enumerate()
-        .map(|(i, v)| T::from_value(v).map_err(|e| format!("element {}: {e}", i + 1)))
+        .map(|(i, v)| T::from_value(v).map_err(|e| e.within(&format!("element {}", i + 1))))
         .collect()
 }
 
@@ -29,7 +29,7 @@ macro_rules! array_conversions {
             }
         }
         impl FromValue for Vec<$t> {
-            fn from_value(value: &Value) -> Result<Self, String> {
+            fn from_value(value: &Value) -> Result<Self, DecodeError> {
                 elements(value)
             }
         }
@@ -39,7 +39,7 @@ macro_rules! array_conversions {
             }
         }
         impl FromValue for Vec<Option<$t>> {
-            fn from_value(value: &Value) -> Result<Self, String> {
+            fn from_value(value: &Value) -> Result<Self, DecodeError> {
                 elements(value)
             }
         }
@@ -76,6 +76,6 @@ mod tests {
         );
         let err =
             Vec::<i64>::from_value(&Value::Array(vec![Value::Int(1), Value::Null])).unwrap_err();
-        assert!(err.starts_with("element 2:"), "{err}");
+        assert!(err.to_string().starts_with("element 2:"), "{err}");
     }
 }

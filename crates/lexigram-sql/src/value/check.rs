@@ -224,9 +224,10 @@ impl ColumnType {
                 Value::Date(_) => Ok(value),
                 Value::Text(_) => chrono::NaiveDate::from_value(&value)
                     .map(Value::Date)
-                    .map_err(|e| refuse(&value, e)),
+                    .map_err(|e| refuse(&value, e.to_string())),
                 Value::DateTime(_) | Value::Timestamp(_) => {
-                    let t = NaiveDateTime::from_value(&value).map_err(|e| refuse(&value, e))?;
+                    let t = NaiveDateTime::from_value(&value)
+                        .map_err(|e| refuse(&value, e.to_string()))?;
                     if t.time() == NaiveTime::MIN {
                         Ok(Value::Date(t.date()))
                     } else {
@@ -242,7 +243,7 @@ impl ColumnType {
                 Value::Time(_) => Ok(value),
                 Value::Text(_) => NaiveTime::from_value(&value)
                     .map(Value::Time)
-                    .map_err(|e| refuse(&value, e)),
+                    .map_err(|e| refuse(&value, e.to_string())),
                 _ => Err(no(&value)),
             },
             ColumnType::DateTime => match &value {
@@ -250,7 +251,7 @@ impl ColumnType {
                 Value::Date(d) => Ok(Value::DateTime(d.and_time(NaiveTime::MIN))),
                 Value::Text(_) => NaiveDateTime::from_value(&value)
                     .map(|_| value.clone())
-                    .map_err(|e| refuse(&value, e)),
+                    .map_err(|e| refuse(&value, e.to_string())),
                 _ => Err(no(&value)),
             },
             ColumnType::Json => match &value {
@@ -265,7 +266,7 @@ impl ColumnType {
                 Value::Uuid(_) => Ok(value),
                 Value::Text(_) | Value::Bytes(_) => uuid::Uuid::from_value(&value)
                     .map(Value::Uuid)
-                    .map_err(|e| refuse(&value, e)),
+                    .map_err(|e| refuse(&value, e.to_string())),
                 _ => Err(no(&value)),
             },
             ColumnType::Any => Ok(value),

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use uuid::Uuid;
 
-use super::{Interval, Value};
+use super::{DecodeError, Interval, Value};
 
 /// Converts a Rust value into a bound parameter. Implemented for everything `Value: From<T>`.
 ///
@@ -36,7 +36,7 @@ impl<T: Clone + Into<Value>> ToValue for T {
 /// ```
 pub trait FromValue: Sized {
     /// Converts, or says what was expected and what was found.
-    fn from_value(value: &Value) -> Result<Self, String>;
+    fn from_value(value: &Value) -> Result<Self, DecodeError>;
 
     /// Converts a value the caller owns; text, bytes and JSON move instead of being copied.
     ///
@@ -44,13 +44,13 @@ pub trait FromValue: Sized {
     /// use lexigram_sql::{FromValue, Value};
     /// assert_eq!(String::from_owned(Value::Text("moved".into())), Ok("moved".to_string()));
     /// ```
-    fn from_owned(value: Value) -> Result<Self, String> {
+    fn from_owned(value: Value) -> Result<Self, DecodeError> {
         Self::from_value(&value)
     }
 }
 
-pub(super) fn mismatch(expected: &str, found: &Value) -> String {
-    format!("expected {expected}, found {}", found.type_name())
+pub(super) fn mismatch(expected: &str, found: &Value) -> DecodeError {
+    DecodeError::mismatch(expected, found)
 }
 
 impl From<String> for Value {
@@ -71,10 +71,12 @@ impl From<&String> for Value {
 impl FromValue for String {
     /// Text, UTF-8 bytes, and the text form of every other scalar (a number a backend stored
     /// from text reads back as the same digits: `Float(12.34)` → `"12.34"`).
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Text(s) => Ok(s.clone()),
-            Value::Bytes(b) => String::from_utf8(b.clone()).map_err(|_| "invalid UTF-8".into()),
+            Value::Bytes(b) => {
+                String::from_utf8(b.clone()).map_err(|_| DecodeError::invalid("invalid UTF-8"))
+            }
             Value::Int(i) => Ok(i.to_string()),
             Value::Float(f) => Ok(f.to_string()),
             Value::Bool(b) => Ok(b.to_string()),
@@ -84,7 +86,7 @@ impl FromValue for String {
         }
     }
 
-    fn from_owned(value: Value) -> Result<Self, String> {
+    fn from_owned(value: Value) -> Result<Self, DecodeError> {
         match value {
             Value::Text(s) => Ok(s),
             other => Self::from_value(&other),
@@ -103,7 +105,7 @@ impl From<&[u8]> for Value {
     }
 }
 impl FromValue for Vec<u8> {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Bytes(b) => Ok(b.clone()),
             Value::Text(s) => Ok(s.as_bytes().to_vec()),
@@ -111,7 +113,7 @@ impl FromValue for Vec<u8> {
         }
     }
 
-    fn from_owned(value: Value) -> Result<Self, String> {
+    fn from_owned(value: Value) -> Result<Self, DecodeError> {
         match value {
             Value::Bytes(b) => Ok(b),
             other => Self::from_value(&other),
@@ -125,16 +127,18 @@ impl From<serde_json::Value> for Value {
     }
 }
 impl FromValue for serde_json::Value {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Json(j) => Ok(j.clone()),
-            Value::Text(s) => serde_json::from_str(s).map_err(|e| format!("invalid JSON: {e}")),
-            Value::Bytes(b) => serde_json::from_slice(b).map_err(|e| format!("invalid JSON: {e}")),
+            Value::Text(s) => serde_json::from_str(s)
+                .map_err(|e| DecodeError::invalid(format!("invalid JSON: {e}"))),
+            Value::Bytes(b) => serde_json::from_slice(b)
+                .map_err(|e| DecodeError::invalid(format!("invalid JSON: {e}"))),
             other => Err(mismatch("json", other)),
         }
     }
 
-    fn from_owned(value: Value) -> Result<Self, String> {
+    fn from_owned(value: Value) -> Result<Self, DecodeError> {
         match value {
             Value::Json(j) => Ok(j),
             other => Self::from_value(&other),
@@ -148,11 +152,15 @@ impl From<Uuid> for Value {
     }
 }
 impl FromValue for Uuid {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Uuid(u) => Ok(*u),
-            Value::Text(s) => Uuid::parse_str(s).map_err(|e| format!("invalid UUID: {e}")),
-            Value::Bytes(b) => Uuid::from_slice(b).map_err(|e| format!("invalid UUID: {e}")),
+            Value::Text(s) => {
+                Uuid::parse_str(s).map_err(|e| DecodeError::invalid(format!("invalid UUID: {e}")))
+            }
+            Value::Bytes(b) => {
+                Uuid::from_slice(b).map_err(|e| DecodeError::invalid(format!("invalid UUID: {e}")))
+            }
             other => Err(mismatch("uuid", other)),
         }
     }
@@ -164,14 +172,14 @@ impl From<DateTime<Utc>> for Value {
     }
 }
 impl FromValue for DateTime<Utc> {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Timestamp(t) => Ok(*t),
             Value::DateTime(t) => Ok(t.and_utc()),
             Value::Text(s) => DateTime::parse_from_rfc3339(s)
                 .map(|t| t.with_timezone(&Utc))
                 .or_else(|_| parse_naive(s).map(|t| t.and_utc()))
-                .map_err(|e| format!("invalid timestamp {s:?}: {e}")),
+                .map_err(|e| DecodeError::invalid(format!("invalid timestamp {s:?}: {e}"))),
             other => Err(mismatch("timestamp", other)),
         }
     }
@@ -188,11 +196,12 @@ impl From<NaiveDateTime> for Value {
     }
 }
 impl FromValue for NaiveDateTime {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::DateTime(t) => Ok(*t),
             Value::Timestamp(t) => Ok(t.naive_utc()),
-            Value::Text(s) => parse_naive(s).map_err(|e| format!("invalid datetime {s:?}: {e}")),
+            Value::Text(s) => parse_naive(s)
+                .map_err(|e| DecodeError::invalid(format!("invalid datetime {s:?}: {e}"))),
             other => Err(mismatch("datetime", other)),
         }
     }
@@ -205,12 +214,14 @@ impl From<NaiveDate> for Value {
 }
 impl FromValue for NaiveDate {
     /// Dates, and date-times at midnight (a date stored in a timestamp column).
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let midnight = |t: NaiveDateTime| {
             if t.time() == NaiveTime::MIN {
                 Ok(t.date())
             } else {
-                Err(format!("{t} has a time of day; read it as a date-time"))
+                Err(DecodeError::invalid(format!(
+                    "{t} has a time of day; read it as a date-time"
+                )))
             }
         };
         match value {
@@ -221,7 +232,7 @@ impl FromValue for NaiveDate {
                 Ok(d) => Ok(d),
                 Err(e) => match parse_naive(s.trim()) {
                     Ok(t) => midnight(t),
-                    Err(_) => Err(format!("invalid date {s:?}: {e}")),
+                    Err(_) => Err(DecodeError::invalid(format!("invalid date {s:?}: {e}"))),
                 },
             },
             other => Err(mismatch("date", other)),
@@ -235,14 +246,14 @@ impl From<NaiveTime> for Value {
     }
 }
 impl FromValue for NaiveTime {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Time(t) => Ok(*t),
             Value::Text(s) => NaiveTime::parse_from_str(s, "%H:%M:%S%.f")
-                .map_err(|e| format!("invalid time {s:?}: {e}")),
-            Value::Interval(i) => Err(format!(
+                .map_err(|e| DecodeError::invalid(format!("invalid time {s:?}: {e}"))),
+            Value::Interval(i) => Err(DecodeError::invalid(format!(
                 "{i} is not a time of day (MySQL TIME values outside 00:00..24:00 read as intervals)"
-            )),
+            ))),
             other => Err(mismatch("time", other)),
         }
     }
@@ -254,7 +265,7 @@ impl From<Interval> for Value {
     }
 }
 impl FromValue for Interval {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Interval(i) => Ok(*i),
             Value::Time(t) => {
@@ -276,7 +287,7 @@ impl From<IpAddr> for Value {
 impl FromValue for IpAddr {
     /// Reads an address from text (`inet`/`cidr` arrive as text); a `/n` suffix is accepted
     /// only when it covers the whole address, since an `IpAddr` cannot hold a network.
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let Value::Text(s) = value else {
             return Err(mismatch("ip address", value));
         };
@@ -286,12 +297,12 @@ impl FromValue for IpAddr {
         };
         let ip: IpAddr = addr
             .parse()
-            .map_err(|e| format!("invalid IP address {s:?}: {e}"))?;
+            .map_err(|e| DecodeError::invalid(format!("invalid IP address {s:?}: {e}")))?;
         let full = if ip.is_ipv4() { "32" } else { "128" };
         match bits {
-            Some(b) if b != full => Err(format!(
+            Some(b) if b != full => Err(DecodeError::invalid(format!(
                 "{s:?} is a network, not one address; read it as a String"
-            )),
+            ))),
             _ => Ok(ip),
         }
     }
@@ -303,14 +314,14 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 impl<T: FromValue> FromValue for Option<T> {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Null => Ok(None),
             other => T::from_value(other).map(Some),
         }
     }
 
-    fn from_owned(value: Value) -> Result<Self, String> {
+    fn from_owned(value: Value) -> Result<Self, DecodeError> {
         match value {
             Value::Null => Ok(None),
             other => T::from_owned(other).map(Some),
@@ -319,11 +330,11 @@ impl<T: FromValue> FromValue for Option<T> {
 }
 
 impl FromValue for Value {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         Ok(value.clone())
     }
 
-    fn from_owned(value: Value) -> Result<Self, String> {
+    fn from_owned(value: Value) -> Result<Self, DecodeError> {
         Ok(value)
     }
 }
@@ -350,8 +361,8 @@ mod tests {
     #[test]
     fn mismatches_say_what_was_found() {
         let err = bool::from_value(&Value::Bytes(vec![1])).unwrap_err();
-        assert_eq!(err, "expected bool, found bytes");
+        assert_eq!(err.to_string(), "expected bool, found bytes");
         let err = bool::from_value(&Value::Text("yes".into())).unwrap_err();
-        assert_eq!(err, "\"yes\" is not a boolean");
+        assert_eq!(err.to_string(), "\"yes\" is not a boolean");
     }
 }

@@ -114,7 +114,7 @@ pub(crate) fn exact_decimal(v: &Value) -> Result<Decimal, Inexact> {
         Value::Float(f) => f64_to_decimal(*f).ok_or_else(|| {
             Some("the float has no exact decimal form (NaN, infinite, or beyond 28 digits)".into())
         }),
-        Value::Text(_) => Decimal::from_value(v).map_err(Some),
+        Value::Text(_) => Decimal::from_value(v).map_err(|e| Some(e.to_string())),
         _ => Err(None),
     }
 }

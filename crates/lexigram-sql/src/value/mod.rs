@@ -7,6 +7,7 @@
 mod array;
 mod check;
 mod convert;
+mod decode_error;
 mod encode;
 mod exact;
 mod interval;
@@ -14,8 +15,10 @@ mod numeric;
 mod row;
 
 pub use convert::{FromValue, ToValue};
+pub use decode_error::{DecodeError, DecodeErrorKind};
 pub use interval::{Interval, IntervalError};
 pub use row::Row;
+pub(crate) use row::column_index;
 pub use rust_decimal::Decimal;
 
 pub(crate) use check::ColumnType;

@@ -12,31 +12,35 @@ use rust_decimal::prelude::ToPrimitive;
 
 use super::convert::mismatch;
 use super::exact::{decimal_from_text, decimal_to_i64, f64_to_decimal, f64_to_i64, i64_to_f64};
-use super::{FromValue, Value};
+use super::{DecodeError, FromValue, Value};
 
 /// Reads an integer value of any representation as `i64`, exactly.
-fn integer(value: &Value, target: &str) -> Result<i64, String> {
-    let whole = |what: String| format!("{what} is not a whole number; it does not fit in {target}");
+fn integer(value: &Value, target: &str) -> Result<i64, DecodeError> {
+    let whole = |what: String| {
+        DecodeError::out_of_range(format!(
+            "{what} is not a whole number; it does not fit in {target}"
+        ))
+    };
     match value {
         Value::Int(i) => Ok(*i),
         Value::Bool(b) => Ok(i64::from(*b)),
         Value::Decimal(d) => decimal_to_i64(*d).ok_or_else(|| {
             if d.fract().is_zero() {
-                format!("{d} does not fit in {target}")
+                DecodeError::out_of_range(format!("{d} does not fit in {target}"))
             } else {
                 whole(d.to_string())
             }
         }),
         Value::Float(f) => f64_to_i64(*f).ok_or_else(|| {
             if f.fract() == 0.0 {
-                format!("{f} does not fit in {target}")
+                DecodeError::out_of_range(format!("{f} does not fit in {target}"))
             } else {
                 whole(f.to_string())
             }
         }),
-        Value::Json(serde_json::Value::Number(n)) => n
-            .as_i64()
-            .ok_or_else(|| format!("JSON number {n} does not fit in {target}")),
+        Value::Json(serde_json::Value::Number(n)) => n.as_i64().ok_or_else(|| {
+            DecodeError::out_of_range(format!("JSON number {n} does not fit in {target}"))
+        }),
         // Exact decimals some drivers send as text (`CHAR(n)` pads it with spaces).
         Value::Text(s) => s.trim().parse::<i64>().or_else(|_| {
             let d = decimal_from_text(s).ok_or_else(|| mismatch(target, value))?;
@@ -52,17 +56,17 @@ macro_rules! int_conversions {
             fn from(v: $t) -> Self { Value::Int(i64::from(v)) }
         }
         impl FromValue for $t {
-            fn from_value(value: &Value) -> Result<Self, String> {
+            fn from_value(value: &Value) -> Result<Self, DecodeError> {
                 let target = stringify!($t);
                 if let Value::Decimal(d) = value
                     && d.fract().is_zero()
                 {
                     // Wider than i64 (MySQL BIGINT UNSIGNED): try the target directly.
                     return <$t>::try_from(d.trunc())
-                        .map_err(|_| format!("{d} does not fit in {target}"));
+                        .map_err(|_| DecodeError::out_of_range(format!("{d} does not fit in {target}")));
                 }
                 let i = integer(value, target)?;
-                <$t>::try_from(i).map_err(|_| format!("{i} does not fit in {target}"))
+                <$t>::try_from(i).map_err(|_| DecodeError::out_of_range(format!("{i} does not fit in {target}")))
             }
         }
     )*};
@@ -84,21 +88,23 @@ impl From<u64> for Value {
 }
 
 impl FromValue for u64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
-            Value::Decimal(d) if d.fract().is_zero() => {
-                u64::try_from(d.trunc()).map_err(|_| format!("{d} does not fit in u64"))
-            }
-            Value::Text(s) if s.parse::<u64>().is_ok() => {
-                s.parse::<u64>().map_err(|e| e.to_string())
-            }
+            Value::Decimal(d) if d.fract().is_zero() => u64::try_from(d.trunc())
+                .map_err(|_| DecodeError::out_of_range(format!("{d} does not fit in u64"))),
+            Value::Text(s) if s.parse::<u64>().is_ok() => s
+                .parse::<u64>()
+                .map_err(|e| DecodeError::invalid(e.to_string())),
             Value::Float(f) if *f >= 9_223_372_036_854_775_808.0 && f.fract() == 0.0 => {
-                let d = f64_to_decimal(*f).ok_or_else(|| format!("{f} does not fit in u64"))?;
-                u64::try_from(d).map_err(|_| format!("{f} does not fit in u64"))
+                let d = f64_to_decimal(*f)
+                    .ok_or_else(|| DecodeError::out_of_range(format!("{f} does not fit in u64")))?;
+                u64::try_from(d)
+                    .map_err(|_| DecodeError::out_of_range(format!("{f} does not fit in u64")))
             }
             other => {
                 let i = integer(other, "u64")?;
-                u64::try_from(i).map_err(|_| format!("{i} does not fit in u64"))
+                u64::try_from(i)
+                    .map_err(|_| DecodeError::out_of_range(format!("{i} does not fit in u64")))
             }
         }
     }
@@ -134,26 +140,26 @@ pub(crate) fn f64_to_f32(f: f64) -> Option<f32> {
 }
 
 impl FromValue for f64 {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Float(f) => Ok(*f),
             // SQL aggregates often return integers; above 2^53 a float cannot hold every one.
-            Value::Int(i) => {
-                i64_to_f64(*i).ok_or_else(|| format!("{i} cannot be held exactly by an f64"))
-            }
-            Value::Decimal(d) => d
-                .to_f64()
-                .ok_or_else(|| format!("{d} is out of the range of f64")),
+            Value::Int(i) => i64_to_f64(*i).ok_or_else(|| {
+                DecodeError::out_of_range(format!("{i} cannot be held exactly by an f64"))
+            }),
+            Value::Decimal(d) => d.to_f64().ok_or_else(|| {
+                DecodeError::out_of_range(format!("{d} is out of the range of f64"))
+            }),
             Value::Text(s) => s.trim().parse().map_err(|_| mismatch("float", value)),
             Value::Json(serde_json::Value::Number(n)) => n
                 .as_f64()
-                .ok_or_else(|| format!("JSON number {n} is not an f64")),
+                .ok_or_else(|| DecodeError::out_of_range(format!("JSON number {n} is not an f64"))),
             other => Err(mismatch("f64", other)),
         }
     }
 }
 impl FromValue for f32 {
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         let f = f64::from_value(value)?;
         match value {
             Value::Decimal(_) =>
@@ -161,7 +167,9 @@ impl FromValue for f32 {
                 #[allow(clippy::cast_possible_truncation)]
                 Ok(f as f32)
             }
-            _ => f64_to_f32(f).ok_or_else(|| format!("{f} cannot be held exactly by an f32")),
+            _ => f64_to_f32(f).ok_or_else(|| {
+                DecodeError::out_of_range(format!("{f} cannot be held exactly by an f32"))
+            }),
         }
     }
 }
@@ -174,7 +182,7 @@ impl From<bool> for Value {
 impl FromValue for bool {
     /// Booleans, and the forms backends store them as: 0/1 (integer, float or decimal) and
     /// the text `true`/`false`/`t`/`f`/`1`/`0`.
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Bool(b) => Ok(*b),
             Value::Int(0) => Ok(false),
@@ -185,7 +193,7 @@ impl FromValue for bool {
             Value::Text(s) => match s.trim().to_ascii_lowercase().as_str() {
                 "true" | "t" | "1" => Ok(true),
                 "false" | "f" | "0" => Ok(false),
-                _ => Err(format!("{s:?} is not a boolean")),
+                _ => Err(DecodeError::invalid(format!("{s:?} is not a boolean"))),
             },
             other => Err(mismatch("bool", other)),
         }
@@ -207,16 +215,20 @@ impl FromValue for Decimal {
     /// assert_eq!(Decimal::from_value(&Value::Text("12.34".into())), Ok(d));
     /// assert!(Decimal::from_value(&Value::Float(f64::NAN)).is_err());
     /// ```
-    fn from_value(value: &Value) -> Result<Self, String> {
+    fn from_value(value: &Value) -> Result<Self, DecodeError> {
         match value {
             Value::Decimal(d) => Ok(*d),
             Value::Int(i) => Ok(Decimal::from(*i)),
-            Value::Float(f) => {
-                f64_to_decimal(*f).ok_or_else(|| format!("{f} cannot be held by a Decimal"))
-            }
+            Value::Float(f) => f64_to_decimal(*f).ok_or_else(|| {
+                DecodeError::out_of_range(format!("{f} cannot be held by a Decimal"))
+            }),
             Value::Text(s) => decimal_from_text(s)
                 .or_else(|| Decimal::from_scientific(s).ok())
-                .ok_or_else(|| format!("{s:?} is not a decimal that a Decimal holds exactly")),
+                .ok_or_else(|| {
+                    DecodeError::invalid(format!(
+                        "{s:?} is not a decimal that a Decimal holds exactly"
+                    ))
+                }),
             other => Err(mismatch("decimal", other)),
         }
     }
@@ -236,6 +248,7 @@ mod tests {
         assert!(
             i8::from_value(&Value::Int(300))
                 .unwrap_err()
+                .to_string()
                 .contains("does not fit")
         );
         assert!(u32::from_value(&Value::Int(-1)).is_err());
@@ -254,7 +267,7 @@ mod tests {
         assert_eq!(i64::from_value(&Value::Decimal(dec("12.00"))), Ok(12));
         assert_eq!(i64::from_value(&Value::Float(12.0)), Ok(12));
         let err = i64::from_value(&Value::Decimal(dec("12.5"))).unwrap_err();
-        assert!(err.contains("not a whole number"), "{err}");
+        assert!(err.to_string().contains("not a whole number"), "{err}");
         assert!(i64::from_value(&Value::Float(1e19)).is_err());
         assert_eq!(i64::from_value(&Value::Text("12.00".into())), Ok(12));
     }

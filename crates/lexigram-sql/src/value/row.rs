@@ -54,11 +54,7 @@ impl Row {
 
     /// Position of a column by name (exact match first, then ASCII case-insensitive).
     pub fn index_of(&self, name: &str) -> Option<usize> {
-        self.columns.iter().position(|c| c == name).or_else(|| {
-            self.columns
-                .iter()
-                .position(|c| c.eq_ignore_ascii_case(name))
-        })
+        column_index(&self.columns, name)
     }
 
     /// The raw value of a column, by name.
@@ -83,7 +79,7 @@ impl Row {
     /// Reads a column by position and converts it.
     pub fn get_at<T: FromValue>(&self, idx: usize) -> Result<T> {
         let value = self.values.get(idx).ok_or_else(|| self.out_of_range(idx))?;
-        T::from_value(value).map_err(|detail| self.decode_error(idx, detail))
+        T::from_value(value).map_err(|e| self.decode_error(idx, e.to_string()))
     }
 
     /// Takes a column's value out of the row by position and converts it without copying
@@ -103,7 +99,7 @@ impl Row {
             return Err(self.out_of_range(idx));
         };
         let value = std::mem::replace(slot, Value::Null);
-        T::from_owned(value).map_err(|detail| self.decode_error(idx, detail))
+        T::from_owned(value).map_err(|e| self.decode_error(idx, e.to_string()))
     }
 
     fn out_of_range(&self, idx: usize) -> Error {
@@ -127,4 +123,14 @@ impl Row {
         self.index_of(name)
             .map(|i| std::mem::replace(&mut self.values[i], Value::Null))
     }
+}
+/// Position of column `name` among `columns`: exact match first, then ASCII
+/// case-insensitive (servers fold unquoted names to upper or lower case). The one lookup of
+/// rows and records.
+pub(crate) fn column_index<S: AsRef<str>>(columns: &[S], name: &str) -> Option<usize> {
+    columns.iter().position(|c| c.as_ref() == name).or_else(|| {
+        columns
+            .iter()
+            .position(|c| c.as_ref().eq_ignore_ascii_case(name))
+    })
 }

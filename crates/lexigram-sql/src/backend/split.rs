@@ -1,4 +1,4 @@
-//! Splitting a migration file into statements, so a failure can name the statement that
+//! Splitting a SQL script (a migration or seed file) into statements, so a failure can name the statement that
 //! failed and MySQL/MariaDB runs see exactly how far they got.
 //!
 //! The splitter understands what can hide a `;`: quoted strings (`'…'` with `''`, and `\'` on

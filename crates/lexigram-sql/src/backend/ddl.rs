@@ -1,0 +1,209 @@
+//! DDL: how each backend declares column types and generated keys, which idempotent forms of
+//! `CREATE INDEX` / `ADD COLUMN` it has, whether DDL is transactional, and how a script is
+//! split into statements.
+
+use super::dialect::quote;
+use super::sealed::Sealed;
+use super::split::{Statement, split_statements};
+use super::sql_type::SqlType;
+use super::{MySql, Postgres, Sqlite};
+use crate::error::Error;
+
+/// The DDL side of a [`super::Dialect`]: written once per backend, used by the bookkeeping
+/// tables (migrations, outbox) and the CLI's generated migrations.
+///
+/// ```
+/// use lexigram_sql::backend::{Ddl, MySql, Postgres, Sqlite, SqlType};
+/// assert_eq!(Postgres.column_type(SqlType::Bytes), "BYTEA");
+/// assert_eq!(Sqlite.generated_key("id", SqlType::BigInt), "\"id\" INTEGER PRIMARY KEY AUTOINCREMENT");
+/// assert!(!MySql.transactional_ddl());
+/// assert_eq!(MySql.drop_index_sql("t", "t_ix"), "DROP INDEX `t_ix` ON `t`");
+/// ```
+pub trait Ddl: Sealed {
+    /// How the backend declares a column of the portable type `ty`.
+    fn column_type(&self, ty: SqlType) -> String {
+        match ty {
+            SqlType::BigInt => "BIGINT".into(),
+            SqlType::Integer => "INTEGER".into(),
+            SqlType::SmallInt => "SMALLINT".into(),
+            SqlType::Boolean => "BOOLEAN".into(),
+            SqlType::Double => "DOUBLE".into(),
+            SqlType::Decimal(p, s) => format!("NUMERIC({p},{s})"),
+            SqlType::String(n) => format!("VARCHAR({n})"),
+            SqlType::Text => "TEXT".into(),
+            SqlType::Bytes => "BLOB".into(),
+            SqlType::Timestamp => "TIMESTAMP".into(),
+            SqlType::DateTime => "DATETIME".into(),
+            SqlType::Date => "DATE".into(),
+            SqlType::Uuid => "UUID".into(),
+            SqlType::Json => "JSON".into(),
+        }
+    }
+
+    /// The definition of a primary-key column whose values the database generates
+    /// (`column` unquoted; `ty` its integer type).
+    fn generated_key(&self, column: &str, ty: SqlType) -> String;
+
+    /// Whether DDL rolls back with its transaction. MySQL/MariaDB commit implicitly at each
+    /// DDL statement, so a failed migration there is marked dirty instead.
+    fn transactional_ddl(&self) -> bool {
+        true
+    }
+
+    /// `CREATE [UNIQUE] INDEX`, with `IF NOT EXISTS` where asked and the backend has it
+    /// (MySQL has not: see [`Ddl::is_duplicate_index`]). Names are unquoted.
+    fn create_index_sql(
+        &self,
+        unique: bool,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+        if_not_exists: bool,
+    ) -> String {
+        index_sql(self, unique, name, table, columns, if_not_exists)
+    }
+
+    /// Whether `error` says that the index being created exists already (the answer to a
+    /// `CREATE INDEX` without `IF NOT EXISTS`).
+    fn is_duplicate_index(&self, _error: &Error) -> bool {
+        false
+    }
+
+    /// `DROP INDEX` (MySQL names the table too). Names are unquoted.
+    fn drop_index_sql(&self, table: &str, name: &str) -> String {
+        let _ = table;
+        format!("DROP INDEX {}", quote(self, name))
+    }
+
+    /// Whether `ALTER TABLE … ADD COLUMN IF NOT EXISTS` exists; without it, callers probe the
+    /// column first.
+    fn has_add_column_if_not_exists(&self) -> bool {
+        false
+    }
+
+    /// `ALTER TABLE … ADD COLUMN`, `column_def` a full definition (name quoted by the caller),
+    /// with `IF NOT EXISTS` when asked (only where [`Ddl::has_add_column_if_not_exists`]).
+    fn add_column_sql(&self, table: &str, column_def: &str, if_not_exists: bool) -> String {
+        format!(
+            "ALTER TABLE {} ADD COLUMN {}{column_def}",
+            quote(self, table),
+            if if_not_exists { "IF NOT EXISTS " } else { "" }
+        )
+    }
+
+    /// Whether string literals take backslash escapes (`\'`), which the statement splitter
+    /// must know to find where a string ends.
+    fn backslash_escapes(&self) -> bool {
+        false
+    }
+
+    /// Splits a script into statements by this backend's quoting rules.
+    fn split_statements(&self, script: &str) -> Vec<Statement> {
+        split_statements(script, self.backslash_escapes())
+    }
+}
+
+impl Ddl for Sqlite {
+    fn generated_key(&self, column: &str, _ty: SqlType) -> String {
+        // Only `INTEGER PRIMARY KEY` is the rowid; AUTOINCREMENT never reuses a deleted id.
+        format!("{} INTEGER PRIMARY KEY AUTOINCREMENT", quote(self, column))
+    }
+}
+
+impl Ddl for Postgres {
+    fn column_type(&self, ty: SqlType) -> String {
+        match ty {
+            SqlType::Double => "DOUBLE PRECISION".into(),
+            SqlType::Bytes => "BYTEA".into(),
+            SqlType::Timestamp => "TIMESTAMPTZ".into(),
+            SqlType::DateTime => "TIMESTAMP".into(),
+            SqlType::Json => "JSONB".into(),
+            other => Sqlite.column_type(other),
+        }
+    }
+
+    fn generated_key(&self, column: &str, ty: SqlType) -> String {
+        format!(
+            "{} {} GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY",
+            quote(self, column),
+            self.column_type(ty)
+        )
+    }
+
+    fn has_add_column_if_not_exists(&self) -> bool {
+        true
+    }
+}
+
+impl Ddl for MySql {
+    fn column_type(&self, ty: SqlType) -> String {
+        match ty {
+            SqlType::Integer => "INT".into(),
+            SqlType::Decimal(p, s) => format!("DECIMAL({p},{s})"),
+            // TEXT holds 64 KiB on MySQL; the portable type is text of any length.
+            SqlType::Text => "LONGTEXT".into(),
+            SqlType::Bytes => "LONGBLOB".into(),
+            SqlType::Timestamp | SqlType::DateTime => "DATETIME(6)".into(),
+            SqlType::Uuid => "CHAR(36)".into(),
+            other => Sqlite.column_type(other),
+        }
+    }
+
+    fn generated_key(&self, column: &str, ty: SqlType) -> String {
+        format!(
+            "{} {} AUTO_INCREMENT PRIMARY KEY",
+            quote(self, column),
+            self.column_type(ty)
+        )
+    }
+
+    fn transactional_ddl(&self) -> bool {
+        false
+    }
+
+    fn create_index_sql(
+        &self,
+        unique: bool,
+        name: &str,
+        table: &str,
+        columns: &[&str],
+        _if_not_exists: bool,
+    ) -> String {
+        // Oracle MySQL has no `CREATE INDEX IF NOT EXISTS`: callers check
+        // `is_duplicate_index` instead.
+        index_sql(self, unique, name, table, columns, false)
+    }
+
+    /// MySQL's error 1061, "Duplicate key name".
+    fn is_duplicate_index(&self, error: &Error) -> bool {
+        matches!(error, Error::Driver { code: Some(c), .. } if c == "1061")
+    }
+
+    fn drop_index_sql(&self, table: &str, name: &str) -> String {
+        format!("DROP INDEX {} ON {}", quote(self, name), quote(self, table))
+    }
+
+    fn backslash_escapes(&self) -> bool {
+        true
+    }
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (columns)`, quoted for `d`.
+fn index_sql<D: Ddl + ?Sized>(
+    d: &D,
+    unique: bool,
+    name: &str,
+    table: &str,
+    columns: &[&str],
+    if_not_exists: bool,
+) -> String {
+    let columns: Vec<String> = columns.iter().map(|c| quote(d, c)).collect();
+    format!(
+        "CREATE {}INDEX {}{} ON {} ({})",
+        if unique { "UNIQUE " } else { "" },
+        if if_not_exists { "IF NOT EXISTS " } else { "" },
+        quote(d, name),
+        quote(d, table),
+        columns.join(", ")
+    )
+}
