@@ -57,17 +57,23 @@ impl Executor {
         let db: &Database = self.database();
         let sql = match db.kind() {
             BackendKind::Postgres => return Ok(None),
-            BackendKind::Sqlite => "SELECT name, type, NULL, NULL, NULL FROM pragma_table_info(?)",
+            BackendKind::Sqlite => {
+                "SELECT name, type, NULL, NULL, NULL FROM pragma_table_info(?2, ?1)"
+            }
             BackendKind::MySql => {
                 "SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?"
+                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = COALESCE(?, DATABASE()) AND TABLE_NAME = ?"
             }
         };
         if let Some(known) = db.schema().get(table) {
             return Ok(Some(known));
         }
         // The primary's schema: a replica may not have replayed a table created just now.
-        let rows = self.primary().fetch_all(sql, &[Value::from(table)]).await?;
+        // `schema.table` (see `crate::ident`): the schema is a MySQL database or an SQLite
+        // database name.
+        let (schema, name) = crate::ident::split_table(table);
+        let params = [schema.map_or(Value::Null, Value::from), Value::from(name)];
+        let rows = self.primary().fetch_all(sql, &params).await?;
         if rows.is_empty() {
             return Ok(None);
         }

@@ -3,7 +3,7 @@
 
 use super::entity::Entity;
 use super::filter::Filter;
-use super::ident;
+use crate::ident;
 use super::project::FromRow;
 use super::query::Order;
 use super::repo::Repository;
@@ -244,7 +244,7 @@ impl<E: Entity> Repository<E> {
             buf.ident(&m.alias);
         }
         buf.push(" FROM ");
-        buf.ident(meta.table);
+        buf.table(meta.table);
         let sd = if agg.with_deleted {
             None
         } else {

@@ -6,11 +6,10 @@ use futures_util::{Stream, StreamExt};
 
 use super::entity::Entity;
 use super::query::{Query, asc};
-use super::repo::{Repository, pick};
+use super::repo::{Repository, now_micros, pick, prepare_insert};
 use super::sql::{list, placeholders};
 use crate::database::Executor;
 use crate::error::Result;
-use crate::value::Value;
 
 /// A stream of entities that holds its connection until it ends or is dropped.
 pub type EntityStream<E> = Pin<Box<dyn Stream<Item = Result<E>> + Send + 'static>>;
@@ -36,13 +35,15 @@ impl<E: Entity> Repository<E> {
     }
 
     fn stream_chunked(&self, mut query: Query) -> Result<EntityStream<E>> {
-        let key = E::meta().key_column().name;
-        if !query
-            .order
-            .iter()
-            .any(|o| E::meta().index_of(&o.column) == Some(E::meta().key))
-        {
-            query.order.push(asc(key));
+        let meta = E::meta();
+        for k in meta.keys {
+            if !query
+                .order
+                .iter()
+                .any(|o| meta.index_of(&o.column) == Some(*k))
+            {
+                query.order.push(asc(meta.columns[*k].name));
+            }
         }
         self.select(&query)?; // reject unknown columns now, not at the first poll
         let repo = self.clone();
@@ -68,7 +69,8 @@ impl<E: Entity> Repository<E> {
 
     /// Inserts many entities with multi-row `INSERT`s, each as large as the backend's parameter
     /// limit allows; on the pool, all chunks run in one transaction. Generated keys are not
-    /// read back (use [`Repository::create`] for that). Returns the number of rows inserted.
+    /// read back (use [`Repository::create`] for that). `created_at`/`updated_at` columns get
+    /// one timestamp for the whole call. Returns the number of rows inserted.
     pub async fn create_many(&self, entities: impl IntoIterator<Item = E>) -> Result<u64> {
         let entities: Vec<E> = entities.into_iter().collect();
         let width = self.sql.insert_cols.len().max(1);
@@ -96,10 +98,11 @@ impl<E: Entity> Repository<E> {
         let cols = &self.sql.insert_cols;
         let head = format!(
             "INSERT INTO {} ({}) VALUES ",
-            dialect.quote_ident(meta.table),
+            self.sql.table,
             list(dialect, meta, cols)
         );
         let mut full_sql: Option<String> = None;
+        let now = now_micros();
         let mut total = 0u64;
         let mut iter = entities.into_iter().peekable();
         while iter.peek().is_some() {
@@ -107,9 +110,7 @@ impl<E: Entity> Repository<E> {
             let mut rows = 0usize;
             for e in iter.by_ref().take(per_chunk) {
                 let mut values = e.into_values();
-                if let Some(v) = meta.version {
-                    values[v] = Value::Int(1);
-                }
+                prepare_insert(meta, &mut values, &now);
                 params.extend(pick(values, cols));
                 rows += 1;
             }

@@ -39,8 +39,8 @@ mod bulk;
 mod chunk;
 mod entity;
 mod filter;
-mod ident;
 mod join;
+mod key;
 mod page;
 mod portable;
 #[cfg(test)]
@@ -58,7 +58,8 @@ mod write_where;
 
 pub use aggregate::Aggregate;
 pub use bulk::EntityStream;
-pub use entity::{__private, ColumnMeta, Entity, EntityMeta, SqlCache};
+pub use entity::{__private, ColumnMeta, Entity, EntityMeta, Relation, SqlCache};
+pub use key::{Key, KeyValues};
 pub use filter::{Col, Filter, col, not};
 pub use join::Join;
 pub use page::{Cursor, CursorPage, Page};
