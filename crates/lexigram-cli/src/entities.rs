@@ -170,9 +170,10 @@ impl Manifest {
         let keys: Vec<&str> = meta.key_columns().map(|c| c.name).collect();
         let declared: Vec<_> = table.columns.iter().filter(|c| c.is_key()).collect();
         let same = declared.len() == keys.len()
-            && declared.iter().zip(&keys).all(|(c, k)| {
-                c.name == *k && c.is_generated() == meta.key_generated
-            });
+            && declared
+                .iter()
+                .zip(&keys)
+                .all(|(c, k)| c.name == *k && c.is_generated() == meta.key_generated);
         if !same {
             let key = keys.join("`, `");
             out.push(format!(

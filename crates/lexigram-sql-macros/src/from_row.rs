@@ -35,9 +35,9 @@ fn field_read(field: &syn::Field) -> syn::Result<FieldRead> {
             } else if meta.path.is_ident("skip") {
                 out.skip = true;
             } else if own {
-                return Err(meta.error(
-                    "unknown from_row attribute; expected `rename = \"..\"` or `skip`",
-                ));
+                return Err(
+                    meta.error("unknown from_row attribute; expected `rename = \"..\"` or `skip`")
+                );
             } else if meta.input.peek(syn::Token![=]) {
                 // `#[entity(belongs_to = T)]` and the like: not for FromRow.
                 let _: syn::Expr = meta.value()?.parse()?;

@@ -215,7 +215,12 @@ fn is_timestamp(ty: &Type) -> bool {
 }
 
 /// Sets `slot` to the field's position, or errors if another field took the role.
-fn one_field(slot: &mut Option<usize>, index: usize, field: &syn::Field, role: &str) -> syn::Result<()> {
+fn one_field(
+    slot: &mut Option<usize>,
+    index: usize,
+    field: &syn::Field,
+    role: &str,
+) -> syn::Result<()> {
     if slot.is_some() {
         return Err(syn::Error::new(
             field.span(),

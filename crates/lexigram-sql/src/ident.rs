@@ -177,14 +177,35 @@ mod tests {
 
     #[test]
     fn tables_may_have_one_schema() {
-        for good in ["users", "app.schema_migrations", "_a._b", &format!("{0}.{0}", "x".repeat(63))] {
+        for good in [
+            "users",
+            "app.schema_migrations",
+            "_a._b",
+            &format!("{0}.{0}", "x".repeat(63)),
+        ] {
             assert!(check_table(good).is_ok(), "{good}");
         }
         for bad in [
-            "", ".", "a.", ".b", "a.b.c", "a;drop", "\"x\"", "a. b", "é.t", "s.é",
-            "a..b", &format!("{}.t", "x".repeat(64)),
+            "",
+            ".",
+            "a.",
+            ".b",
+            "a.b.c",
+            "a;drop",
+            "\"x\"",
+            "a. b",
+            "é.t",
+            "s.é",
+            "a..b",
+            &format!("{}.t", "x".repeat(64)),
         ] {
-            assert!(matches!(check_table(bad), Err(Error::InvalidIdentifier { what: "table", .. })), "{bad}");
+            assert!(
+                matches!(
+                    check_table(bad),
+                    Err(Error::InvalidIdentifier { what: "table", .. })
+                ),
+                "{bad}"
+            );
         }
     }
 }

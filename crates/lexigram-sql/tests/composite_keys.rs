@@ -65,20 +65,33 @@ async fn composite_keys_on_every_backend() {
         lines.create(line(1, HOSTILE, 3)).await.unwrap();
         lines.create(line(2, "a", 4)).await.unwrap();
         assert_eq!(lines.find_one((1i64, "a")).await.unwrap(), a, "{name}");
-        assert_eq!(lines.find_one((1i64, HOSTILE)).await.unwrap().qty, 3, "{name}");
+        assert_eq!(
+            lines.find_one((1i64, HOSTILE)).await.unwrap().qty,
+            3,
+            "{name}"
+        );
         assert_eq!(lines.find_one((2i64, "a")).await.unwrap().qty, 4, "{name}");
         match lines.find_one((2i64, "b")).await {
-            Err(Error::NotFound { key, .. }) => assert!(key.contains("order_id=2") && key.contains("sku="), "{name}: {key}"),
+            Err(Error::NotFound { key, .. }) => assert!(
+                key.contains("order_id=2") && key.contains("sku="),
+                "{name}: {key}"
+            ),
             other => panic!("{name}: {other:?}"),
         }
         // A one-value key for a two-column key is refused before any SQL.
         assert!(
-            matches!(lines.find_one(1i64).await, Err(Error::InvalidRequest { .. })),
+            matches!(
+                lines.find_one(1i64).await,
+                Err(Error::InvalidRequest { .. })
+            ),
             "{name}"
         );
         // Inserting the same composite key twice is a unique violation.
         assert!(
-            matches!(lines.create(line(1, "a", 9)).await, Err(Error::Constraint { .. })),
+            matches!(
+                lines.create(line(1, "a", 9)).await,
+                Err(Error::Constraint { .. })
+            ),
             "{name}"
         );
 
@@ -89,10 +102,18 @@ async fn composite_keys_on_every_backend() {
         lines.update(&mut fresh).await.unwrap();
         assert_eq!(fresh.version, 2, "{name}");
         assert_eq!(lines.find_one((1i64, "a")).await.unwrap().qty, 20, "{name}");
-        assert_eq!(lines.find_one((2i64, "a")).await.unwrap().qty, 4, "{name}: other row untouched");
+        assert_eq!(
+            lines.find_one((2i64, "a")).await.unwrap().qty,
+            4,
+            "{name}: other row untouched"
+        );
         stale.qty = 99;
         match lines.update(&mut stale).await {
-            Err(Error::OptimisticLock { key, expected_version, .. }) => {
+            Err(Error::OptimisticLock {
+                key,
+                expected_version,
+                ..
+            }) => {
                 assert!(key.starts_with("order_id=1, sku="), "{name}: {key}");
                 assert_eq!(expected_version, 1, "{name}");
             }
@@ -118,12 +139,19 @@ async fn composite_keys_on_every_backend() {
         assert!(lines.find_one((1i64, HOSTILE)).await.is_err(), "{name}");
         assert_eq!(lines.count(Filter::all()).await.unwrap(), 3, "{name}");
         lines.restore(&mut h).await.unwrap();
-        assert_eq!(lines.find_one((1i64, HOSTILE)).await.unwrap().version, 3, "{name}");
+        assert_eq!(
+            lines.find_one((1i64, HOSTILE)).await.unwrap().version,
+            3,
+            "{name}"
+        );
 
         // delete by both key columns, versioned.
         let gone = lines.find_one((3i64, "a")).await.unwrap();
         lines.delete(&gone).await.unwrap();
-        assert!(matches!(lines.delete(&gone).await, Err(Error::NotFound { .. })), "{name}");
+        assert!(
+            matches!(lines.delete(&gone).await, Err(Error::NotFound { .. })),
+            "{name}"
+        );
         assert_eq!(lines.count(Filter::all()).await.unwrap(), 3, "{name}");
 
         // bulk insert, then keyset pages over the composite key (no duplicates, no gaps).
@@ -135,11 +163,18 @@ async fn composite_keys_on_every_backend() {
         let mut seen = Vec::new();
         let mut after = None;
         loop {
-            let page = lines.page_after(Query::new(), after.as_ref(), 7).await.unwrap();
+            let page = lines
+                .page_after(Query::new(), after.as_ref(), 7)
+                .await
+                .unwrap();
             seen.extend(page.items.iter().map(|l| (l.order_id, l.sku.clone())));
             match page.next {
                 Some(c) => {
-                    assert_eq!(c.values().len(), 2, "{name}: cursor carries both key columns");
+                    assert_eq!(
+                        c.values().len(),
+                        2,
+                        "{name}: cursor carries both key columns"
+                    );
                     after = Some(c);
                 }
                 None => break,
@@ -148,11 +183,17 @@ async fn composite_keys_on_every_backend() {
         let mut sorted = seen.clone();
         sorted.sort();
         sorted.dedup();
-        assert_eq!(seen, sorted, "{name}: ordered by (order_id, sku), no duplicates");
+        assert_eq!(
+            seen, sorted,
+            "{name}: ordered by (order_id, sku), no duplicates"
+        );
         assert_eq!(seen.len(), 33, "{name}");
         let page = lines.page(Query::new(), 1, 2).await.unwrap();
         assert_eq!(
-            page.items.iter().map(|l| (l.order_id, l.sku.as_str())).collect::<Vec<_>>(),
+            page.items
+                .iter()
+                .map(|l| (l.order_id, l.sku.as_str()))
+                .collect::<Vec<_>>(),
             [(1, "a"), (1, HOSTILE)].map(|(o, s)| (o, s)).to_vec(),
             "{name}: offset pages ordered by both key columns"
         );
@@ -161,7 +202,12 @@ async fn composite_keys_on_every_backend() {
         let notes = db.repository::<LineNote>();
         for (o, s, b) in [(1, "a", "first"), (1, "a", "second"), (1, HOSTILE, HOSTILE)] {
             notes
-                .create(LineNote { id: 0, order_id: o, line_sku: s.into(), body: b.into() })
+                .create(LineNote {
+                    id: 0,
+                    order_id: o,
+                    line_sku: s.into(),
+                    body: b.into(),
+                })
                 .await
                 .unwrap();
         }
@@ -177,10 +223,18 @@ async fn composite_keys_on_every_backend() {
         assert_eq!(loaded[0].1.len(), 2, "{name}: line (1, a) has two notes");
         assert_eq!(loaded[1].1[0].body, HOSTILE, "{name}");
         let with_lines = notes
-            .load_parents_by::<OrderLine>(notes.find_many(Filter::all()).await.unwrap(), &["order_id", "line_sku"])
+            .load_parents_by::<OrderLine>(
+                notes.find_many(Filter::all()).await.unwrap(),
+                &["order_id", "line_sku"],
+            )
             .await
             .unwrap();
-        assert!(with_lines.iter().all(|(n, l)| l.as_ref().map(|l| &l.sku) == Some(&n.line_sku)), "{name}");
+        assert!(
+            with_lines
+                .iter()
+                .all(|(n, l)| l.as_ref().map(|l| &l.sku) == Some(&n.line_sku)),
+            "{name}"
+        );
         let joined = notes
             .join_keys::<OrderLine>(&["order_id", "line_sku"])
             .filter_joined(col("qty").eq(50))
@@ -189,11 +243,17 @@ async fn composite_keys_on_every_backend() {
             .unwrap();
         assert_eq!(joined.len(), 2, "{name}: the two notes of line (1, a)");
         assert!(
-            matches!(notes.join::<OrderLine>("order_id").fetch().await, Err(Error::InvalidRequest { .. })),
+            matches!(
+                notes.join::<OrderLine>("order_id").fetch().await,
+                Err(Error::InvalidRequest { .. })
+            ),
             "{name}: one column against a two-column key is refused"
         );
         assert!(
-            matches!(lines.load_related::<LineNote>(Vec::new(), "order_id").await, Err(Error::InvalidRequest { .. })),
+            matches!(
+                lines.load_related::<LineNote>(Vec::new(), "order_id").await,
+                Err(Error::InvalidRequest { .. })
+            ),
             "{name}"
         );
     }

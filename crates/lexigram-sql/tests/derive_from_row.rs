@@ -72,11 +72,32 @@ async fn from_row_structs_on_every_backend() {
         }
         let hostile = "o'brien\"; DROP TABLE orders;--";
         let customers = db.repository::<Customer>();
-        customers.create(Customer { id: 0, name: hostile.into(), note: Some("vip".into()) }).await.unwrap();
-        customers.create(Customer { id: 0, name: "bob".into(), note: None }).await.unwrap();
+        customers
+            .create(Customer {
+                id: 0,
+                name: hostile.into(),
+                note: Some("vip".into()),
+            })
+            .await
+            .unwrap();
+        customers
+            .create(Customer {
+                id: 0,
+                name: "bob".into(),
+                note: None,
+            })
+            .await
+            .unwrap();
         let orders = db.repository::<Order>();
         for (c, total) in [(Some(1), 30), (Some(1), 12), (Some(2), 5), (None, 7)] {
-            orders.create(Order { id: 0, customer_id: c, total }).await.unwrap();
+            orders
+                .create(Order {
+                    id: 0,
+                    customer_id: c,
+                    total,
+                })
+                .await
+                .unwrap();
         }
 
         let names: Vec<NameOnly> = customers
@@ -86,18 +107,41 @@ async fn from_row_structs_on_every_backend() {
         assert_eq!(
             names,
             [
-                NameOnly { label: hostile.into(), note: Some("vip".into()), missing: None, local: 0 },
-                NameOnly { label: "bob".into(), note: None, missing: None, local: 0 },
+                NameOnly {
+                    label: hostile.into(),
+                    note: Some("vip".into()),
+                    missing: None,
+                    local: 0
+                },
+                NameOnly {
+                    label: "bob".into(),
+                    note: None,
+                    missing: None,
+                    local: 0
+                },
             ],
             "{name}"
         );
 
         let revenue: Vec<Revenue> = orders
-            .aggregate(Aggregate::new().group_by("customer_id").count("orders").sum("total", "revenue").order_by(asc("customer_id")))
+            .aggregate(
+                Aggregate::new()
+                    .group_by("customer_id")
+                    .count("orders")
+                    .sum("total", "revenue")
+                    .order_by(asc("customer_id")),
+            )
             .await
             .unwrap();
-        let got: Vec<(Option<i64>, i64, String)> = revenue.iter().map(|r| (r.customer_id, r.orders, r.revenue.to_string())).collect();
-        let mut want = vec![(Some(1), 2, "42".to_string()), (Some(2), 1, "5".to_string()), (None, 1, "7".to_string())];
+        let got: Vec<(Option<i64>, i64, String)> = revenue
+            .iter()
+            .map(|r| (r.customer_id, r.orders, r.revenue.to_string()))
+            .collect();
+        let mut want = vec![
+            (Some(1), 2, "42".to_string()),
+            (Some(2), 1, "5".to_string()),
+            (None, 1, "7".to_string()),
+        ];
         // NULL sorts first on SQLite and MySQL, last on PostgreSQL.
         if t.kind != lexigram_sql::config::BackendKind::Postgres {
             want.rotate_right(1);
@@ -111,21 +155,58 @@ async fn from_row_structs_on_every_backend() {
             .await
             .unwrap();
         assert_eq!(lines.len(), 4, "{name}");
-        assert_eq!(lines[0], OrderLine { id: 1, total: 30, name: Some(hostile.into()) }, "{name}");
-        assert_eq!(lines[3], OrderLine { id: 4, total: 7, name: None }, "{name}: left join NULL");
+        assert_eq!(
+            lines[0],
+            OrderLine {
+                id: 1,
+                total: 30,
+                name: Some(hostile.into())
+            },
+            "{name}"
+        );
+        assert_eq!(
+            lines[3],
+            OrderLine {
+                id: 4,
+                total: 7,
+                name: None
+            },
+            "{name}: left join NULL"
+        );
         assert!(
             matches!(
-                orders.join_declared::<Customer>().fetch_columns::<OrderLine>(&["id"], &["id"]).await,
+                orders
+                    .join_declared::<Customer>()
+                    .fetch_columns::<OrderLine>(&["id"], &["id"])
+                    .await,
                 Err(Error::InvalidRequest { .. })
             ),
             "{name}: one name from both sides is refused"
         );
 
-        let raw = db.fetch_all("SELECT id, total FROM orders ORDER BY id", &[]).await.unwrap();
-        let raw: Vec<OrderLine> = raw.into_iter().map(OrderLine::from_row).collect::<Result<_, _>>().unwrap();
-        assert_eq!(raw[2], OrderLine { id: 3, total: 5, name: None }, "{name}: raw rows, missing Option column");
+        let raw = db
+            .fetch_all("SELECT id, total FROM orders ORDER BY id", &[])
+            .await
+            .unwrap();
+        let raw: Vec<OrderLine> = raw
+            .into_iter()
+            .map(OrderLine::from_row)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            raw[2],
+            OrderLine {
+                id: 3,
+                total: 5,
+                name: None
+            },
+            "{name}: raw rows, missing Option column"
+        );
 
-        match customers.find_columns::<NeedsTotal>(Query::new(), &["name"]).await {
+        match customers
+            .find_columns::<NeedsTotal>(Query::new(), &["name"])
+            .await
+        {
             Err(Error::Decode { column, .. }) => assert_eq!(column, "total", "{name}"),
             other => panic!("{name}: {other:?}"),
         }

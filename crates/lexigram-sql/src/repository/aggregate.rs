@@ -3,12 +3,12 @@
 
 use super::entity::Entity;
 use super::filter::Filter;
-use crate::ident;
 use super::project::FromRow;
 use super::query::Order;
 use super::repo::Repository;
 use super::sql::{Columns, SqlBuf, invalid};
 use crate::error::Result;
+use crate::ident;
 
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -56,7 +56,9 @@ async fn find_matching<T: Entity>(
         return Ok(Vec::new());
     }
     if let [c] = cols {
-        return repo.find_many(col(meta.columns[*c].name).is_in(values)).await;
+        return repo
+            .find_many(col(meta.columns[*c].name).is_in(values))
+            .await;
     }
     let per = (repo.executor().dialect().max_params() / cols.len().max(1)).max(1);
     let mut out = Vec::new();

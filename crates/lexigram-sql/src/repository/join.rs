@@ -6,9 +6,9 @@ use std::sync::Arc;
 
 use super::entity::{Entity, EntityMeta};
 use super::filter::{Filter, Node};
+use super::project::FromRow;
 use super::query::Order;
 use super::repo::Repository;
-use super::project::FromRow;
 use super::sql::{Columns, SqlBuf, invalid};
 use crate::database::Executor;
 use crate::error::Result;
@@ -137,7 +137,11 @@ impl<E: Entity> Repository<E> {
         let mut j = self.join_keys::<J>(&em.key_columns().map(|c| c.name).collect::<Vec<_>>());
         match jm.relation_to(em) {
             Some(fk) => j.right = Some(vec![jm.columns[fk].name.to_string()]),
-            None => j.unrelated = Some("neither entity declares `#[entity(belongs_to = ..)]` to the other. Fix: declare the relation on the foreign-key field, or name the columns with join/join_on"),
+            None => {
+                j.unrelated = Some(
+                    "neither entity declares `#[entity(belongs_to = ..)]` to the other. Fix: declare the relation on the foreign-key field, or name the columns with join/join_on",
+                )
+            }
         }
         j
     }

@@ -2,11 +2,11 @@
 //! tables without a struct.
 
 use super::filter::{Filter, Node};
-use crate::ident;
 use super::query::Query;
 use super::sql::{Columns, SqlBuf, invalid};
 use crate::database::Executor;
 use crate::error::{Error, Result};
+use crate::ident;
 use crate::value::{FromValue, Row, Value};
 
 /// A row as an ordered map from column name to [`Value`]. Lookups match the exact name first,

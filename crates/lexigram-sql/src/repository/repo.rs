@@ -3,8 +3,8 @@
 use std::marker::PhantomData;
 
 use super::entity::{Entity, EntityMeta};
-use super::key::{Key, KeyValues};
 use super::filter::{Filter, Node};
+use super::key::{Key, KeyValues};
 use super::query::Query;
 use super::sql::{Columns, EntitySql, SqlBuf, invalid, upsert};
 use crate::database::Executor;
@@ -386,7 +386,10 @@ impl<E: Entity> Repository<E> {
                     "the key has {} value(s) but the entity's key has {} column(s) ({}). Fix: pass one value per key column, as a tuple for a composite key",
                     key.len(),
                     meta.keys.len(),
-                    meta.key_columns().map(|c| c.name).collect::<Vec<_>>().join(", ")
+                    meta.key_columns()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             ));
         }
@@ -580,7 +583,11 @@ pub(super) fn now_micros() -> chrono::DateTime<chrono::Utc> {
 
 /// Sets what an insert writes for the entity itself: version 1, and `created_at` and
 /// `updated_at` to `now` (one timestamp for the whole statement).
-pub(super) fn prepare_insert(meta: &EntityMeta, values: &mut [Value], now: &chrono::DateTime<chrono::Utc>) {
+pub(super) fn prepare_insert(
+    meta: &EntityMeta,
+    values: &mut [Value],
+    now: &chrono::DateTime<chrono::Utc>,
+) {
     if let Some(v) = meta.version {
         values[v] = Value::Int(1);
     }

@@ -118,7 +118,12 @@ fn composite_key_sql_postgres() {
         s.delete,
         r#"DELETE FROM "billing"."lines" WHERE "order_id" = $1 AND "line" = $2 AND "version" = $3"#
     );
-    assert!(s.upsert_key.contains(r#"ON CONFLICT ("order_id", "line") DO UPDATE SET "qty" = excluded."qty""#), "{}", s.upsert_key);
+    assert!(
+        s.upsert_key
+            .contains(r#"ON CONFLICT ("order_id", "line") DO UPDATE SET "qty" = excluded."qty""#),
+        "{}",
+        s.upsert_key
+    );
     assert_eq!(s.update_cols, [2]);
 }
 
