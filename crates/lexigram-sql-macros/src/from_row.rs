@@ -1,9 +1,9 @@
 //! `#[derive(FromRow)]`: a projection struct read from a row by column name.
 
-use proc_macro2::{Span, TokenStream as TokenStream2};
+use proc_macro2::TokenStream as TokenStream2;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
-use syn::{Data, DeriveInput, Fields, LitStr};
+use syn::{DeriveInput, LitStr};
 
 use super::last_segment;
 
@@ -56,24 +56,11 @@ fn field_read(field: &syn::Field) -> syn::Result<FieldRead> {
 
 pub(crate) fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     let ident = &input.ident;
-    if !input.generics.params.is_empty() {
-        return Err(syn::Error::new(
-            input.generics.span(),
-            "#[derive(FromRow)] does not support generic structs",
-        ));
-    }
-    let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(
-            Span::call_site(),
-            "#[derive(FromRow)] only works on structs with named fields (columns are read by name); for positions use a tuple",
-        ));
-    };
-    let Fields::Named(named) = &data.fields else {
-        return Err(syn::Error::new(
-            data.fields.span(),
-            "#[derive(FromRow)] only works on structs with named fields (columns are read by name); for positions use a tuple",
-        ));
-    };
+    let named = super::named_fields(
+        input,
+        "FromRow",
+        " (columns are read by name); for positions use a tuple",
+    )?;
     let sql = quote!(::lexigram_sql);
     let mut reads = Vec::new();
     let mut names: Vec<String> = Vec::new();

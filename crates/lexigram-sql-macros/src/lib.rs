@@ -231,26 +231,32 @@ fn one_field(
     Ok(())
 }
 
-fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
-    let ident = &input.ident;
+/// The named fields of a non-generic struct, or the compile error of derive `derive`
+/// (`shape` says what to use instead of another shape).
+fn named_fields<'a>(
+    input: &'a DeriveInput,
+    derive: &str,
+    shape: &str,
+) -> syn::Result<&'a syn::FieldsNamed> {
     if !input.generics.params.is_empty() {
         return Err(syn::Error::new(
             input.generics.span(),
-            "#[derive(Entity)] does not support generic structs",
+            format!("#[derive({derive})] does not support generic structs"),
         ));
     }
-    let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(
-            Span::call_site(),
-            "#[derive(Entity)] only works on structs with named fields",
-        ));
-    };
-    let Fields::Named(named) = &data.fields else {
-        return Err(syn::Error::new(
-            data.fields.span(),
-            "#[derive(Entity)] only works on structs with named fields",
-        ));
-    };
+    let message = format!("#[derive({derive})] only works on structs with named fields{shape}");
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => Ok(named),
+            other => Err(syn::Error::new(other.span(), message)),
+        },
+        _ => Err(syn::Error::new(Span::call_site(), message)),
+    }
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let ident = &input.ident;
+    let named = named_fields(input, "Entity", "")?;
     let table = table_name(input)?;
 
     let mut columns: Vec<Column> = Vec::new();

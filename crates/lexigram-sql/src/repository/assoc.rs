@@ -83,6 +83,28 @@ async fn find_matching<T: Entity>(
     Ok(out)
 }
 
+/// `Ok` when the foreign key `fk` has one column per key column of `parent`; else a typed error
+/// about `owner` (the repository's entity) naming the `call`.
+fn same_width(
+    call: &str,
+    owner: &'static EntityMeta,
+    fk: &[usize],
+    parent: &'static EntityMeta,
+) -> Result<()> {
+    if fk.len() == parent.keys.len() {
+        return Ok(());
+    }
+    Err(invalid(
+        owner.name,
+        format!(
+            "{call}: {} foreign-key column(s) for {}'s key of {} column(s). Fix: name one column per key column, in key order",
+            fk.len(),
+            parent.name,
+            parent.keys.len()
+        ),
+    ))
+}
+
 /// The declared `belongs_to` relation of `child` to `parent`, or a typed error.
 fn declared(child: &'static EntityMeta, parent: &'static EntityMeta) -> Result<usize> {
     child.relation_to(parent).ok_or_else(|| {
@@ -178,17 +200,7 @@ impl<E: Entity> Repository<E> {
 
     async fn related<C: Entity>(&self, parents: Vec<E>, fk: &[usize]) -> Result<Vec<(E, Vec<C>)>> {
         let keys = E::meta().keys;
-        if fk.len() != keys.len() {
-            return Err(invalid(
-                E::meta().name,
-                format!(
-                    "load_related: {} foreign-key column(s) of {} for a key of {} column(s). Fix: name one column per key column, in key order",
-                    fk.len(),
-                    C::meta().name,
-                    keys.len()
-                ),
-            ));
-        }
+        same_width("load_related", E::meta(), fk, E::meta())?;
         let values = parents
             .iter()
             .flat_map(|p| keys.iter().map(|&k| p.get_column(k)))
@@ -288,17 +300,7 @@ impl<E: Entity> Repository<E> {
         fk: &[usize],
     ) -> Result<Vec<(E, Option<P>)>> {
         let pk = P::meta().keys;
-        if fk.len() != pk.len() {
-            return Err(invalid(
-                E::meta().name,
-                format!(
-                    "load_parents: {} foreign-key column(s) for {}'s key of {} column(s). Fix: name one column per key column, in key order",
-                    fk.len(),
-                    P::meta().name,
-                    pk.len()
-                ),
-            ));
-        }
+        same_width("load_parents", E::meta(), fk, P::meta())?;
         let mut seen = HashMap::new();
         let mut refs = Vec::new();
         for c in &children {
