@@ -42,6 +42,15 @@ impl KeyValues {
         }
     }
 
+    /// The values `value(k)` of the key positions `keys`: inline for one key column, a vector
+    /// for several.
+    pub(crate) fn collect(keys: &[usize], mut value: impl FnMut(usize) -> Value) -> KeyValues {
+        match keys {
+            [k] => KeyValues::one(value(*k)),
+            _ => KeyValues(Repr::Many(keys.iter().map(|&k| value(k)).collect())),
+        }
+    }
+
     /// The values, in key-column order.
     pub fn as_slice(&self) -> &[Value] {
         match &self.0 {

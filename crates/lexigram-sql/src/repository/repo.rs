@@ -278,14 +278,12 @@ impl<E: Entity> Repository<E> {
             let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
             return E::from_row_owned(row);
         }
+        // Without `generated` every key column is in the insert.
         let given = (!meta.key_generated).then(|| {
-            let at = |k: &usize| self.sql.insert_cols.iter().position(|i| i == k);
-            KeyValues::many(
-                meta.keys
-                    .iter()
-                    .filter_map(|k| at(k).map(|pos| params[pos].clone()))
-                    .collect(),
-            )
+            KeyValues::collect(meta.keys, |k| {
+                let pos = self.sql.insert_cols.iter().position(|&i| i == k);
+                pos.map_or(Value::Null, |pos| params[pos].clone())
+            })
         });
         let inserted = self
             .ex
@@ -336,12 +334,9 @@ impl<E: Entity> Repository<E> {
             values[u] = now.clone();
             now
         });
-        let key = KeyValues::many(
-            meta.keys
-                .iter()
-                .map(|&k| std::mem::replace(&mut values[k], Value::Null))
-                .collect(),
-        );
+        let key = KeyValues::collect(meta.keys, |k| {
+            std::mem::replace(&mut values[k], Value::Null)
+        });
         let version = meta
             .version
             .map(|v| std::mem::replace(&mut values[v], Value::Null));
@@ -402,11 +397,7 @@ impl<E: Entity> Repository<E> {
 
     /// The entity's key values, converted as [`Repository::key_params`] does.
     pub(super) async fn key_of(&self, entity: &E) -> Result<KeyValues> {
-        let keys = E::meta().keys;
-        let key = match keys {
-            [k] => KeyValues::one(entity.get_column(*k)),
-            _ => KeyValues::many(keys.iter().map(|&k| entity.get_column(k)).collect()),
-        };
+        let key = KeyValues::collect(E::meta().keys, |k| entity.get_column(k));
         self.key_params(key).await
     }
 
