@@ -8,6 +8,7 @@
 mod common;
 
 use chrono::{DateTime, Utc};
+use futures_util::TryStreamExt;
 use lexigram_sql::repository::{Query, asc, col};
 use lexigram_sql::{Entity, Error, Filter};
 
@@ -188,6 +189,19 @@ async fn composite_keys_on_every_backend() {
             "{name}: ordered by (order_id, sku), no duplicates"
         );
         assert_eq!(seen.len(), 33, "{name}");
+        // Inside a transaction a stream reads chunks ordered by both key columns.
+        let tx = db.begin().await.unwrap();
+        let streamed: Vec<(i64, String)> = tx
+            .repository::<OrderLine>()
+            .stream(Query::new())
+            .await
+            .unwrap()
+            .map_ok(|l| (l.order_id, l.sku))
+            .try_collect()
+            .await
+            .unwrap();
+        tx.rollback().await.unwrap();
+        assert_eq!(streamed, seen, "{name}");
         let page = lines.page(Query::new(), 1, 2).await.unwrap();
         assert_eq!(
             page.items
