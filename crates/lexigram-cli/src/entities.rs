@@ -166,15 +166,22 @@ impl Manifest {
                 ));
             }
         }
-        let key = meta.key_column().name;
-        match table.columns.iter().find(|c| c.is_key()) {
-            Some(c) if c.name == key && c.is_generated() == meta.key_generated => {}
-            _ => out.push(format!(
-                "entity {} has the key `{key}`{}; declare it in the manifest as `{{ name: {key}, key: {} }}`",
+        // Every key column (several for a composite key), in order.
+        let keys: Vec<&str> = meta.key_columns().map(|c| c.name).collect();
+        let declared: Vec<_> = table.columns.iter().filter(|c| c.is_key()).collect();
+        let same = declared.len() == keys.len()
+            && declared
+                .iter()
+                .zip(&keys)
+                .all(|(c, k)| c.name == *k && c.is_generated() == meta.key_generated);
+        if !same {
+            let key = keys.join("`, `");
+            out.push(format!(
+                "entity {} has the key `{key}`{}; declare each key column in the manifest as `{{ name: <column>, key: {} }}`",
                 meta.name,
                 if meta.key_generated { " (generated)" } else { "" },
                 if meta.key_generated { "generated" } else { "true" }
-            )),
+            ));
         }
         out
     }

@@ -1,5 +1,8 @@
-//! `#[derive(Entity)]` for lexigram-sql. Use it through `lexigram_sql::Entity`; the attributes
-//! are documented on the `lexigram_sql::repository` module.
+//! `#[derive(Entity)]` and `#[derive(FromRow)]` for lexigram-sql. Use them through
+//! `lexigram_sql::Entity` and `lexigram_sql::FromRow`; the attributes are documented on the
+//! `lexigram_sql::repository` module.
+
+mod from_row;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -9,13 +12,29 @@ use syn::{Data, DeriveInput, Fields, LitStr, Type, parse_macro_input};
 
 /// Derives `lexigram_sql::repository::Entity` for a struct with named fields.
 ///
-/// Struct attribute: `#[entity(table = "name")]` (default: snake_case of the struct name plus
-/// `s`). Field attributes: `key`, `key, generated`, `version` (`i64`/`i32`), `soft_delete`
-/// (`Option<DateTime<Utc>>`), `rename = "column"`, `skip`. Exactly one field must be the key.
+/// Struct attribute: `#[entity(table = "name")]` or `"schema.name"` (default: snake_case of
+/// the struct name plus `s`). Field attributes: `key` (on one field, or on several for a
+/// composite key), `key, generated` (one-column keys only), `version` (`i64`/`i32`),
+/// `soft_delete` (`Option<DateTime<Utc>>`), `created_at` / `updated_at` (`DateTime<Utc>` or
+/// `Option<DateTime<Utc>>`), `belongs_to = Parent`, `rename = "column"`, `skip`.
 #[proc_macro_derive(Entity, attributes(entity))]
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match expand(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Derives `lexigram_sql::repository::FromRow` for a struct with named fields: each field is
+/// read from the row's column of the same name (or `#[from_row(rename = "col")]`; an
+/// `#[entity(rename = "col")]` is honoured too), so the struct takes the rows of
+/// `find_columns`, `aggregate`, joins and raw `fetch_all`. An `Option` field reads a NULL or
+/// missing column as `None`; `#[from_row(skip)]` fields get `Default::default()`.
+#[proc_macro_derive(FromRow, attributes(from_row, entity))]
+pub fn derive_from_row(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    match from_row::expand(&input) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }
@@ -27,8 +46,11 @@ struct FieldAttrs {
     generated: bool,
     version: bool,
     soft_delete: bool,
+    created_at: bool,
+    updated_at: bool,
     skip: bool,
     rename: Option<String>,
+    belongs_to: Option<syn::Path>,
 }
 
 struct Column {
@@ -57,6 +79,10 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
                 flag(&mut out.version, "version")
             } else if meta.path.is_ident("soft_delete") {
                 flag(&mut out.soft_delete, "soft_delete")
+            } else if meta.path.is_ident("created_at") {
+                flag(&mut out.created_at, "created_at")
+            } else if meta.path.is_ident("updated_at") {
+                flag(&mut out.updated_at, "updated_at")
             } else if meta.path.is_ident("skip") {
                 flag(&mut out.skip, "skip")
             } else if meta.path.is_ident("rename") {
@@ -66,9 +92,15 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
                 }
                 out.rename = Some(lit.value());
                 Ok(())
+            } else if meta.path.is_ident("belongs_to") {
+                if out.belongs_to.is_some() {
+                    return Err(meta.error("`belongs_to` given twice"));
+                }
+                out.belongs_to = Some(meta.value()?.parse()?);
+                Ok(())
             } else {
                 Err(meta.error(
-                    "unknown entity attribute; expected one of: key, generated, version, soft_delete, rename = \"..\", skip",
+                    "unknown entity attribute; expected one of: key, generated, version, soft_delete, created_at, updated_at, belongs_to = Type, rename = \"..\", skip",
                 ))
             }
         })?;
@@ -80,20 +112,33 @@ fn field_attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
             "`generated` only applies to the key: write `#[entity(key, generated)]`",
         ));
     }
-    if out.skip && (out.key || out.version || out.soft_delete || out.rename.is_some()) {
+    let stored = out.key
+        || out.version
+        || out.soft_delete
+        || out.created_at
+        || out.updated_at
+        || out.rename.is_some()
+        || out.belongs_to.is_some();
+    if out.skip && stored {
         return Err(syn::Error::new(
             span,
             "a `skip` field is not stored and cannot have other entity attributes",
         ));
     }
-    let roles = [out.key, out.version, out.soft_delete]
-        .iter()
-        .filter(|b| **b)
-        .count();
+    let roles = [
+        out.key,
+        out.version,
+        out.soft_delete,
+        out.created_at,
+        out.updated_at,
+    ]
+    .iter()
+    .filter(|b| **b)
+    .count();
     if roles > 1 {
         return Err(syn::Error::new(
             span,
-            "a field can be only one of `key`, `version`, `soft_delete`",
+            "a field can be only one of `key`, `version`, `soft_delete`, `created_at`, `updated_at`",
         ));
     }
     Ok(out)
@@ -145,31 +190,81 @@ fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
     }
 }
 
-fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
-    let ident = &input.ident;
+/// A message for `assert!`, whose message is a format string: braces doubled.
+fn braces(msg: &str) -> String {
+    msg.replace('{', "{{").replace('}', "}}")
+}
+
+/// True for `DateTime<..>` or `Option<DateTime<..>>`.
+fn is_timestamp(ty: &Type) -> bool {
+    let Some(seg) = last_segment(ty) else {
+        return false;
+    };
+    if seg.ident == "DateTime" {
+        return true;
+    }
+    if seg.ident != "Option" {
+        return false;
+    }
+    match &seg.arguments {
+        syn::PathArguments::AngleBracketed(args) => args.args.iter().any(|a| {
+            matches!(a, syn::GenericArgument::Type(inner) if last_segment(inner).is_some_and(|s| s.ident == "DateTime"))
+        }),
+        _ => false,
+    }
+}
+
+/// Sets `slot` to the field's position, or errors if another field took the role.
+fn one_field(
+    slot: &mut Option<usize>,
+    index: usize,
+    field: &syn::Field,
+    role: &str,
+) -> syn::Result<()> {
+    if slot.is_some() {
+        return Err(syn::Error::new(
+            field.span(),
+            format!("only one field can be `#[entity({role})]`"),
+        ));
+    }
+    *slot = Some(index);
+    Ok(())
+}
+
+/// The named fields of a non-generic struct, or the compile error of derive `derive`
+/// (`shape` says what to use instead of another shape).
+fn named_fields<'a>(
+    input: &'a DeriveInput,
+    derive: &str,
+    shape: &str,
+) -> syn::Result<&'a syn::FieldsNamed> {
     if !input.generics.params.is_empty() {
         return Err(syn::Error::new(
             input.generics.span(),
-            "#[derive(Entity)] does not support generic structs",
+            format!("#[derive({derive})] does not support generic structs"),
         ));
     }
-    let Data::Struct(data) = &input.data else {
-        return Err(syn::Error::new(
-            Span::call_site(),
-            "#[derive(Entity)] only works on structs with named fields",
-        ));
-    };
-    let Fields::Named(named) = &data.fields else {
-        return Err(syn::Error::new(
-            data.fields.span(),
-            "#[derive(Entity)] only works on structs with named fields",
-        ));
-    };
+    let message = format!("#[derive({derive})] only works on structs with named fields{shape}");
+    match &input.data {
+        Data::Struct(data) => match &data.fields {
+            Fields::Named(named) => Ok(named),
+            other => Err(syn::Error::new(other.span(), message)),
+        },
+        _ => Err(syn::Error::new(Span::call_site(), message)),
+    }
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
+    let ident = &input.ident;
+    let named = named_fields(input, "Entity", "")?;
     let table = table_name(input)?;
 
     let mut columns: Vec<Column> = Vec::new();
     let mut skipped: Vec<syn::Ident> = Vec::new();
-    let (mut key, mut key_generated, mut version, mut soft_delete) = (None, false, None, None);
+    let mut keys: Vec<usize> = Vec::new();
+    let mut generated: Option<&syn::Field> = None;
+    let (mut version, mut soft_delete, mut created_at, mut updated_at) = (None, None, None, None);
+    let mut relations: Vec<(usize, syn::Path)> = Vec::new();
     for field in &named.named {
         let attrs = field_attrs(field)?;
         let Some(fident) = field.ident.clone() else {
@@ -181,22 +276,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         }
         let index = columns.len();
         if attrs.key {
-            if key.is_some() {
-                return Err(syn::Error::new(
-                    field.span(),
-                    "only one field can be `#[entity(key)]` (composite keys are not supported)",
-                ));
+            keys.push(index);
+            if attrs.generated {
+                generated = Some(field);
             }
-            key = Some(index);
-            key_generated = attrs.generated;
         }
         if attrs.version {
-            if version.is_some() {
-                return Err(syn::Error::new(
-                    field.span(),
-                    "only one field can be `#[entity(version)]`",
-                ));
-            }
+            one_field(&mut version, index, field, "version")?;
             let ok = last_segment(&field.ty)
                 .is_some_and(|s| s.arguments.is_none() && (s.ident == "i64" || s.ident == "i32"));
             if !ok {
@@ -205,22 +291,34 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     "unsupported type for `#[entity(version)]`: expected `i64` or `i32`",
                 ));
             }
-            version = Some(index);
         }
         if attrs.soft_delete {
-            if soft_delete.is_some() {
-                return Err(syn::Error::new(
-                    field.span(),
-                    "only one field can be `#[entity(soft_delete)]`",
-                ));
-            }
+            one_field(&mut soft_delete, index, field, "soft_delete")?;
             if last_segment(&field.ty).is_none_or(|s| s.ident != "Option") {
                 return Err(syn::Error::new(
                     field.ty.span(),
                     "unsupported type for `#[entity(soft_delete)]`: expected `Option<DateTime<Utc>>`",
                 ));
             }
-            soft_delete = Some(index);
+        }
+        for (set, slot, role) in [
+            (attrs.created_at, &mut created_at, "created_at"),
+            (attrs.updated_at, &mut updated_at, "updated_at"),
+        ] {
+            if set {
+                one_field(slot, index, field, role)?;
+                if !is_timestamp(&field.ty) {
+                    return Err(syn::Error::new(
+                        field.ty.span(),
+                        format!(
+                            "unsupported type for `#[entity({role})]`: expected `DateTime<Utc>` or `Option<DateTime<Utc>>`"
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(parent) = attrs.belongs_to {
+            relations.push((index, parent));
         }
         let name = attrs
             .rename
@@ -237,14 +335,24 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
             span: field.ty.span(),
         });
     }
-    let Some(key) = key else {
+    if keys.is_empty() {
         return Err(syn::Error::new(
             Span::call_site(),
             format!(
-                "entity `{ident}` has no key: mark its primary-key field `#[entity(key)]` (or `#[entity(key, generated)]` if the database generates it)"
+                "entity `{ident}` has no key: mark its primary-key field `#[entity(key)]` (or `#[entity(key, generated)]` if the database generates it; several `key` fields make a composite key)"
             ),
         ));
-    };
+    }
+    if let (Some(field), true) = (generated, keys.len() > 1) {
+        return Err(syn::Error::new(
+            field.span(),
+            format!(
+                "`generated` needs a one-column key, but `{ident}` has a composite key of {} fields: the caller supplies every part of a composite key. Fix: drop `generated`, or keep one `key` field",
+                keys.len()
+            ),
+        ));
+    }
+    let key_generated = generated.is_some();
 
     let sql = quote!(::lexigram_sql);
     let name = ident.to_string();
@@ -258,6 +366,26 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
         None => quote!(::core::option::Option::None),
     };
     let (version_t, soft_t) = (opt(version), opt(soft_delete));
+    let (created_t, updated_t) = (opt(created_at), opt(updated_at));
+    let relation_t = relations.iter().map(|(i, parent)| {
+        quote_spanned!(parent.span()=> #sql::repository::Relation {
+            column: #i,
+            target: <#parent as #sql::repository::Entity>::meta,
+        })
+    });
+    // The identifier rule lives in lexigram_sql::ident; checked here at compile time.
+    let table_msg = format!(
+        "#[derive(Entity)] on `{ident}`: invalid table name `{table}`: use a plain identifier (letters, digits, `_`, at most 63 bytes), optionally schema-qualified with one dot (`schema.table`)"
+    );
+    let table_msg = braces(&table_msg);
+    let column_checks = columns.iter().map(|c| {
+        let n = &c.name;
+        let msg = format!(
+            "#[derive(Entity)] on `{ident}`: invalid column name `{n}`: use a plain identifier (letters, digits, `_`, at most 63 bytes)"
+        );
+        let msg = braces(&msg);
+        quote_spanned!(c.span=> ::core::assert!(#sql::ident::is_column(#n), #msg);)
+    });
     let col_names: Vec<&String> = columns.iter().map(|c| &c.name).collect();
     let indexes: Vec<usize> = (0..columns.len()).collect();
     // Spanned at each field's type, so a type without conversions is reported on that field.
@@ -286,6 +414,11 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
     });
 
     Ok(quote! {
+        const _: () = {
+            ::core::assert!(#sql::ident::is_table(#table), #table_msg);
+            #(#column_checks)*
+        };
+
         #[automatically_derived]
         impl #sql::repository::Entity for #ident {
             fn meta() -> &'static #sql::repository::EntityMeta {
@@ -293,10 +426,13 @@ fn expand(input: &DeriveInput) -> syn::Result<TokenStream2> {
                     name: #name,
                     table: #table,
                     columns: &[#(#metas),*],
-                    key: #key,
+                    keys: &[#(#keys),*],
                     key_generated: #key_generated,
                     version: #version_t,
                     soft_delete: #soft_t,
+                    created_at: #created_t,
+                    updated_at: #updated_t,
+                    relations: &[#(#relation_t),*],
                     cache: #sql::repository::SqlCache::new(),
                 };
                 &META

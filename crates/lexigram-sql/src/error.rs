@@ -210,9 +210,9 @@ pub enum Error {
         source: Option<Box<dyn std::error::Error + Send + Sync + 'static>>,
     },
 
-    /// A table or column name given at runtime is not a plain SQL identifier.
+    /// A table or column name given at runtime breaks the identifier rule of [`crate::ident`].
     #[error(
-        "RepositoryError: invalid {what} name '{name}'. Fix: use a plain identifier: a letter or '_' followed by letters, digits or '_' (at most 63 characters)"
+        "RepositoryError: invalid {what} name '{name}'. Fix: use a plain identifier: a letter or '_' followed by letters, digits or '_' (at most 63 characters); a table may be schema-qualified with one dot (`schema.table`)"
     )]
     InvalidIdentifier {
         /// `table` or `column`.

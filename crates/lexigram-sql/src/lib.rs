@@ -18,6 +18,7 @@ pub mod backend;
 pub mod config;
 pub mod database;
 pub mod error;
+pub mod ident;
 pub mod migrate;
 pub mod observe;
 pub mod provider;
@@ -38,10 +39,10 @@ pub use error::{
     ConfigError, ConfigErrorKind, ConflictKind, ConnectError, ConnectErrorKind, ConstraintKind,
     Error, MigrationError, MigrationErrorKind, Result, TlsFailure,
 };
-pub use lexigram_sql_macros::Entity;
+pub use lexigram_sql_macros::{Entity, FromRow};
 pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};
 pub use observe::{QueryStats, StatementStats};
 pub use provider::{DatabaseModule, DatabaseProvider, Databases};
-pub use repository::{Entity, Filter, Query, Record, Repository, Table};
+pub use repository::{Entity, Filter, FromRow, Query, Record, Repository, Table};
 pub use uow::{Outbox, RetryPolicy, UnitOfWork};
 pub use value::{Decimal, FromValue, Interval, Row, ToValue, Value};

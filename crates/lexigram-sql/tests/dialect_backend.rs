@@ -60,7 +60,7 @@ async fn ddl_and_catalog_have_one_shape_on_every_backend() {
         assert!(tables.contains(&table), "{}: {tables:?}", target.name());
 
         let columns = db
-            .fetch_all(d.columns_sql(), &[Value::from(table.as_str())])
+            .fetch_all(d.columns_sql(), &[Value::Null, Value::from(table.as_str())])
             .await
             .unwrap();
         let shape: Vec<(String, String)> = columns

@@ -37,7 +37,7 @@ async fn tables(db: &Database, only: Option<&str>) -> Result<Vec<Table>, Error> 
             continue;
         }
         let rows = db
-            .fetch_all(d.columns_sql(), &[Value::Text(table.clone())])
+            .fetch_all(d.columns_sql(), &[Value::Null, Value::Text(table.clone())])
             .await?;
         let columns = rows
             .iter()

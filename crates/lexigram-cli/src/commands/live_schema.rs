@@ -31,7 +31,9 @@ pub(crate) async fn read(db: &Database) -> Result<BTreeMap<String, LiveTable>, E
                 .map(|r| r.get_at::<String>(0).map(|n| n.to_ascii_lowercase()))
                 .collect()
         };
-        let column_rows = db.fetch_all(columns_sql, &param).await?;
+        let column_rows = db
+            .fetch_all(columns_sql, &[Value::Null, Value::Text(table.clone())])
+            .await?;
         let mut not_null = Vec::new();
         let mut types = BTreeMap::new();
         for r in &column_rows {

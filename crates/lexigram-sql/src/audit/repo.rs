@@ -8,9 +8,8 @@ use super::json;
 use super::log::AuditLog;
 use crate::database::Executor;
 use crate::error::Result;
-use crate::repository::{Entity, Query, Repository};
+use crate::repository::{Entity, KeyValues, Query, Repository};
 use crate::scope::in_transaction;
-use crate::value::Value;
 
 /// A repository whose `create`, `update` and `delete` each write one audit row — actor,
 /// time, entity, operation, key, and the row before and after as JSON objects (keys sorted),
@@ -86,9 +85,9 @@ impl<E: Entity> Repository<E> {
 
 impl<E: Entity> AuditedRepository<E> {
     /// The row with this key as stored (soft-deleted or not), as JSON.
-    async fn read(ex: &Executor, key: Value) -> Result<Option<serde_json::Value>> {
+    async fn read(ex: &Executor, key: KeyValues) -> Result<Option<serde_json::Value>> {
         let repo = Repository::<E>::new(ex.clone());
-        let query = Query::from(crate::scope::key_filter::<E>(key)).with_deleted();
+        let query = Query::from(crate::scope::key_filter::<E>(key.as_slice())?).with_deleted();
         let (sql, params) = repo.select_sql(&query)?;
         Ok(ex
             .fetch_optional(&sql, &params)
@@ -99,7 +98,7 @@ impl<E: Entity> AuditedRepository<E> {
     fn entry(
         &self,
         operation: &str,
-        key: &Value,
+        key: &KeyValues,
         before: Option<serde_json::Value>,
         after: Option<serde_json::Value>,
     ) -> AuditEntry {
@@ -107,7 +106,10 @@ impl<E: Entity> AuditedRepository<E> {
             actor: self.actor.clone(),
             target: E::meta().name.to_string(),
             operation: operation.to_string(),
-            key: json::value(key).to_string(),
+            key: match key.as_slice() {
+                [one] => json::value(one).to_string(),
+                many => serde_json::Value::Array(many.iter().map(json::value).collect()).to_string(),
+            },
             before,
             after,
         }
@@ -118,7 +120,7 @@ impl<E: Entity> AuditedRepository<E> {
         in_transaction(&self.ex, |ex| async move {
             let head = chain::lock_head(&self.log, &ex).await?;
             let created = Repository::<E>::new(ex.clone()).create(entity).await?;
-            let key = created.get_column(E::meta().key);
+            let key = crate::scope::key_values(&created);
             let after = Self::read(&ex, key.clone()).await?;
             chain::append(
                 &self.log,
@@ -136,7 +138,7 @@ impl<E: Entity> AuditedRepository<E> {
     pub async fn update(&self, entity: &mut E) -> Result<()> {
         in_transaction(&self.ex, |ex| async move {
             let head = chain::lock_head(&self.log, &ex).await?;
-            let key = entity.get_column(E::meta().key);
+            let key = crate::scope::key_values(&*entity);
             let before = Self::read(&ex, key.clone()).await?;
             Repository::<E>::new(ex.clone()).update(entity).await?;
             let after = Self::read(&ex, key.clone()).await?;
@@ -156,7 +158,7 @@ impl<E: Entity> AuditedRepository<E> {
     pub async fn delete(&self, entity: &E) -> Result<()> {
         in_transaction(&self.ex, |ex| async move {
             let head = chain::lock_head(&self.log, &ex).await?;
-            let key = entity.get_column(E::meta().key);
+            let key = crate::scope::key_values(&*entity);
             let before = Self::read(&ex, key.clone()).await?;
             Repository::<E>::new(ex.clone()).delete(entity).await?;
             chain::append(

@@ -16,7 +16,7 @@ use crate::value::ColumnType;
 /// db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body VARCHAR(40) NOT NULL)", &[]).await?;
 /// let tables = db.fetch_all(db.dialect().tables_sql(), &[]).await?;
 /// assert_eq!(tables[0].get_at::<String>(0)?, "notes");
-/// let columns = db.fetch_all(db.dialect().columns_sql(), &["notes".into()]).await?;
+/// let columns = db.fetch_all(db.dialect().columns_sql(), &[lexigram_sql::Value::Null, "notes".into()]).await?;
 /// assert_eq!(columns[1].get_at::<String>(0)?, "body");
 /// assert_eq!(columns[1].get_at::<String>(2)?, "VARCHAR(40)");
 /// assert_eq!(columns[1].get_at::<String>(3)?, "NO");
@@ -26,7 +26,9 @@ pub trait Catalog: Sealed {
     /// The base tables, by name; one column: the table name. No parameters.
     fn tables_sql(&self) -> &'static str;
 
-    /// The columns of the table named by parameter 1, in declaration order. Columns:
+    /// The columns of a table, in declaration order. Parameters: 1 the schema (PostgreSQL),
+    /// database (MySQL/MariaDB) or attached database (SQLite), NULL for the current one; 2 the
+    /// table name (see [`crate::ident::split_table`]). Columns:
     /// 0 name, 1 type as the catalog names it (`character varying`, `varchar`), 2 type as
     /// declared (`varchar(40)`; PostgreSQL: as column 1), 3 nullable (`YES`/`NO`; a primary
     /// key is `NO`), 4 default expression or NULL, 5 numeric precision or NULL, 6 numeric
@@ -51,7 +53,7 @@ impl Catalog for Sqlite {
 
     fn columns_sql(&self) -> &'static str {
         "SELECT name, type, type, CASE WHEN \"notnull\" = 1 OR pk > 0 THEN 'NO' ELSE 'YES' END, \
-         dflt_value, NULL, NULL FROM pragma_table_info(?) ORDER BY cid"
+         dflt_value, NULL, NULL FROM pragma_table_info(?2, ?1) ORDER BY cid"
     }
 
     fn indexes_sql(&self) -> &'static str {
@@ -70,7 +72,8 @@ impl Catalog for Postgres {
          CAST(is_nullable AS TEXT), CAST(column_default AS TEXT), \
          CAST(numeric_precision AS BIGINT), CAST(numeric_scale AS BIGINT) \
          FROM information_schema.columns \
-         WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position"
+         WHERE table_schema = COALESCE($1, current_schema()) AND table_name = $2 \
+         ORDER BY ordinal_position"
     }
 
     fn indexes_sql(&self) -> &'static str {
@@ -94,7 +97,7 @@ impl Catalog for MySql {
          CAST(column_type AS CHAR(255)), CAST(is_nullable AS CHAR(3)), \
          CAST(column_default AS CHAR(255)), numeric_precision, numeric_scale \
          FROM information_schema.columns \
-         WHERE table_schema = DATABASE() AND table_name = ? ORDER BY ordinal_position"
+         WHERE table_schema = COALESCE(?, DATABASE()) AND table_name = ? ORDER BY ordinal_position"
     }
 
     fn indexes_sql(&self) -> &'static str {

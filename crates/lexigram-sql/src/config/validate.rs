@@ -490,21 +490,14 @@ impl DatabaseConfig {
             self.origins.of(key)
         })?;
         let table = &migrations.table;
-        let valid_part = |part: &str| {
-            part.chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
-        let parts: Vec<&str> = table.split('.').collect();
-        if parts.len() > 2 || !parts.iter().all(|p| valid_part(p)) {
+        if !crate::ident::is_table(table) {
             let key = format!("{at}.table");
             return Err(self.error(
                 ConfigErrorKind::InvalidValue,
                 "Invalid configuration value",
                 format!("`{SECTION}.{key}` = `{table}` is not a table name"),
                 &key,
-                "use letters, digits and underscores, optionally schema-qualified (e.g. schema_migrations or app.schema_migrations)",
+                "use letters, digits and underscores (at most 63 per part), optionally schema-qualified (e.g. schema_migrations or app.schema_migrations)",
             ));
         }
         Ok(())

@@ -62,7 +62,11 @@ impl Executor {
             return Ok(Some(known));
         }
         // The primary's schema: a replica may not have replayed a table created just now.
-        let rows = self.primary().fetch_all(sql, &[Value::from(table)]).await?;
+        // `schema.table` (see `crate::ident`): the schema is a MySQL database or an SQLite
+        // database name.
+        let (schema, name) = crate::ident::split_table(table);
+        let params = [schema.map_or(Value::Null, Value::from), Value::from(name)];
+        let rows = self.primary().fetch_all(sql, &params).await?;
         if rows.is_empty() {
             return Ok(None);
         }

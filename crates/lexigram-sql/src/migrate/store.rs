@@ -4,7 +4,6 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::source::invalid;
 use crate::backend::{Dialect, SqlType};
 use crate::database::Executor;
 use crate::error::{Error, Result};
@@ -39,20 +38,13 @@ pub(crate) struct Store {
 const COLUMNS: &str = "version, name, checksum, applied_at, execution_ms, dirty";
 
 impl Store {
-    /// Checks the table name (letters, digits and `_`, not starting with a digit) and quotes it.
+    /// Checks the table name with the identifier rule of [`crate::ident`] (`table` or
+    /// `schema.table`; [`Error::InvalidIdentifier`] otherwise) and quotes it.
     pub(crate) fn new(ex: &Executor, table: &str) -> Result<Store> {
-        let valid = !table.is_empty()
-            && table.len() <= 63
-            && !table.starts_with(|c: char| c.is_ascii_digit())
-            && table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !valid {
-            return Err(invalid(format!(
-                "`{table}` is not a valid migrations table name (sql.migrations.table). Fix: use letters, digits and `_` only, e.g. `schema_migrations`"
-            )));
-        }
+        crate::ident::check_table(table)?;
         Ok(Store {
             dialect: ex.dialect(),
-            quoted: ex.dialect().quote_ident(table),
+            quoted: crate::ident::quote_table(ex.dialect(), table),
         })
     }
 

@@ -3,12 +3,12 @@
 
 use super::entity::Entity;
 use super::filter::Filter;
-use super::ident;
 use super::project::FromRow;
 use super::query::Order;
 use super::repo::Repository;
 use super::sql::{Columns, SqlBuf, invalid};
 use crate::error::Result;
+use crate::ident;
 
 /// An aggregate function.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -250,7 +250,7 @@ impl<E: Entity> Repository<E> {
             buf.ident(&m.alias);
         }
         buf.push(" FROM ");
-        buf.ident(meta.table);
+        buf.table(meta.table);
         let sd = if agg.with_deleted {
             None
         } else {

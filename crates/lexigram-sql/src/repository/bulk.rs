@@ -6,12 +6,11 @@ use futures_util::{Stream, StreamExt};
 
 use super::entity::Entity;
 use super::query::{Query, asc};
-use super::repo::{Repository, pick};
+use super::repo::{Repository, now_micros, pick, prepare_insert};
 use super::sql::list;
 use crate::backend::CopyRows;
 use crate::database::Executor;
 use crate::error::Result;
-use crate::value::Value;
 
 /// A stream of entities that holds its connection until it ends or is dropped.
 pub type EntityStream<E> = Pin<Box<dyn Stream<Item = Result<E>> + Send + 'static>>;
@@ -41,13 +40,15 @@ impl<E: Entity> Repository<E> {
     }
 
     fn stream_chunked(&self, mut query: Query) -> Result<EntityStream<E>> {
-        let key = E::meta().key_column().name;
-        if !query
-            .order
-            .iter()
-            .any(|o| E::meta().index_of(&o.column) == Some(E::meta().key))
-        {
-            query.order.push(asc(key));
+        let meta = E::meta();
+        for k in meta.keys {
+            if !query
+                .order
+                .iter()
+                .any(|o| meta.index_of(&o.column) == Some(*k))
+            {
+                query.order.push(asc(meta.columns[*k].name));
+            }
         }
         self.select(&query)?; // reject unknown columns now, not at the first poll
         let repo = self.clone();
@@ -76,18 +77,18 @@ impl<E: Entity> Repository<E> {
     /// or more load by one binary `COPY` instead (the column types read from the catalog, every
     /// value encoded by the same exact rules as a bound parameter; a column type the encoder
     /// does not know, or `statement_cache: false`, falls back to `INSERT`s). Either way the
-    /// load is all or nothing. Generated keys are not read back (use [`Repository::create`]
+    /// load is all or nothing. `created_at`/`updated_at` columns get one timestamp for the
+    /// whole call. Generated keys are not read back (use [`Repository::create`]
     /// for that). Returns the number of rows inserted.
     pub async fn create_many(&self, entities: impl IntoIterator<Item = E>) -> Result<u64> {
         let meta = E::meta();
         let cols = &self.sql.insert_cols;
         let names: Vec<&str> = cols.iter().map(|&i| meta.columns[i].name).collect();
+        let now = now_micros();
         let mut values = Vec::new();
         for e in entities {
             let mut row = e.into_values();
-            if let Some(v) = meta.version {
-                row[v] = Value::Int(1);
-            }
+            prepare_insert(meta, &mut row, &now);
             values.extend(pick(row, cols));
         }
         let width = cols.len().max(1);
@@ -125,14 +126,14 @@ impl<E: Entity> Repository<E> {
 
     /// Inserts `values` (the insert columns' values, row after row) with one multi-row
     /// `INSERT` per `per_chunk` rows.
-    async fn insert_chunks(&self, values: &[Value], per_chunk: usize) -> Result<u64> {
+    async fn insert_chunks(&self, values: &[crate::value::Value], per_chunk: usize) -> Result<u64> {
         let meta = E::meta();
         let dialect = self.ex.dialect();
         let cols = &self.sql.insert_cols;
         let width = cols.len().max(1);
         let head = format!(
             "INSERT INTO {} ({}) VALUES ",
-            dialect.quote_ident(meta.table),
+            self.sql.table,
             list(dialect, meta, cols)
         );
         let build = |rows: usize| {

@@ -31,6 +31,7 @@ use crate::value::{FromValue, Row, Value};
 /// assert_eq!(meta.table, "order_lines"); // snake_case of the struct name + "s"
 /// assert_eq!(meta.column_names().collect::<Vec<_>>(), ["id", "qty", "version"]);
 /// assert_eq!(meta.key_column().name, "id");
+/// assert_eq!(meta.keys, [0]);
 /// ```
 pub trait Entity: Sized + Send + Sync + 'static {
     /// The table, columns, key, version and soft-delete columns, and the per-backend SQL cache.
@@ -89,33 +90,70 @@ pub struct ColumnMeta {
     pub field: &'static str,
 }
 
+/// A `belongs_to` relation declared with `#[entity(belongs_to = Parent)]` on a foreign-key
+/// field: this entity's column `column` holds the key of a `Parent` row.
+#[derive(Debug)]
+pub struct Relation {
+    /// Position of the foreign-key column in this entity's columns.
+    pub column: usize,
+    /// The parent entity's metadata (`<Parent as Entity>::meta`).
+    pub target: fn() -> &'static EntityMeta,
+}
+
 /// What `#[derive(Entity)]` knows about a struct's table. Built as a `static` by the derive.
 #[derive(Debug)]
 pub struct EntityMeta {
     /// The struct's name, used in error messages.
     pub name: &'static str,
-    /// The table name.
+    /// The table name: `table` or `schema.table` (see [`crate::ident`]).
     pub table: &'static str,
     /// The stored columns, in field order.
     pub columns: &'static [ColumnMeta],
-    /// Position of the primary-key column.
-    pub key: usize,
+    /// Positions of the primary-key columns, in field order: one for a simple key, two or
+    /// more for a composite key.
+    pub keys: &'static [usize],
     /// True when the database generates the key (left out of `INSERT`, read back by
-    /// `RETURNING`).
+    /// `RETURNING`). Only for a one-column key.
     pub key_generated: bool,
     /// Position of the optimistic-locking version column, if any.
     pub version: Option<usize>,
     /// Position of the soft-delete timestamp column, if any.
     pub soft_delete: Option<usize>,
+    /// Position of the `#[entity(created_at)]` column, if any: set to now on insert.
+    pub created_at: Option<usize>,
+    /// Position of the `#[entity(updated_at)]` column, if any: set to now on every write.
+    pub updated_at: Option<usize>,
+    /// The `belongs_to` relations of this entity, in field order.
+    pub relations: &'static [Relation],
     /// Generated SQL, built once per backend on first use.
     #[doc(hidden)]
     pub cache: SqlCache,
 }
 
 impl EntityMeta {
-    /// The key column.
+    /// The first (for a simple key: the only) key column.
     pub fn key_column(&self) -> &'static ColumnMeta {
-        &self.columns[self.key]
+        &self.columns[self.keys[0]]
+    }
+
+    /// The key columns, in order.
+    pub fn key_columns(&self) -> impl Iterator<Item = &'static ColumnMeta> + use<> {
+        let columns = self.columns;
+        self.keys.iter().map(move |&i| &columns[i])
+    }
+
+    /// True if the column at `index` is part of the primary key.
+    pub fn is_key(&self, index: usize) -> bool {
+        self.keys.contains(&index)
+    }
+
+    /// The position of the foreign-key column of this entity's declared `belongs_to`
+    /// relation to `parent`, if it declares one (the first, if several).
+    pub fn relation_to(&self, parent: &'static EntityMeta) -> Option<usize> {
+        self.relations
+            .iter()
+            .find(|r| std::ptr::eq((r.target)(), parent))
+            .map(|r| r.column)
     }
 
     /// Column names in order.
@@ -180,5 +218,29 @@ pub mod __private {
             column: column.to_string(),
             detail: detail.to_string(),
         })
+    }
+
+    /// `#[derive(FromRow)]`: takes the named column out of the row and converts it;
+    /// [`Error::Decode`] when the row has no such column.
+    pub fn take_named<T: FromValue>(row: &mut Row, column: &str) -> Result<T> {
+        match row.index_of(column) {
+            Some(i) => row.take_at(i),
+            None => Err(Error::Decode {
+                column: column.to_string(),
+                detail: format!(
+                    "no such column in the result (columns: {}). Fix: select it, or make the field an Option",
+                    row.columns().join(", ")
+                ),
+            }),
+        }
+    }
+
+    /// `#[derive(FromRow)]` for an `Option` field: like [`take_named`], with a missing column
+    /// read as NULL.
+    pub fn take_named_or_null<T: FromValue>(row: &mut Row, column: &str) -> Result<T> {
+        match row.index_of(column) {
+            Some(i) => row.take_at(i),
+            None => decode(&Value::Null, column),
+        }
     }
 }

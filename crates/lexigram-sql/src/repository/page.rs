@@ -39,8 +39,8 @@ impl<T> Page<T> {
     }
 }
 
-/// Where a keyset page ends: the values of the ordering columns (then the key) of its last
-/// row. Pass it to [`Repository::page_after`] for the next page.
+/// Where a keyset page ends: the values of the ordering columns (then the key columns not
+/// among them) of its last row. Pass it to [`Repository::page_after`] for the next page.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cursor(Vec<Value>);
 
@@ -92,7 +92,9 @@ impl<E: Entity> Repository<E> {
         let page = page.max(1);
         let mut query = query.into();
         if query.order.is_empty() {
-            query.order.push(asc(E::meta().key_column().name));
+            query
+                .order
+                .extend(E::meta().key_columns().map(|c| asc(c.name)));
         }
         let page_query = query
             .clone()
@@ -110,7 +112,8 @@ impl<E: Entity> Repository<E> {
     }
 
     /// Keyset pagination: the `per_page` rows after `after` (from the start for `None`), in
-    /// the query's order with the key as the last tie-breaker. Unlike offsets, pages stay
+    /// the query's order with the key (every column of a composite key) as the last
+    /// tie-breaker. Unlike offsets, pages stay
     /// correct while rows are inserted and cost the same however deep. Ordering columns should
     /// be NOT NULL.
     ///
@@ -149,9 +152,11 @@ impl<E: Entity> Repository<E> {
         for o in &query.order {
             terms.push((meta.resolve(&o.column)?, o.desc));
         }
-        if !terms.iter().any(|&(i, _)| i == meta.key) {
-            terms.push((meta.key, false));
-            query.order.push(asc(meta.key_column().name));
+        for &k in meta.keys {
+            if !terms.iter().any(|&(i, _)| i == k) {
+                terms.push((k, false));
+                query.order.push(asc(meta.columns[k].name));
+            }
         }
         let total = self.count(query.clone()).await?;
         let mut page_query = query.limit(per_page + 1);

@@ -180,7 +180,7 @@ impl<E: Entity> Repository<E> {
             head.push_str(&d.quote_ident(meta.columns[meta.resolve(c)?].name));
         }
         head.push_str(" FROM ");
-        head.push_str(&d.quote_ident(meta.table));
+        head.push_str(&self.sql.table);
         let buf = SqlBuf::select(d, &head, &query, Self::soft_delete_column(), Self::cols())?;
         let rows = self.ex.fetch_all(&buf.sql, &buf.params).await?;
         rows.into_iter().map(T::from_row).collect()

@@ -2,11 +2,11 @@
 //! tables without a struct.
 
 use super::filter::{Filter, Node};
-use super::ident;
 use super::query::Query;
 use super::sql::{Columns, SqlBuf, invalid};
 use crate::database::Executor;
 use crate::error::{Error, Result};
+use crate::ident;
 use crate::value::{FromValue, Row, Value};
 
 /// A row as an ordered map from column name to [`Value`]. Lookups match the exact name first,
@@ -195,9 +195,9 @@ impl Table {
     }
 
     fn start(&self, head: &str) -> Result<SqlBuf> {
-        ident::check("table", &self.name)?;
-        ident::check("column", &self.key)?;
-        let table = self.ex.dialect().quote_ident(&self.name);
+        ident::check_table(&self.name)?;
+        ident::check_column(&self.key)?;
+        let table = ident::quote_table(self.ex.dialect(), &self.name);
         Ok(SqlBuf::new(self.ex.dialect(), &format!("{head}{table}")))
     }
 

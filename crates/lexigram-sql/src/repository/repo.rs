@@ -2,8 +2,9 @@
 
 use std::marker::PhantomData;
 
-use super::entity::Entity;
+use super::entity::{Entity, EntityMeta};
 use super::filter::{Filter, Node};
+use super::key::{Key, KeyValues};
 use super::query::Query;
 use super::sql::{Columns, EntitySql, SqlBuf, invalid, upsert};
 use crate::database::Executor;
@@ -128,18 +129,32 @@ impl<E: Entity> Repository<E> {
         )
     }
 
-    fn key_text(key: &Value) -> String {
-        format!("{}={key}", E::meta().key_column().name)
+    /// `id=7`, or `order_id=7, line=2` for a composite key.
+    fn key_text(key: &[Value]) -> String {
+        let mut s = String::new();
+        for (column, v) in E::meta().key_columns().zip(key) {
+            if !s.is_empty() {
+                s.push_str(", ");
+            }
+            s.push_str(&format!("{}={v}", column.name));
+        }
+        s
     }
 
     /// The entity with this key; [`Error::NotFound`] if there is none (or it is soft-deleted).
-    pub async fn find_one(&self, key: impl Into<Value>) -> Result<E> {
-        let params = [self.key_param(key.into()).await?];
-        match self.ex.fetch_optional(&self.sql.find_key, &params).await? {
+    /// For a composite key pass a tuple in the key fields' order, e.g. `find_one((order_id,
+    /// line))`; a key with the wrong number of values is [`Error::InvalidRequest`].
+    pub async fn find_one(&self, key: impl Key) -> Result<E> {
+        let params = self.key_params(key.into_key()).await?;
+        match self
+            .ex
+            .fetch_optional(&self.sql.find_key, params.as_slice())
+            .await?
+        {
             Some(row) => E::from_row_owned(row),
             None => Err(Error::NotFound {
                 entity: E::meta().name.to_string(),
-                key: Self::key_text(&params[0]),
+                key: Self::key_text(params.as_slice()),
             }),
         }
     }
@@ -214,7 +229,7 @@ impl<E: Entity> Repository<E> {
     }
 
     async fn count_one(&self, filter: &Node, with_deleted: bool) -> Result<u64> {
-        let table = self.ex.dialect().quote_ident(E::meta().table);
+        let table = &self.sql.table;
         let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT COUNT(*) FROM {table}"));
         let sd = if with_deleted {
             None
@@ -242,7 +257,7 @@ impl<E: Entity> Repository<E> {
     }
 
     async fn exists_one(&self, filter: &Node, with_deleted: bool) -> Result<bool> {
-        let table = self.ex.dialect().quote_ident(E::meta().table);
+        let table = &self.sql.table;
         let mut buf = SqlBuf::new(self.ex.dialect(), &format!("SELECT 1 FROM {table}"));
         let sd = if with_deleted {
             None
@@ -267,25 +282,26 @@ impl<E: Entity> Repository<E> {
     pub async fn create(&self, entity: E) -> Result<E> {
         let meta = E::meta();
         let mut values = entity.into_values();
-        if let Some(v) = meta.version {
-            values[v] = Value::Int(1);
-        }
+        prepare_insert(meta, &mut values, &now_micros());
         let params = self.bind(values, &self.sql.insert_cols).await?;
         if self.ex.supports_returning() {
             let row = self.ex.fetch_one(&self.sql.insert, &params).await?;
             return E::from_row_owned(row);
         }
-        let given = (!meta.key_generated)
-            .then(|| self.sql.insert_cols.iter().position(|&i| i == meta.key))
-            .flatten()
-            .map(|pos| params[pos].clone());
+        // Without `generated` every key column is in the insert.
+        let given = (!meta.key_generated).then(|| {
+            KeyValues::collect(meta.keys, |k| {
+                let pos = self.sql.insert_cols.iter().position(|&i| i == k);
+                pos.map_or(Value::Null, |pos| params[pos].clone())
+            })
+        });
         let inserted = self
             .ex
             .execute_insert(&self.sql.insert_plain, &params)
             .await?;
         let key = match (given, inserted.last_insert_id) {
             (Some(key), _) => key,
-            (None, Some(id)) => Value::Int(id),
+            (None, Some(id)) => KeyValues::one(Value::Int(id)),
             (None, None) => {
                 return Err(invalid(
                     meta.name,
@@ -297,18 +313,21 @@ impl<E: Entity> Repository<E> {
     }
 
     /// The row with this key, soft-deleted or not: an insert read back without `RETURNING`.
-    async fn read_back(&self, key: Value) -> Result<E> {
-        let params = [self.key_param(key).await?];
+    async fn read_back(&self, key: KeyValues) -> Result<E> {
+        let params = self.key_params(key).await?;
         match self
             .ex
             .primary()
-            .fetch_optional(&self.sql.select_key, &params)
+            .fetch_optional(&self.sql.select_key, params.as_slice())
             .await?
         {
             Some(row) => E::from_row_owned(row),
             None => Err(Error::NotFound {
                 entity: E::meta().name.to_string(),
-                key: format!("{} (the row just inserted)", Self::key_text(&params[0])),
+                key: format!(
+                    "{} (the row just inserted)",
+                    Self::key_text(params.as_slice())
+                ),
             }),
         }
     }
@@ -320,17 +339,29 @@ impl<E: Entity> Repository<E> {
     pub async fn update(&self, entity: &mut E) -> Result<()> {
         let meta = E::meta();
         let mut values = entity.to_values();
-        let key = std::mem::replace(&mut values[meta.key], Value::Null);
+        let now = meta.updated_at.map(|u| {
+            let now = Value::Timestamp(now_micros());
+            values[u] = now.clone();
+            now
+        });
+        let key = KeyValues::collect(meta.keys, |k| {
+            std::mem::replace(&mut values[k], Value::Null)
+        });
         let version = meta
             .version
             .map(|v| std::mem::replace(&mut values[v], Value::Null));
         let mut params = self.bind(values, &self.sql.update_cols).await?;
-        params.push(self.key_param(key).await?);
+        let set = params.len();
+        params.extend_from_slice(self.key_params(key).await?.as_slice());
         params.extend(version);
         if self.ex.execute(&self.sql.update, &params).await? == 0 {
+            let version = meta.version.and(params.last());
             return Err(self
-                .no_match(&params[self.sql.update_cols.len()], params.last())
+                .no_match(&params[set..set + meta.keys.len()], version)
                 .await);
+        }
+        if let (Some(u), Some(now)) = (meta.updated_at, now) {
+            entity.set_column(u, &now)?;
         }
         bump_version(entity)
     }
@@ -348,20 +379,42 @@ impl<E: Entity> Repository<E> {
         Ok(params)
     }
 
-    /// A key as its column stores it (a UUID as 16 bytes in a MySQL `BINARY(16)` column), on
+    /// A key as its columns store it (a UUID as 16 bytes in a MySQL `BINARY(16)` column), on
     /// backends whose parameters carry no type; unchanged where no exact conversion applies.
-    async fn key_param(&self, key: Value) -> Result<Value> {
-        let column = E::meta().key_column().name;
-        self.ex.coerce(E::meta().table, column, key).await
+    /// [`Error::InvalidRequest`] for a key with the wrong number of values.
+    pub(super) async fn key_params(&self, mut key: KeyValues) -> Result<KeyValues> {
+        let meta = E::meta();
+        if key.len() != meta.keys.len() {
+            return Err(invalid(
+                meta.name,
+                format!(
+                    "the key has {} value(s) but the entity's key has {} column(s) ({}). Fix: pass one value per key column, as a tuple for a composite key",
+                    key.len(),
+                    meta.keys.len(),
+                    meta.key_columns()
+                        .map(|c| c.name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        for (column, v) in meta.key_columns().zip(key.as_mut_slice()) {
+            let value = std::mem::replace(v, Value::Null);
+            *v = self.ex.coerce(meta.table, column.name, value).await?;
+        }
+        Ok(key)
+    }
+
+    /// The entity's key values, converted as [`Repository::key_params`] does.
+    pub(super) async fn key_of(&self, entity: &E) -> Result<KeyValues> {
+        let key = KeyValues::collect(E::meta().keys, |k| entity.get_column(k));
+        self.key_params(key).await
     }
 
     /// Why a keyed write matched no row: optimistic lock if the row exists, not found if not.
-    async fn no_match(&self, key: &Value, version: Option<&Value>) -> Error {
+    async fn no_match(&self, key: &[Value], version: Option<&Value>) -> Error {
         let meta = E::meta();
-        let exists = self
-            .ex
-            .fetch_optional(&self.sql.exists_key, std::slice::from_ref(key))
-            .await;
+        let exists = self.ex.fetch_optional(&self.sql.exists_key, key).await;
         match (exists, meta.version) {
             (Err(e), _) => e,
             (Ok(Some(_)), Some(_)) => Error::OptimisticLock {
@@ -383,13 +436,13 @@ impl<E: Entity> Repository<E> {
     /// The key is written as given, also for a `generated` key: to insert-or-update rows whose
     /// key the database generates, use [`Repository::upsert_on`] with a unique column.
     pub async fn upsert(&self, entity: E) -> Result<E> {
-        let conflict = [E::meta().key];
+        let conflict = E::meta().keys;
         let sql = if self.ex.supports_returning() {
             &self.sql.upsert_key
         } else {
             &self.sql.upsert_key_plain
         };
-        self.upsert_with(entity, sql, &conflict).await
+        self.upsert_with(entity, sql, conflict).await
     }
 
     /// Like [`Repository::upsert`], with the conflict on a unique set of columns (which needs
@@ -408,7 +461,7 @@ impl<E: Entity> Repository<E> {
             ));
         }
         let cols: Vec<usize> = (0..meta.columns.len())
-            .filter(|&i| !(meta.key_generated && i == meta.key && !conflict.contains(&i)))
+            .filter(|&i| !(meta.key_generated && meta.is_key(i) && !conflict.contains(&i)))
             .collect();
         let sql = upsert(
             self.ex.dialect(),
@@ -419,9 +472,7 @@ impl<E: Entity> Repository<E> {
             self.ex.supports_returning(),
         );
         let mut values = entity.into_values();
-        if let Some(v) = meta.version {
-            values[v] = Value::Int(1);
-        }
+        prepare_insert(meta, &mut values, &now_micros());
         let params = self.bind(values, &cols).await?;
         self.run_upsert(&sql, params, &cols, &conflict).await
     }
@@ -429,9 +480,7 @@ impl<E: Entity> Repository<E> {
     async fn upsert_with(&self, entity: E, sql: &str, conflict: &[usize]) -> Result<E> {
         let meta = E::meta();
         let mut values = entity.into_values();
-        if let Some(v) = meta.version {
-            values[v] = Value::Int(1);
-        }
+        prepare_insert(meta, &mut values, &now_micros());
         let cols: Vec<usize> = (0..meta.columns.len()).collect();
         let values = self.bind(values, &cols).await?;
         self.run_upsert(sql, values, &cols, conflict).await
@@ -471,10 +520,11 @@ impl<E: Entity> Repository<E> {
     /// [`Error::OptimisticLock`] if the row changed since, [`Error::NotFound`] if it is gone.
     pub async fn delete(&self, entity: &E) -> Result<()> {
         let meta = E::meta();
-        let mut params = vec![self.key_param(entity.get_column(meta.key)).await?];
+        let mut params = self.key_of(entity).await?.as_slice().to_vec();
         params.extend(meta.version.map(|v| entity.get_column(v)));
         if self.ex.execute(&self.sql.delete, &params).await? == 0 {
-            return Err(self.no_match(&params[0], params.get(1)).await);
+            let n = meta.keys.len();
+            return Err(self.no_match(&params[..n], params.get(n)).await);
         }
         Ok(())
     }
@@ -496,9 +546,8 @@ impl<E: Entity> Repository<E> {
     /// Marks the entity deleted (its `#[entity(soft_delete)]` column set to now, version
     /// checked and bumped); finds skip it unless the query says [`Query::with_deleted`].
     pub async fn soft_delete(&self, entity: &mut E) -> Result<()> {
-        let now = chrono::Utc::now();
-        let now = chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now);
-        self.set_deleted(entity, Value::Timestamp(now)).await
+        self.set_deleted(entity, Value::Timestamp(now_micros()))
+            .await
     }
 
     /// Undoes [`Repository::soft_delete`].
@@ -514,13 +563,37 @@ impl<E: Entity> Repository<E> {
                 "has no soft-delete column. Fix: mark an `Option<DateTime<Utc>>` field `#[entity(soft_delete)]`",
             ));
         };
-        let mut params = vec![at, self.key_param(entity.get_column(meta.key)).await?];
+        let mut params = vec![at];
+        params.extend_from_slice(self.key_of(entity).await?.as_slice());
         params.extend(meta.version.map(|v| entity.get_column(v)));
         if self.ex.execute(sql, &params).await? == 0 {
-            return Err(self.no_match(&params[1], params.get(2)).await);
+            let n = meta.keys.len();
+            return Err(self.no_match(&params[1..=n], params.get(n + 1)).await);
         }
         entity.set_column(col, &params[0])?;
         bump_version(entity)
+    }
+}
+
+/// The current time at the microsecond precision every backend stores (`TIMESTAMPTZ`,
+/// `DATETIME(6)`, SQLite text), so the value returned to the caller is the value stored.
+pub(super) fn now_micros() -> chrono::DateTime<chrono::Utc> {
+    let now = chrono::Utc::now();
+    chrono::DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+/// Sets what an insert writes for the entity itself: version 1, and `created_at` and
+/// `updated_at` to `now` (one timestamp for the whole statement).
+pub(super) fn prepare_insert(
+    meta: &EntityMeta,
+    values: &mut [Value],
+    now: &chrono::DateTime<chrono::Utc>,
+) {
+    if let Some(v) = meta.version {
+        values[v] = Value::Int(1);
+    }
+    for t in [meta.created_at, meta.updated_at].into_iter().flatten() {
+        values[t] = Value::Timestamp(*now);
     }
 }
 

@@ -14,6 +14,8 @@ use crate::value::Value;
 /// The fixed-shape statements of one entity on one backend.
 #[derive(Debug)]
 pub(crate) struct EntitySql {
+    /// The quoted table name (`"schema"."table"` when qualified).
+    pub(crate) table: String,
     /// `"a", "b", …` — every column, in column order.
     pub(crate) columns: String,
     /// `SELECT <columns> FROM "table"`.
@@ -47,27 +49,24 @@ pub(crate) struct EntitySql {
 impl EntitySql {
     pub(crate) fn build(meta: &EntityMeta, d: &dyn Dialect) -> EntitySql {
         let q = |i: usize| d.quote_ident(meta.columns[i].name);
-        let table = d.quote_ident(meta.table);
+        let table = crate::ident::quote_table(d, meta.table);
         let all: Vec<usize> = (0..meta.columns.len()).collect();
         let columns = list(d, meta, &all);
         let select = format!("SELECT {columns} FROM {table}");
-        let key = q(meta.key);
         let live = meta
             .soft_delete
             .map(|i| format!(" AND {} IS NULL", q(i)))
             .unwrap_or_default();
 
-        let mut select_key = format!("{select} WHERE {key} = ");
-        d.push_placeholder(&mut select_key, 1);
+        let (key_only, _) = key_where(d, meta, 1, false);
+        let select_key = format!("{select} WHERE {key_only}");
         let find_key = format!("{select_key}{live}");
-
-        let mut exists_key = format!("SELECT 1 FROM {table} WHERE {key} = ");
-        d.push_placeholder(&mut exists_key, 1);
+        let exists_key = format!("SELECT 1 FROM {table} WHERE {key_only}");
 
         let insert_cols: Vec<usize> = all
             .iter()
             .copied()
-            .filter(|&i| !(meta.key_generated && i == meta.key))
+            .filter(|&i| !(meta.key_generated && meta.is_key(i)))
             .collect();
         let insert_plain = format!(
             "INSERT INTO {table} ({}) VALUES ({})",
@@ -79,7 +78,7 @@ impl EntitySql {
         let update_cols: Vec<usize> = all
             .iter()
             .copied()
-            .filter(|&i| i != meta.key && Some(i) != meta.version)
+            .filter(|&i| !meta.is_key(i) && Some(i) != meta.version)
             .collect();
         let mut set: Vec<String> = Vec::with_capacity(update_cols.len() + 1);
         let mut n = 0;
@@ -91,11 +90,11 @@ impl EntitySql {
         }
         let bump = meta.version.map(|v| format!("{0} = {0} + 1", q(v)));
         set.extend(bump.clone());
-        let (key_where, _) = key_version_where(d, meta, n + 1);
-        let update = format!("UPDATE {table} SET {} WHERE {key_where}", set.join(", "));
+        let (key_where_v, _) = key_where(d, meta, n + 1, true);
+        let update = format!("UPDATE {table} SET {} WHERE {key_where_v}", set.join(", "));
 
-        let (key_where, _) = key_version_where(d, meta, 1);
-        let delete = format!("DELETE FROM {table} WHERE {key_where}");
+        let (key_where_v, _) = key_where(d, meta, 1, true);
+        let delete = format!("DELETE FROM {table} WHERE {key_where_v}");
 
         let set_deleted = meta.soft_delete.map(|sd| {
             let mut s = format!("UPDATE {table} SET {} = ", q(sd));
@@ -104,13 +103,14 @@ impl EntitySql {
                 s.push_str(", ");
                 s.push_str(b);
             }
-            let (key_where, _) = key_version_where(d, meta, 2);
-            format!("{s} WHERE {key_where}")
+            let (key_where_v, _) = key_where(d, meta, 2, true);
+            format!("{s} WHERE {key_where_v}")
         });
 
-        let upsert_key = upsert(d, meta, &[meta.key], &all, &columns, true);
-        let upsert_key_plain = upsert(d, meta, &[meta.key], &all, &columns, false);
+        let upsert_key = upsert(d, meta, meta.keys, &all, &columns, true);
+        let upsert_key_plain = upsert(d, meta, meta.keys, &all, &columns, false);
         EntitySql {
+            table,
             columns,
             select,
             find_key,
@@ -129,20 +129,20 @@ impl EntitySql {
     }
 }
 
-/// `"key" = ?n [AND "version" = ?n+1]` and the number of placeholders used.
-fn key_version_where(d: &dyn Dialect, meta: &EntityMeta, first: usize) -> (String, usize) {
-    let mut s = format!("{} = ", d.quote_ident(meta.key_column().name));
-    d.push_placeholder(&mut s, first);
-    match meta.version {
-        Some(v) => {
+/// `"k1" = ?n AND "k2" = ?n+1 … [AND "version" = ?]` (the version when `versioned` and the
+/// entity has one) and the number of placeholders used.
+fn key_where(d: &dyn Dialect, meta: &EntityMeta, first: usize, versioned: bool) -> (String, usize) {
+    let mut s = String::new();
+    let version = meta.version.filter(|_| versioned);
+    for (n, i) in meta.keys.iter().chain(version.iter()).enumerate() {
+        if n > 0 {
             s.push_str(" AND ");
-            s.push_str(&d.quote_ident(meta.columns[v].name));
-            s.push_str(" = ");
-            d.push_placeholder(&mut s, first + 1);
-            (s, 2)
         }
-        None => (s, 1),
+        s.push_str(&d.quote_ident(meta.columns[*i].name));
+        s.push_str(" = ");
+        d.push_placeholder(&mut s, first + n);
     }
+    (s, meta.keys.len() + usize::from(version.is_some()))
 }
 
 /// Quoted column list of the given positions.
@@ -163,7 +163,8 @@ fn returning(d: &dyn Dialect, columns: &str, wanted: bool) -> String {
 }
 
 /// `INSERT … (cols) VALUES (…) ON CONFLICT … [RETURNING …]`: inserts `cols`, and on a conflict
-/// on `conflict` updates every other non-key column (bumping the version, if any).
+/// on `conflict` updates every other non-key column but `created_at` (bumping the version, if
+/// any).
 pub(crate) fn upsert(
     d: &dyn Dialect,
     meta: &EntityMeta,
@@ -172,12 +173,17 @@ pub(crate) fn upsert(
     columns: &str,
     with_returning: bool,
 ) -> String {
-    let table = d.quote_ident(meta.table);
+    let table = crate::ident::quote_table(d, meta.table);
     let conflict_names: Vec<&str> = conflict.iter().map(|&i| meta.columns[i].name).collect();
     let update: Vec<&str> = cols
         .iter()
         .copied()
-        .filter(|&i| i != meta.key && Some(i) != meta.version && !conflict.contains(&i))
+        .filter(|&i| {
+            !meta.is_key(i)
+                && Some(i) != meta.version
+                && Some(i) != meta.created_at
+                && !conflict.contains(&i)
+        })
         .map(|i| meta.columns[i].name)
         .collect();
     let mut clause = d.upsert_clause(&conflict_names, &update);
@@ -224,7 +230,7 @@ impl Columns<'_> {
             Columns::Entity(meta) | Columns::Grouped(meta, _) | Columns::Aliased(meta, _) => {
                 Ok(meta.columns[meta.resolve(name)?].name)
             }
-            Columns::Table => super::ident::check("column", name).map(|()| name),
+            Columns::Table => crate::ident::check("column", name).map(|()| name),
         }
     }
 }
@@ -259,6 +265,12 @@ impl SqlBuf {
 
     pub(crate) fn ident(&mut self, name: &str) {
         self.sql.push_str(&self.dialect.quote_ident(name));
+    }
+
+    /// A table name, each part (`schema.table`) quoted.
+    pub(crate) fn table(&mut self, name: &str) {
+        self.sql
+            .push_str(&crate::ident::quote_table(self.dialect, name));
     }
 
     /// A caller-named column, checked by `cols` and quoted; for grouped rows, a measure's
@@ -444,7 +456,7 @@ impl SqlBuf {
             None => self.ident(column),
         }
         self.push(" FROM ");
-        self.ident(table);
+        self.table(table);
         let mut terms = 0;
         let mut next = |buf: &mut SqlBuf| {
             buf.push(if terms == 0 { " WHERE " } else { " AND " });
@@ -464,7 +476,7 @@ impl SqlBuf {
                 ));
             }
             next(self);
-            self.ident(table);
+            self.table(table);
             self.push(".");
             self.ident(column);
             self.push(" = ");
@@ -477,7 +489,7 @@ impl SqlBuf {
         }
         if let Some(sd) = meta.soft_delete {
             next(self);
-            self.ident(table);
+            self.table(table);
             self.push(".");
             self.ident(meta.columns[sd].name);
             self.push(" IS NULL");

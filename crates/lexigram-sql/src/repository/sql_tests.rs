@@ -35,10 +35,13 @@ static USER: EntityMeta = EntityMeta {
             field: "deleted_at",
         },
     ],
-    key: 0,
+    keys: &[0],
     key_generated: true,
     version: Some(3),
     soft_delete: Some(4),
+    created_at: None,
+    updated_at: None,
+    relations: &[],
     cache: SqlCache::new(),
 };
 
@@ -56,12 +59,82 @@ static TAG: EntityMeta = EntityMeta {
             field: "label",
         },
     ],
-    key: 0,
+    keys: &[0],
     key_generated: false,
     version: None,
     soft_delete: None,
+    created_at: None,
+    updated_at: None,
+    relations: &[],
     cache: SqlCache::new(),
 };
+
+/// A composite key (order_id, line), versioned, in a schema.
+static LINE: EntityMeta = EntityMeta {
+    name: "Line",
+    table: "billing.lines",
+    columns: &[
+        ColumnMeta {
+            name: "order_id",
+            field: "order_id",
+        },
+        ColumnMeta {
+            name: "line",
+            field: "line",
+        },
+        ColumnMeta {
+            name: "qty",
+            field: "qty",
+        },
+        ColumnMeta {
+            name: "version",
+            field: "version",
+        },
+    ],
+    keys: &[0, 1],
+    key_generated: false,
+    version: Some(3),
+    soft_delete: None,
+    created_at: None,
+    updated_at: None,
+    relations: &[],
+    cache: SqlCache::new(),
+};
+
+#[test]
+fn composite_key_sql_postgres() {
+    let s = EntitySql::build(&LINE, &Postgres);
+    let cols = r#""order_id", "line", "qty", "version""#;
+    assert_eq!(s.table, r#""billing"."lines""#);
+    assert_eq!(
+        s.find_key,
+        format!(r#"SELECT {cols} FROM "billing"."lines" WHERE "order_id" = $1 AND "line" = $2"#)
+    );
+    assert_eq!(
+        s.update,
+        r#"UPDATE "billing"."lines" SET "qty" = $1, "version" = "version" + 1 WHERE "order_id" = $2 AND "line" = $3 AND "version" = $4"#
+    );
+    assert_eq!(
+        s.delete,
+        r#"DELETE FROM "billing"."lines" WHERE "order_id" = $1 AND "line" = $2 AND "version" = $3"#
+    );
+    assert!(
+        s.upsert_key
+            .contains(r#"ON CONFLICT ("order_id", "line") DO UPDATE SET "qty" = excluded."qty""#),
+        "{}",
+        s.upsert_key
+    );
+    assert_eq!(s.update_cols, [2]);
+}
+
+#[test]
+fn composite_key_sql_mysql() {
+    let s = EntitySql::build(&LINE, &MySql);
+    assert_eq!(
+        s.exists_key,
+        "SELECT 1 FROM `billing`.`lines` WHERE `order_id` = ? AND `line` = ?"
+    );
+}
 
 #[test]
 fn user_sql_sqlite() {

@@ -25,7 +25,8 @@ impl<E: Entity> Repository<E> {
     /// were updated. Column names (or field names) are checked against the entity first: an
     /// unknown one is [`Error::UnknownColumn`](crate::Error::UnknownColumn) and nothing is
     /// sent. On a versioned entity every updated row's version is raised by one; the version
-    /// column itself cannot be set. Soft-deleted rows are left alone.
+    /// column itself cannot be set. An `#[entity(updated_at)]` column not in `changes` is set to
+    /// now. Soft-deleted rows are left alone.
     ///
     /// A filter with no condition ([`Filter::default`]) is refused with
     /// [`Error::InvalidRequest`](crate::Error::InvalidRequest); say [`Filter::all`] to update
@@ -86,6 +87,12 @@ impl<E: Entity> Repository<E> {
                 ));
             }
             names.push(meta.columns[i].name);
+        }
+        if let Some(u) = meta.updated_at
+            && !names.contains(&meta.columns[u].name)
+        {
+            names.push(meta.columns[u].name);
+            values.push(Value::Timestamp(super::repo::now_micros()));
         }
         self.ex
             .check_columns(meta.table, names.iter().copied(), &mut values)
@@ -176,7 +183,7 @@ impl<E: Entity> Repository<E> {
     fn build_write(&self, spec: &WriteSpec, filter: &Node) -> Result<SqlBuf> {
         let meta = E::meta();
         let d = self.ex.dialect();
-        let table = d.quote_ident(meta.table);
+        let table = &self.sql.table;
         let mut buf = if spec.set.is_empty() {
             SqlBuf::new(d, &format!("DELETE FROM {table}"))
         } else {

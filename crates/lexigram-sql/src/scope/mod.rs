@@ -70,7 +70,7 @@ mod table;
 mod tenant;
 mod write;
 
-pub(crate) use keys::key_filter;
+pub(crate) use keys::{key_filter, key_values};
 pub(crate) use policy::{PolicySlot, ScopeMark, check_handle, guard};
 pub use policy::{RowLevelSecurityPolicy, ScopeColumn};
 pub use repo::ScopedRepository;

@@ -10,9 +10,9 @@ use super::tenant::TenantScope;
 use crate::database::Executor;
 use crate::error::{Error, Result};
 use crate::repository::{
+    Key,
     Aggregate, Cursor, CursorPage, Entity, EntityStream, FromRow, Page, Query, Repository,
 };
-use crate::value::Value;
 
 /// A repository bound to a [`TenantScope`]. Every read (`find_one`, `find_by`, `find_many`,
 /// `count`, `exists`, pages, projections, aggregates, streams) and every update and delete
@@ -143,9 +143,9 @@ impl<E: Entity> ScopedRepository<E> {
 
     /// The entity with this key in the scope; [`Error::NotFound`] if there is none (also
     /// when the key belongs to another tenant).
-    pub async fn find_one(&self, key: impl Into<Value>) -> Result<E> {
-        let key = key.into();
-        let query = self.within(keys::key_filter::<E>(key.clone()));
+    pub async fn find_one(&self, key: impl Key) -> Result<E> {
+        let key = key.into_key();
+        let query = self.within(keys::key_filter::<E>(key.as_slice())?);
         match self
             .run(false, |r| async move { r.find_by(query).await })
             .await?
@@ -153,7 +153,7 @@ impl<E: Entity> ScopedRepository<E> {
             Some(e) => Ok(e),
             None => Err(Error::NotFound {
                 entity: E::meta().name.to_string(),
-                key: format!("{}={key}", E::meta().key_column().name),
+                key: keys::key_text::<E>(key.as_slice()),
             }),
         }
     }

@@ -41,7 +41,7 @@ impl<E: Entity> ScopedRepository<E> {
         Err(self.refuse(format!(
             "{what} of {} {}: its '{}' holds {v}; a scoped repository cannot write rows of another scope or move a row out of its scope",
             E::meta().name,
-            keys::key_text(entity),
+            keys::entity_key_text(entity),
             self.column()
         )))
     }
@@ -80,11 +80,11 @@ impl<E: Entity> ScopedRepository<E> {
         let mine = self.within_filter(key);
         let refused = self.refuse(format!(
             "the key {} belongs to a row outside the scope",
-            keys::key_text(&entity)
+            keys::entity_key_text(&entity)
         ));
         let mut changes = Record::new();
         for (i, (c, v)) in meta.columns.iter().zip(entity.to_values()).enumerate() {
-            if i != meta.key && Some(i) != meta.version {
+            if !meta.is_key(i) && Some(i) != meta.version {
                 changes.insert(c.name, v);
             }
         }
@@ -116,7 +116,7 @@ impl<E: Entity> ScopedRepository<E> {
         let meta = E::meta();
         let mut changes = Record::new();
         for (i, (c, v)) in meta.columns.iter().zip(entity.to_values()).enumerate() {
-            if i != meta.key && Some(i) != meta.version && i != self.col {
+            if !meta.is_key(i) && Some(i) != meta.version && i != self.col {
                 changes.insert(c.name, v);
             }
         }
@@ -239,12 +239,12 @@ impl<E: Entity> ScopedRepository<E> {
             (Err(e), _) => e,
             (Ok(true), Some(v)) => Error::OptimisticLock {
                 entity: meta.name.to_string(),
-                key: keys::key_text(entity),
+                key: keys::entity_key_text(entity),
                 expected_version: i64::from_value(&entity.get_column(v)).unwrap_or(0),
             },
             _ => Error::NotFound {
                 entity: meta.name.to_string(),
-                key: keys::key_text(entity),
+                key: keys::entity_key_text(entity),
             },
         }
     }

@@ -2,7 +2,7 @@ use lexigram_sql::Entity;
 
 #[derive(Entity)]
 struct Membership {
-    #[entity(key)]
+    #[entity(key, generated)]
     user_id: i64,
     #[entity(key)]
     group_id: i64,
