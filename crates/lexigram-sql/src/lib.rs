@@ -12,6 +12,15 @@
 //! assert_eq!(row.get::<i64>("two")?, 2);
 //! # Ok(()) }
 //! ```
+//!
+//! ## Cargo features
+#![doc = document_features::document_features!()]
+
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!(
+    "lexigram-sql needs at least one backend: enable the cargo feature `sqlite`, `postgres` or \
+     `mysql` (for example `lexigram-sql = { version = \"0.1\", features = [\"sqlite\"] }`)"
+);
 
 pub mod backend;
 pub mod config;
@@ -19,6 +28,7 @@ pub mod database;
 pub mod error;
 pub mod migrate;
 pub mod observe;
+#[cfg(feature = "lexigram")]
 pub mod provider;
 pub mod repository;
 pub mod uow;
@@ -39,6 +49,7 @@ pub use error::{
 pub use lexigram_sql_macros::Entity;
 pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};
 pub use observe::{QueryStats, StatementStats};
+#[cfg(feature = "lexigram")]
 pub use provider::{DatabaseModule, DatabaseProvider, Databases};
 pub use repository::{Entity, Filter, Query, Record, Repository, Table};
 pub use uow::{Outbox, RetryPolicy, UnitOfWork};

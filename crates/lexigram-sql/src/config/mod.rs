@@ -50,6 +50,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "lexigram")]
+mod app;
+#[cfg(feature = "lexigram")]
 mod compat;
 mod duration;
 mod list;
@@ -62,7 +65,7 @@ mod tls;
 mod url;
 mod validate;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "lexigram"))]
 mod tests;
 
 pub use duration::parse_duration;

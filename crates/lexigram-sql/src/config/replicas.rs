@@ -142,7 +142,7 @@ pub struct ReplicaSettings {
     pub max_lag: Duration,
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "lexigram"))]
 mod tests {
     use lexigram::AppConfig;
 
