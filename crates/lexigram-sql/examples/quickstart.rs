@@ -72,6 +72,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Boot the application on the SQLite default, migrating on boot",
     );
     let app = Application::builder("quickstart")
+        .logging_from_env()
         .module(DatabaseModule::configure_default().enable_migrations_from(migrations()?))
         .module(DatabaseModule::scope::<(User, Order)>())
         .boot()
