@@ -59,7 +59,7 @@ impl DatabaseConfig {
     ///
     /// ```
     /// use lexigram_sql::config::{DatabaseConfig, PoolConfig};
-    /// let config = DatabaseConfig::default().with_pool(PoolConfig { max_size: 2, ..Default::default() });
+    /// let config = DatabaseConfig::default().with_pool(PoolConfig::default().with_max_size(2));
     /// assert_eq!(config.pool.max_size, 2);
     /// ```
     pub fn with_pool(mut self, pool: PoolConfig) -> Self {

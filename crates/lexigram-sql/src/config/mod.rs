@@ -60,6 +60,7 @@ mod load;
 mod model;
 mod outbox;
 mod replicas;
+mod setters;
 mod statement_cache;
 mod tls;
 mod url;

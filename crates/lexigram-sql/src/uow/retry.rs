@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 /// assert!(p.delay(3) <= p.max_delay);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (at least 1).
     pub max_attempts: u32,
