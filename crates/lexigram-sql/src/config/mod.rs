@@ -66,7 +66,8 @@ mod tls;
 mod url;
 mod validate;
 
-#[cfg(all(test, feature = "lexigram"))]
+#[cfg(test)]
+#[cfg(feature = "lexigram")]
 mod tests;
 
 pub use duration::parse_duration;

@@ -145,7 +145,8 @@ pub struct ReplicaSettings {
     pub max_lag: Duration,
 }
 
-#[cfg(all(test, feature = "lexigram"))]
+#[cfg(test)]
+#[cfg(feature = "lexigram")]
 mod tests {
     use lexigram::AppConfig;
 
