@@ -1,5 +1,5 @@
 //! Backends: the dialect trait, one module per native driver, and the runtime choice between
-//! them — written once here, in [`AnyPool`] and [`AnyConn`] and the `dispatch!` macro.
+//! them — written once here, in `AnyPool` and `AnyConn` and the `dispatch!` macro.
 
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
 mod columns;
