@@ -4,9 +4,9 @@
 #
 #   scripts/check-features.sh      needs cargo-hack: cargo install cargo-hack --locked
 #
-# lexigram-sql: each feature alone (over --no-default-features), the defaults and all
-# features, skipping the sets with no backend (they are the compile_error! case checked
-# last). The other crates: each of their features alone, and none.
+# lexigram-sql: every combination of its features (cargo hack --feature-powerset), skipping
+# the sets with no backend (they are the compile_error! case checked last). The other
+# crates: each of their features alone, and none (--each-feature).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -15,7 +15,7 @@ if ! cargo hack --version >/dev/null 2>&1; then
     exit 1
 fi
 
-cargo hack check -p lexigram-sql --each-feature --at-least-one-of sqlite,postgres,mysql
+cargo hack check -p lexigram-sql --feature-powerset --at-least-one-of sqlite,postgres,mysql
 cargo hack check --workspace --exclude lexigram-sql --exclude lexigram-benches --each-feature
 
 out=$(cargo check -p lexigram-sql --no-default-features --features lexigram --message-format short 2>&1) && {

@@ -1,5 +1,8 @@
-//! `#[derive(Entity)]` for lexigram-sql. Use it through `lexigram_sql::Entity`; the attributes
-//! are documented on the `lexigram_sql::repository` module.
+//! `#[derive(Entity)]` and `embed_migrations!` for lexigram-sql. Use them through
+//! `lexigram_sql::Entity` and `lexigram_sql::embed_migrations!`; the attributes are documented
+//! on the `lexigram_sql::repository` module.
+
+mod embed;
 
 use proc_macro::TokenStream;
 use proc_macro2::{Span, TokenStream as TokenStream2};
@@ -16,6 +19,17 @@ use syn::{Data, DeriveInput, Fields, LitStr, Type, parse_macro_input};
 pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match expand(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Embeds migration files in the binary; see `lexigram_sql::embed_migrations!`, which
+/// re-exports this macro and documents it.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let paths = parse_macro_input!(input as embed::Paths);
+    match embed::expand(&paths) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }

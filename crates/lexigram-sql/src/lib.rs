@@ -47,6 +47,34 @@ pub use error::{
     Error, MigrationError, MigrationErrorKind, Result, TlsFailure,
 };
 pub use lexigram_sql_macros::Entity;
+/// Embeds migration files in the binary, for auto-migration without the files on disk.
+/// Evaluates to `Result<MigrationSource>`.
+///
+/// Give a directory: its `.sql` files (`<version>_<name>.up.sql` and `.down.sql`) are
+/// embedded, as [`MigrationSource::from_dir`] would read them at run time. Or list files, to
+/// embed some of a directory or files from several. Paths are relative to the file that
+/// invokes the macro, as with `include_str!`. Editing an embedded file rebuilds the crate;
+/// a file added to the directory is picked up at the next build of the invoking crate (touch
+/// the invoking file, or add a `build.rs` printing `cargo:rerun-if-changed=migrations`, as
+/// with sqlx's `migrate!`).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
+/// let source = lexigram_sql::embed_migrations!("../tests/fixtures/migrations_lf")?;
+/// assert_eq!(source.migrations().len(), 2);
+/// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
+/// db.migrate(&source).await?;
+/// let n: i64 = db.fetch_one("SELECT COUNT(*) AS n FROM users", &[]).await?.get("n")?;
+/// assert_eq!(n, 1);
+///
+/// let listed = lexigram_sql::embed_migrations!(
+///     "../tests/fixtures/migrations_lf/0001_users.up.sql",
+///     "../tests/fixtures/migrations_lf/0001_users.down.sql",
+/// )?;
+/// assert_eq!(listed.migrations(), &source.migrations()[..1]);
+/// # Ok(()) }
+/// ```
+pub use lexigram_sql_macros::embed_migrations;
 pub use migrate::{DowngradeTarget, MigrationReport, MigrationSource, MigrationStatus, Migrator};
 pub use observe::{QueryStats, StatementStats};
 #[cfg(feature = "lexigram")]

@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use lexigram_sql::config::BackendKind;
 use lexigram_sql::error::ConstraintKind;
-use lexigram_sql::migrate::{checksum, split_statements};
+use lexigram_sql::migrate::internal::{checksum, split_statements};
 use lexigram_sql::{Database, Value};
 use serde::Serialize;
 
