@@ -73,7 +73,7 @@ impl ReplicaConfig {
 /// ```
 /// use lexigram_sql::config::{PoolConfig, PoolOverride};
 /// let primary = PoolConfig::default().with_max_size(20);
-/// let pool = PoolOverride { max_size: Some(4), ..PoolOverride::default() }.over(&primary);
+/// let pool = PoolOverride::default().with_max_size(Some(4)).over(&primary);
 /// assert_eq!((pool.max_size, pool.timeout), (4, primary.timeout));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -97,6 +97,15 @@ pub struct PoolOverride {
     #[serde(deserialize_with = "some_duration")]
     pub max_lifetime: Option<Duration>,
 }
+
+super::setters::with_setters!(PoolOverride {
+    with_min_size => min_size: Option<u32>,
+    with_max_size => max_size: Option<u32>,
+    with_timeout => timeout: Option<Duration>,
+    with_connect_timeout => connect_timeout: Option<Duration>,
+    with_idle_timeout => idle_timeout: Option<Duration>,
+    with_max_lifetime => max_lifetime: Option<Duration>,
+});
 
 impl PoolOverride {
     /// `base` with the settings given here.
