@@ -227,6 +227,7 @@ pub fn report(group: &str, line: &str) {
 /// (multi-thread runtime, 2 workers), so each backend passes or fails on its own. A server
 /// backend that is not configured is skipped, as with [`all`] (a failure under
 /// `LEX_TEST_REQUIRE_SERVERS=1`).
+#[allow(unused_macros)] // test crates that loop over `all()` instead
 macro_rules! per_backend {
     ($(#[$meta:meta])* async fn $name:ident($t:ident) $body:block) => {
         $(#[$meta])*
@@ -257,4 +258,5 @@ macro_rules! per_backend {
         }
     };
 }
+#[allow(unused_imports)]
 pub(crate) use per_backend;
