@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every feature of every crate compiles on its own, and a lexigram-sql build with no
+# Every feature of every crate compiles on its own, without warnings, and a lexigram-sql build with no
 # backend feature fails with the compile_error! that names them.
 #
 #   scripts/check-features.sh      needs cargo-hack: cargo install cargo-hack --locked
@@ -20,8 +20,9 @@ fi
 
 depth=(--depth 1 --exclude-features default)
 [[ ${LEX_FEATURES_FULL:-0} == 1 ]] && depth=()
-cargo hack check -p lexigram-sql --feature-powerset "${depth[@]}" --at-least-one-of sqlite,postgres,mysql
-cargo hack check -p lexigram-cli --each-feature --exclude-all-features
+# clippy rather than check: a feature set that leaves code unused must fail too.
+cargo hack clippy -p lexigram-sql --feature-powerset "${depth[@]}" --at-least-one-of sqlite,postgres,mysql -- -D warnings
+cargo hack clippy -p lexigram-cli --each-feature --exclude-all-features -- -D warnings
 
 out=$(cargo check -p lexigram-sql --no-default-features --features lexigram --message-format short 2>&1) && {
     echo "check-features: lexigram-sql built with no backend feature; expected a compile_error!" >&2
