@@ -30,7 +30,8 @@ pub struct Migration {
     pub up: String,
     /// The `.down.sql` text, if there is one.
     pub down: Option<String>,
-    /// Checksum of the up script (see [`super::checksum`]).
+    /// Checksum of the up script: SHA-256 of its normalised text (no BOM, LF line endings),
+    /// as 64 lower-case hex digits.
     pub checksum: String,
     /// Where the up script came from (a path, or `embedded:<file>`), for messages.
     pub up_file: String,
