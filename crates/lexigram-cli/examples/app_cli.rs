@@ -6,8 +6,7 @@
 
 use std::process::ExitCode;
 
-use lexigram_cli::App;
-use lexigram_cli::entities::Manifest;
+use lexigram_cli::{App, Manifest};
 use lexigram_sql::{Database, Entity};
 
 /// The manifest an application would keep beside its code (`include_str!("entities.yaml")`).

@@ -1,26 +1,34 @@
 //! The `lexigram` command line: `lexigram db upgrade`, `lexigram db status`, `lexigram db
 //! check`, … The binary's `main` only calls [`main`]; the commands live here so they can be
-//! read, reused and tested.
+//! read, reused and tested. An application builds its own binary, with its entities and
+//! seeders, with [`App`].
 //!
-//! Configuration is read like the application reads it — see [`settings`] for the
-//! precedence. Every failure prints `error: <the typed error's message>` on stderr and exits
+//! Configuration is read like the application reads it, highest first: `--url`, then
+//! `LEX_SQL__*` (the process's environment, then a `.env` file's), then `application.yaml`
+//! (`--config FILE`, `LEX_CONFIG_FILE`), then `DATABASE_URL`, then the default
+//! `sqlite:///data.db`. Every failure prints `error: <the typed error's message>` on stderr and exits
 //! with status 1; passwords are never printed.
 
-pub mod app;
-pub mod args;
+// The doc comments of the argument types are clap's --help text, plain text rather than
+// Markdown: `<version>_<name>.up.sql` there is a placeholder, not an HTML tag.
+#![allow(rustdoc::invalid_html_tags)]
+
+mod app;
+mod args;
 mod commands;
-pub mod ddl;
-pub mod entities;
+mod ddl;
+mod entities;
 mod progress;
-pub mod settings;
-pub mod table;
+mod settings;
+mod table;
 
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 
-pub use app::App;
+pub use app::{App, Seeder};
 pub use args::{Cli, Command, DbCommand, GlobalArgs};
+pub use entities::Manifest;
 
 /// Why a command failed.
 #[derive(Debug)]

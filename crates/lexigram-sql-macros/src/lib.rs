@@ -1,7 +1,9 @@
-//! `#[derive(Entity)]` and `#[derive(FromRow)]` for lexigram-sql. Use them through
-//! `lexigram_sql::Entity` and `lexigram_sql::FromRow`; the attributes are documented on the
+//! `#[derive(Entity)]`, `#[derive(FromRow)]` and `embed_migrations!` for lexigram-sql. Use
+//! them through `lexigram_sql::Entity`, `lexigram_sql::FromRow` and
+//! `lexigram_sql::embed_migrations!`; the attributes are documented on the
 //! `lexigram_sql::repository` module.
 
+mod embed;
 mod from_row;
 
 use proc_macro::TokenStream;
@@ -35,6 +37,17 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 pub fn derive_from_row(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     match from_row::expand(&input) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Embeds migration files in the binary; see `lexigram_sql::embed_migrations!`, which
+/// re-exports this macro and documents it.
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let paths = parse_macro_input!(input as embed::Paths);
+    match embed::expand(&paths) {
         Ok(tokens) => tokens.into(),
         Err(e) => e.to_compile_error().into(),
     }

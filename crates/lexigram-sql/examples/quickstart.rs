@@ -53,12 +53,7 @@ struct Order {
 }
 
 fn migrations() -> lexigram_sql::Result<MigrationSource> {
-    embed_migrations!(
-        "quickstart_migrations/20261124000001_create_users.up.sql",
-        "quickstart_migrations/20261124000001_create_users.down.sql",
-        "quickstart_migrations/20261124000002_create_orders.up.sql",
-        "quickstart_migrations/20261124000002_create_orders.down.sql",
-    )
+    embed_migrations!("quickstart_migrations")
 }
 
 fn step(n: u32, title: &str) {
@@ -72,6 +67,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "Boot the application on the SQLite default, migrating on boot",
     );
     let app = Application::builder("quickstart")
+        .logging_from_env()
         .module(DatabaseModule::configure_default().enable_migrations_from(migrations()?))
         .module(DatabaseModule::scope::<(User, Order)>())
         .boot()

@@ -304,10 +304,7 @@ async fn connecting_never_shows_the_password() {
     }
     for (pw, url) in &urls {
         let mut out = Vec::new();
-        let pool = PoolConfig {
-            timeout: Duration::from_secs(2),
-            ..PoolConfig::default()
-        };
+        let pool = PoolConfig::default().with_timeout(Duration::from_secs(2));
         let config = DatabaseConfig::from_url(url).map(|c| c.with_pool(pool));
         match config {
             Ok(config) => {

@@ -120,9 +120,8 @@ async fn numeric_12_2_stores_each_binding_exactly_and_never_zero() {
     }
 }
 
-#[tokio::test]
-async fn u64_max_into_bigint_is_a_typed_error_and_stores_nothing() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn u64_max_into_bigint_is_a_typed_error_and_stores_nothing(t) {
         let db = t.connect().await;
         table(&db, t.kind, "big", "BIGINT").await;
         let sql = format!(
@@ -154,7 +153,7 @@ async fn u64_max_into_bigint_is_a_typed_error_and_stores_nothing() {
             .unwrap();
         assert_eq!(back, i64::MAX as u64);
     }
-}
+);
 
 #[tokio::test]
 async fn postgres_refusals_name_the_parameter_the_value_kind_and_the_server_type() {
@@ -255,9 +254,8 @@ async fn mysql_zero_dates_and_unsigned_bigints_never_change_silently() {
     assert!(err.to_string().contains("does not fit in i64"), "{err}");
 }
 
-#[tokio::test]
-async fn integral_decimals_read_as_integers_and_sums_too() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn integral_decimals_read_as_integers_and_sums_too(t) {
         let db = t.connect().await;
         table(&db, t.kind, "n", "NUMERIC(12,2)").await;
         let sql = format!(
@@ -292,7 +290,7 @@ async fn integral_decimals_read_as_integers_and_sums_too() {
             .unwrap();
         assert_eq!(sum.get::<i64>("s").unwrap(), 3, "{}", t.name());
     }
-}
+);
 
 /// One column type per backend and a value that must come back exactly.
 struct RoundTrip {
@@ -488,9 +486,8 @@ struct Token {
     label: String,
 }
 
-#[tokio::test]
-async fn uuid_keys_round_trip_as_binary_16_on_mysql_and_natively_elsewhere() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn uuid_keys_round_trip_as_binary_16_on_mysql_and_natively_elsewhere(t) {
         let db = t.connect().await;
         let ty = match t.kind {
             BackendKind::MySql => "BINARY(16)",
@@ -540,7 +537,7 @@ async fn uuid_keys_round_trip_as_binary_16_on_mysql_and_natively_elsewhere() {
             assert_eq!(len, 16);
         }
     }
-}
+);
 
 #[tokio::test]
 async fn sqlite_refuses_decimals_a_double_cannot_hold() {
@@ -615,11 +612,10 @@ async fn mysql_sessions_run_in_utc_so_timestamp_columns_keep_the_instant() {
     assert_eq!(back, at);
 }
 
-#[tokio::test]
-async fn column_types_are_read_again_after_the_schema_changes() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn column_types_are_read_again_after_the_schema_changes(t) {
         if t.kind == BackendKind::Postgres {
-            continue; // PostgreSQL checks against the server's parameter types every time.
+            return; // PostgreSQL checks against the server's parameter types every time.
         }
         let db = t.connect().await;
         db.execute(
@@ -644,4 +640,4 @@ async fn column_types_are_read_again_after_the_schema_changes() {
             .unwrap_or_else(|e| panic!("{}: {e}", t.name()));
         assert_eq!(row.get::<f64>("v").unwrap(), 12.5, "{}", t.name());
     }
-}
+);

@@ -52,9 +52,8 @@ fn insert_sql(db: &Database) -> String {
     )
 }
 
-#[tokio::test]
-async fn values_round_trip_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn values_round_trip_on_every_backend(t) {
         let db = setup(&t).await;
         let now = chrono::Utc::now();
         let meta = serde_json::json!({"tags": ["a", "b"], "n": 1});
@@ -122,11 +121,10 @@ async fn values_round_trip_on_every_backend() {
         assert_eq!(err.code(), "LEX_ERR_SQL_011", "{}", t.name());
         db.close().await;
     }
-}
+);
 
-#[tokio::test]
-async fn hostile_values_are_bound_not_spliced() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn hostile_values_are_bound_not_spliced(t) {
         let db = setup(&t).await;
         let hostile = "x'); DROP TABLE items; --";
         db.execute(
@@ -146,11 +144,10 @@ async fn hostile_values_are_bound_not_spliced() {
         let row = db.fetch_one("SELECT name FROM items", &[]).await.unwrap();
         assert_eq!(row.get::<String>("name").unwrap(), hostile, "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn constraint_violations_are_classified() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn constraint_violations_are_classified(t) {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         let row = |name: &str, qty: i64| -> Vec<Value> {
@@ -247,11 +244,10 @@ async fn constraint_violations_are_classified() {
         let n: i64 = common::row_count(&db, "items").await;
         assert_eq!(n, 1, "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn missing_table_says_how_to_fix_it() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn missing_table_says_how_to_fix_it(t) {
         let db = t.connect().await;
         let err = db.fetch_all("SELECT * FROM ghosts", &[]).await.unwrap_err();
         assert!(
@@ -268,11 +264,10 @@ async fn missing_table_says_how_to_fix_it() {
         assert!(msg.contains("lexigram db upgrade"), "{msg}");
         assert!(msg.contains("enable migrations"), "{msg}");
     }
-}
+);
 
-#[tokio::test]
-async fn transactions_commit_on_ok_and_roll_back_on_err_and_panic() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn transactions_commit_on_ok_and_roll_back_on_err_and_panic(t) {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         let row = |name: &str| -> Vec<Value> {
@@ -330,11 +325,10 @@ async fn transactions_commit_on_ok_and_roll_back_on_err_and_panic() {
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
         assert_eq!(db.pool_stats().in_use, 0, "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn transaction_used_after_commit_is_a_typed_error() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn transaction_used_after_commit_is_a_typed_error(t) {
         let db = setup(&t).await;
         let tx = db.begin().await.unwrap();
         tx.commit().await.unwrap();
@@ -343,11 +337,10 @@ async fn transaction_used_after_commit_is_a_typed_error() {
         assert!(err.to_string().contains("already committed"), "{err}");
         assert!(tx.commit().await.is_err());
     }
-}
+);
 
-#[tokio::test]
-async fn savepoint_rollback_keeps_the_outer_transaction() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn savepoint_rollback_keeps_the_outer_transaction(t) {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         let row = |name: &str| -> Vec<Value> {
@@ -371,11 +364,10 @@ async fn savepoint_rollback_keeps_the_outer_transaction() {
         let names: Vec<String> = rows.iter().map(|r| r.get("name").unwrap()).collect();
         assert_eq!(names, vec!["outer".to_string()], "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn stream_yields_every_row() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn stream_yields_every_row(t) {
         let db = setup(&t).await;
         let ins = insert_sql(&db);
         for i in 0..300 {
@@ -409,11 +401,10 @@ async fn stream_yields_every_row() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         assert_eq!(db.pool_stats().in_use, 0, "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn health_check_reports_up_and_pool_figures() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn health_check_reports_up_and_pool_figures(t) {
         let db = t.connect().await;
         let h = db.health_check().await;
         assert!(h.is_up(), "{}: {h:?}", t.name());
@@ -428,7 +419,7 @@ async fn health_check_reports_up_and_pool_figures() {
         let err = db.execute("SELECT 1", &[]).await.unwrap_err();
         assert_eq!(err.code(), "LEX_ERR_SQL_019");
     }
-}
+);
 
 #[tokio::test]
 async fn in_memory_databases_are_isolated_and_shared_across_connections() {
@@ -449,11 +440,10 @@ async fn in_memory_databases_are_isolated_and_shared_across_connections() {
     assert!(matches!(err, Error::TableMissing { .. }), "{err:?}");
 }
 
-#[tokio::test]
-async fn numeric_aggregates_decode() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn numeric_aggregates_decode(t) {
         if t.kind != BackendKind::Postgres {
-            continue;
+            return;
         }
         let db = t.connect().await;
         let row = db
@@ -470,14 +460,13 @@ async fn numeric_aggregates_decode() {
         assert_eq!(row.get::<i64>("zero").unwrap(), 0);
         assert_eq!(row.get::<f64>("d").unwrap(), 12345678.90);
     }
-}
+);
 
-#[tokio::test]
-async fn a_failed_commit_rolls_back_and_reports_the_commit_error() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn a_failed_commit_rolls_back_and_reports_the_commit_error(t) {
         // MySQL/MariaDB check foreign keys per statement; there is no deferred constraint.
         if t.kind == BackendKind::MySql {
-            continue;
+            return;
         }
         let db = t.connect().await;
         db.execute_batch(
@@ -510,11 +499,10 @@ async fn a_failed_commit_rolls_back_and_reports_the_commit_error() {
             .unwrap();
         assert_eq!(db.pool_stats().in_use, 0, "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn select_star_sees_a_column_added_after_it_first_ran() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn select_star_sees_a_column_added_after_it_first_ran(t) {
         let db = t.connect().await;
         db.execute_batch("CREATE TABLE evolving (a INTEGER)")
             .await
@@ -540,11 +528,10 @@ async fn select_star_sees_a_column_added_after_it_first_ran() {
             assert_eq!(all[0].columns(), ["a", "b"], "{}", t.name());
         }
     }
-}
+);
 
-#[tokio::test]
-async fn first_row_fetches_return_the_first_of_many_and_leave_the_connection_clean() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn first_row_fetches_return_the_first_of_many_and_leave_the_connection_clean(t) {
         let db = t.connect().await;
         db.execute_batch("CREATE TABLE many (n INTEGER NOT NULL)")
             .await
@@ -583,4 +570,4 @@ async fn first_row_fetches_return_the_first_of_many_and_leave_the_connection_cle
             .unwrap();
         assert!(none.is_none(), "{}", t.name());
     }
-}
+);

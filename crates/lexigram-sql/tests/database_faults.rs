@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use lexigram_sql::config::BackendKind;
-use lexigram_sql::{ConnectErrorKind, Database, Error, PoolConfig};
+use lexigram_sql::{ConnectErrorKind, Database, Error};
 
 /// A statement that runs for several seconds on each backend.
 fn slow_sql(kind: BackendKind) -> &'static str {
@@ -56,12 +56,11 @@ async fn statement_timeout_cancels_the_statement_and_the_pool_serves_the_next() 
 async fn exhausted_pool_is_a_typed_error_naming_its_size() {
     for t in common::all().await {
         let mut settings = t.config().backends().unwrap().remove(0);
-        settings.pool = PoolConfig {
-            min_size: 1,
-            max_size: 2,
-            timeout: Duration::from_millis(300),
-            ..settings.pool
-        };
+        settings.pool = settings
+            .pool
+            .with_min_size(1)
+            .with_max_size(2)
+            .with_timeout(Duration::from_millis(300));
         let db = Database::connect(settings).await.unwrap();
         // Two open streams hold both connections.
         // (Many rows, so SQLite's streaming thread blocks on the full channel, holding on.)

@@ -31,14 +31,12 @@ async fn writes_resume_after_promotion_and_no_acknowledged_write_is_lost() {
     let Some(url) = topology::var("LEX_TEST_PG_MULTIHOST_URL") else {
         return;
     };
-    let config = DatabaseConfig::from_url(&url)
-        .unwrap()
-        .with_pool(PoolConfig {
-            max_size: 4,
-            connect_timeout: Duration::from_secs(2),
-            timeout: Duration::from_secs(5),
-            ..PoolConfig::default()
-        });
+    let config = DatabaseConfig::from_url(&url).unwrap().with_pool(
+        PoolConfig::default()
+            .with_max_size(4)
+            .with_connect_timeout(Duration::from_secs(2))
+            .with_timeout(Duration::from_secs(5)),
+    );
     let db = Database::from_config(&config).await.unwrap();
     let table = topology::unique("failover");
     db.execute(

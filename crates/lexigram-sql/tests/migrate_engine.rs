@@ -34,9 +34,8 @@ async fn count(db: &Database, sql: &str) -> i64 {
     db.fetch_one(sql, &[]).await.unwrap().get_at(0).unwrap()
 }
 
-#[tokio::test]
-async fn upgrade_status_history_and_downgrade() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn upgrade_status_history_and_downgrade(t) {
         let db = t.connect().await;
         let migrator = Migrator::new(
             &db,
@@ -96,11 +95,10 @@ async fn upgrade_status_history_and_downgrade() {
         assert_eq!(migrator.status().await.unwrap().current_version, None);
         db.close().await;
     }
-}
+);
 
-#[tokio::test]
-async fn failing_migration_rolls_back_or_is_marked_dirty() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn failing_migration_rolls_back_or_is_marked_dirty(t) {
         let db = t.connect().await;
         let broken = "CREATE TABLE partial_t (id BIGINT PRIMARY KEY);\nINSERT INTO no_such_table VALUES (1);\n";
         let source = MigrationSource::from_static(&[
@@ -168,7 +166,7 @@ async fn failing_migration_rolls_back_or_is_marked_dirty() {
         assert_eq!(report.current_version, Some(2), "{}", t.name());
         db.close().await;
     }
-}
+);
 
 #[tokio::test]
 async fn checksums_ignore_crlf_and_bom_but_not_edits() {
@@ -237,9 +235,8 @@ async fn checksums_ignore_crlf_and_bom_but_not_edits() {
     }
 }
 
-#[tokio::test]
-async fn missing_table_error_names_the_fix_and_migrating_cures_it() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn missing_table_error_names_the_fix_and_migrating_cures_it(t) {
         let db = t.connect().await;
         let err = db
             .fetch_all("SELECT id, name FROM users", &[])
@@ -266,7 +263,7 @@ async fn missing_table_error_names_the_fix_and_migrating_cures_it() {
         assert_eq!(rows[0].get::<String>("name").unwrap(), "ada; lovelace");
         db.close().await;
     }
-}
+);
 
 #[tokio::test]
 async fn embedded_migrations_apply_without_files() {
@@ -292,9 +289,8 @@ async fn embedded_migrations_apply_without_files() {
     }
 }
 
-#[tokio::test]
-async fn no_transaction_directive_runs_outside_a_transaction() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn no_transaction_directive_runs_outside_a_transaction(t) {
         let db = t.connect().await;
         let special = match t.kind {
             BackendKind::Postgres => {
@@ -318,7 +314,7 @@ async fn no_transaction_directive_runs_outside_a_transaction() {
         assert!(status.is_clean() && status.dirty().is_empty(), "{status:?}");
         db.close().await;
     }
-}
+);
 
 /// Holds the migration lock from outside the engine, the way another migrator would.
 async fn hold_lock(t: &common::TestDb) -> (Database, lexigram_sql::Transaction) {
@@ -342,9 +338,8 @@ async fn hold_lock(t: &common::TestDb) -> (Database, lexigram_sql::Transaction) 
     (db, tx)
 }
 
-#[tokio::test]
-async fn lock_timeout_is_a_typed_error() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn lock_timeout_is_a_typed_error(t) {
         let (holder, tx) = hold_lock(&t).await;
         let db = t.connect().await;
         let migrator = Migrator::new(
@@ -377,11 +372,10 @@ async fn lock_timeout_is_a_typed_error() {
         );
         db.close().await;
     }
-}
+);
 
-#[tokio::test]
-async fn concurrent_migrators_apply_each_migration_once() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn concurrent_migrators_apply_each_migration_once(t) {
         let mut files: Vec<(String, String)> = vec![(
             "0001_log.up.sql".into(),
             "CREATE TABLE mlog (v BIGINT NOT NULL);".into(),
@@ -422,11 +416,10 @@ async fn concurrent_migrators_apply_each_migration_once() {
         assert_eq!(count(&db, "SELECT COUNT(DISTINCT v) FROM mlog").await, 9);
         db.close().await;
     }
-}
+);
 
-#[tokio::test]
-async fn trigger_and_function_bodies_are_not_split() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn trigger_and_function_bodies_are_not_split(t) {
         let db = t.connect().await;
         let body = match t.kind {
             BackendKind::Postgres => {
@@ -458,4 +451,4 @@ async fn trigger_and_function_bodies_are_not_split() {
         );
         db.close().await;
     }
-}
+);

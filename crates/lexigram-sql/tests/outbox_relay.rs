@@ -28,12 +28,10 @@ type Published =
 type Log = Arc<Mutex<Vec<(usize, i64, Option<String>)>>>;
 
 fn config() -> OutboxConfig {
-    OutboxConfig {
-        batch_size: 100,
-        poll_interval: Duration::from_millis(20),
-        lease: Duration::from_secs(1),
-        ..OutboxConfig::default()
-    }
+    OutboxConfig::default()
+        .with_batch_size(100)
+        .with_poll_interval(Duration::from_millis(20))
+        .with_lease(Duration::from_secs(1))
 }
 
 /// Stores `AGGREGATES × PER_AGGREGATE` events, interleaving the aggregates.
@@ -221,11 +219,9 @@ async fn a_short_batch_waits_for_batch_max_age() {
     uow.commit().await.unwrap();
     let relay = Relay::new(
         &db,
-        OutboxConfig {
-            batch_size: 10,
-            batch_max_age: Duration::from_millis(500),
-            ..config()
-        },
+        config()
+            .with_batch_size(10)
+            .with_batch_max_age(Duration::from_millis(500)),
     );
     let accept = |_: Vec<OutboxEvent>| async { Ok::<(), PublishError>(()) };
     assert_eq!(

@@ -23,13 +23,11 @@ const OPERATIONS: usize = 200;
 async fn bouncer(cache: bool, max_size: u32) -> Option<Database> {
     let url = topology::var("LEX_TEST_PGBOUNCER_URL")?;
     let url = topology::with_param(&url, &format!("statement_cache={cache}"));
-    let config = DatabaseConfig::from_url(&url)
-        .unwrap()
-        .with_pool(PoolConfig {
-            max_size,
-            min_size: 1,
-            ..PoolConfig::default()
-        });
+    let config = DatabaseConfig::from_url(&url).unwrap().with_pool(
+        PoolConfig::default()
+            .with_max_size(max_size)
+            .with_min_size(1),
+    );
     Some(Database::from_config(&config).await.unwrap())
 }
 

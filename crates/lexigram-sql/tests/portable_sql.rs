@@ -9,9 +9,8 @@ mod common;
 use lexigram_sql::Error;
 use lexigram_sql::repository::Portable;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn one_statement_text_runs_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn one_statement_text_runs_on_every_backend(t) {
         let db = t.connect().await;
         let name = t.name();
         db.execute(
@@ -60,4 +59,4 @@ async fn one_statement_text_runs_on_every_backend() {
         }
         assert_eq!(common::row_count(&db, "notes").await, 3, "{name}");
     }
-}
+);

@@ -62,9 +62,8 @@ fn assert_too_many(r: Result<impl std::fmt::Debug, Error>, what: &str, backend: 
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_list_of_70k_values_is_split_for_reads_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn in_list_of_70k_values_is_split_for_reads_on_every_backend(t) {
         let db = setup(&t).await;
         let items = db.repository::<Item>();
         let name = t.name();
@@ -111,11 +110,10 @@ async fn in_list_of_70k_values_is_split_for_reads_on_every_backend() {
             "{name}"
         );
     }
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn in_list_of_70k_values_is_split_for_bulk_writes_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn in_list_of_70k_values_is_split_for_bulk_writes_on_every_backend(t) {
         let db = setup(&t).await;
         let items = db.repository::<Item>();
         let name = t.name();
@@ -136,11 +134,10 @@ async fn in_list_of_70k_values_is_split_for_bulk_writes_on_every_backend() {
         assert_eq!(deleted, 300, "{name}");
         assert_eq!(items.count(Filter::all()).await.unwrap(), 0, "{name}");
     }
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unsplittable_70k_lists_are_refused_before_any_round_trip_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn unsplittable_70k_lists_are_refused_before_any_round_trip_on_every_backend(t) {
         let db = setup(&t).await;
         let name = t.name();
         // Closed: a statement that reached the server would fail with a connection error.
@@ -195,15 +192,14 @@ async fn unsplittable_70k_lists_are_refused_before_any_round_trip_on_every_backe
             name,
         );
     }
-}
+);
 
-/// Raw SQL with more bound parameters than the backend accepts is refused with
-/// `TooManyParameters` before anything is sent (PostgreSQL used to report it as a lost
-/// connection), through every raw method and in a transaction; the connection stays usable.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn raw_sql_with_70k_parameters_is_refused_before_any_round_trip() {
-    use lexigram_sql::value::Value;
-    for t in common::all().await {
+common::per_backend!(
+    /// Raw SQL with more bound parameters than the backend accepts is refused with
+    /// `TooManyParameters` before anything is sent (PostgreSQL used to report it as a lost
+    /// connection), through every raw method and in a transaction; the connection stays usable.
+    async fn raw_sql_with_70k_parameters_is_refused_before_any_round_trip(t) {
+        use lexigram_sql::value::Value;
         let db = t.connect().await;
         let name = t.name();
         let n = 70_000;
@@ -249,4 +245,4 @@ async fn raw_sql_with_70k_parameters_is_refused_before_any_round_trip() {
         );
         db.close().await;
     }
-}
+);

@@ -20,10 +20,7 @@ const ITERATIONS: i64 = 500;
 async fn with_replicas(primary: &str, replicas: &[String]) -> Database {
     let mut config = DatabaseConfig::from_url(primary)
         .unwrap()
-        .with_pool(PoolConfig {
-            max_size: TASKS as u32,
-            ..PoolConfig::default()
-        });
+        .with_pool(PoolConfig::default().with_max_size(TASKS as u32));
     for url in replicas {
         config
             .backend

@@ -29,9 +29,8 @@ async fn setup(db: &Database) {
     .unwrap();
 }
 
-#[tokio::test]
-async fn second_writer_gets_version_mismatch_then_refetch_and_retry_succeeds() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn second_writer_gets_version_mismatch_then_refetch_and_retry_succeeds(t) {
         let db = t.connect().await;
         setup(&db).await;
         db.repository::<Counter>()
@@ -108,13 +107,12 @@ async fn second_writer_gets_version_mismatch_then_refetch_and_retry_succeeds() {
         other.close().await;
         db.close().await;
     }
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sixteen_tasks_times_two_hundred_increments_through_the_retry_helper() {
-    const TASKS: i64 = 16;
-    const EACH: i64 = 200;
-    for t in common::all().await {
+common::per_backend!(
+    async fn sixteen_tasks_times_two_hundred_increments_through_the_retry_helper(t) {
+        const TASKS: i64 = 16;
+        const EACH: i64 = 200;
         let mut config: DatabaseConfig = t.config();
         config.pool.max_size = 20;
         let db = Database::from_config(&config).await.unwrap();
@@ -163,4 +161,4 @@ async fn sixteen_tasks_times_two_hundred_increments_through_the_retry_helper() {
         }
         db.close().await;
     }
-}
+);

@@ -232,9 +232,8 @@ async fn scenario(db: &Database) -> Vec<String> {
     log
 }
 
-#[tokio::test]
-async fn inserts_without_returning_match_inserts_with_it_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn inserts_without_returning_match_inserts_with_it_on_every_backend(t) {
         let kind = t.kind;
         let backend = t.name();
         let with = connect(&t, Returning::Auto).await;
@@ -264,7 +263,7 @@ async fn inserts_without_returning_match_inserts_with_it_on_every_backend() {
             println!("{}", got.join("\n"));
         }
     }
-}
+);
 
 #[tokio::test]
 async fn a_generated_key_without_auto_increment_cannot_be_read_back_without_returning() {

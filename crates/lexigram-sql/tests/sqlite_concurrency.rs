@@ -35,10 +35,7 @@ async fn a_second_writer_gives_up_after_pool_timeout() {
     let t = common::sqlite();
     let config = t
         .config()
-        .with_pool(PoolConfig {
-            timeout: Duration::from_secs(1),
-            ..PoolConfig::default()
-        })
+        .with_pool(PoolConfig::default().with_timeout(Duration::from_secs(1)))
         .with_statement_timeout(Duration::from_secs(1));
     let db = Database::from_config(&config).await.unwrap();
     db.execute("CREATE TABLE t (x INTEGER)", &[]).await.unwrap();

@@ -40,9 +40,8 @@ async fn names(users: &Repository<User>, f: Filter) -> BTreeSet<String> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn users_filtered_by_their_posts_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn users_filtered_by_their_posts_on_every_backend(t) {
         let db = t.connect().await;
         let name = t.name();
         for ddl in [
@@ -133,4 +132,4 @@ async fn users_filtered_by_their_posts_on_every_backend() {
         }
         assert_eq!(common::row_count(&db, "users").await, 4, "{name}");
     }
-}
+);

@@ -266,11 +266,9 @@ async fn config_keys_give_the_mode_and_the_url_wins() {
     for s in servers() {
         let localhost = s.url.replace("@127.0.0.1:", "@localhost:");
         let mut config = DatabaseConfig::from_url(&localhost).unwrap();
-        config.backend.tls = TlsConfig {
-            mode: Some(TlsMode::VerifyFull),
-            root_cert: Some(s.ca.clone().into()),
-            ..TlsConfig::default()
-        };
+        config.backend.tls = TlsConfig::default()
+            .with_mode(Some(TlsMode::VerifyFull))
+            .with_root_cert(Some(s.ca.clone().into()));
         let db = Database::from_config(&config).await.unwrap();
         assert!(encrypted(&db, &s).await, "{}: backend.tls.*", s.name());
         db.close().await;

@@ -162,9 +162,8 @@ async fn check_table(people: &Table, backend: &str) {
     );
 }
 
-#[tokio::test]
-async fn unknown_columns_are_errors_and_change_nothing_on_every_backend() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn unknown_columns_are_errors_and_change_nothing_on_every_backend(t) {
         let db = setup(&t).await;
         let backend = t.name();
         check_table(&db.table("people"), backend).await;
@@ -201,7 +200,7 @@ async fn unknown_columns_are_errors_and_change_nothing_on_every_backend() {
         );
         db.close().await;
     }
-}
+);
 
 /// An entity that names a column its table lacks (schema older than the code).
 #[derive(Debug, Clone, Entity)]
@@ -213,9 +212,8 @@ struct Person {
     nickname: Option<String>,
 }
 
-#[tokio::test]
-async fn an_entity_ahead_of_its_table_gets_unknown_column() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn an_entity_ahead_of_its_table_gets_unknown_column(t) {
         let db = setup(&t).await;
         let backend = t.name();
         let err = db.repository::<Person>().find_one(1).await.unwrap_err();
@@ -235,7 +233,7 @@ async fn an_entity_ahead_of_its_table_gets_unknown_column() {
         assert_eq!(common::row_count(&db, "people").await, 2, "{backend}");
         db.close().await;
     }
-}
+);
 
 #[tokio::test]
 async fn double_quoted_strings_are_identifiers_on_sqlite() {

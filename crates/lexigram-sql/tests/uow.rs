@@ -66,9 +66,8 @@ async fn settle(db: &Database) {
     }
 }
 
-#[tokio::test]
-async fn dropped_without_commit_rolls_back_and_commit_persists() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn dropped_without_commit_rolls_back_and_commit_persists(t) {
         let db = setup(&t).await;
         {
             let uow = db.unit_of_work().await.unwrap();
@@ -105,11 +104,10 @@ async fn dropped_without_commit_rolls_back_and_commit_persists() {
         let err = uow.commit().await.unwrap_err();
         assert!(err.to_string().contains("already committed"), "{err}");
     }
-}
+);
 
-#[tokio::test]
-async fn registered_changes_flush_in_order_and_a_conflict_rolls_everything_back() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn registered_changes_flush_in_order_and_a_conflict_rolls_everything_back(t) {
         let db = setup(&t).await;
         let repo = db.repository::<Account>();
         let a = repo.create(account(1, 100)).await.unwrap();
@@ -152,11 +150,10 @@ async fn registered_changes_flush_in_order_and_a_conflict_rolls_everything_back(
             t.name()
         );
     }
-}
+);
 
-#[tokio::test]
-async fn savepoint_rolled_back_keeps_the_outer_writes() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn savepoint_rolled_back_keeps_the_outer_writes(t) {
         let db = setup(&t).await;
         let mut uow = db.unit_of_work().await.unwrap();
         uow.repository::<Account>()
@@ -180,11 +177,10 @@ async fn savepoint_rolled_back_keeps_the_outer_writes() {
             .collect();
         assert_eq!(ids, vec![1], "{}", t.name());
     }
-}
+);
 
-#[tokio::test]
-async fn events_reach_the_outbox_exactly_once_and_only_on_commit() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn events_reach_the_outbox_exactly_once_and_only_on_commit(t) {
         let db = setup(&t).await;
         let outbox = Outbox::new(&db);
         let before = outbox.all().await.unwrap().len();
@@ -228,11 +224,10 @@ async fn events_reach_the_outbox_exactly_once_and_only_on_commit() {
             "published once"
         );
     }
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn concurrent_transfers_with_retry_keep_the_total() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn concurrent_transfers_with_retry_keep_the_total(t) {
         let db = setup(&t).await;
         const ACCOUNTS: i64 = 5;
         for id in 1..=ACCOUNTS {
@@ -313,11 +308,10 @@ async fn concurrent_transfers_with_retry_keep_the_total() {
             t.name()
         );
     }
-}
+);
 
-#[tokio::test]
-async fn retry_gives_up_after_the_bound_and_other_errors_return_at_once() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn retry_gives_up_after_the_bound_and_other_errors_return_at_once(t) {
         let db = setup(&t).await;
         let mut calls = 0;
         let err = db
@@ -349,11 +343,10 @@ async fn retry_gives_up_after_the_bound_and_other_errors_return_at_once() {
         assert_eq!(calls, 1, "{}", t.name());
         assert_eq!(err.code(), "LEX_ERR_SQL_010");
     }
-}
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_thousand_cancelled_units_leak_nothing() {
-    for t in common::all().await {
+common::per_backend!(
+    async fn a_thousand_cancelled_units_leak_nothing(t) {
         let db = setup(&t).await;
         let slow = match t.kind {
             BackendKind::Sqlite => {
@@ -407,4 +400,4 @@ async fn a_thousand_cancelled_units_leak_nothing() {
         uow.commit().await.unwrap();
         assert_eq!(count(&db).await, 1, "{}", t.name());
     }
-}
+);

@@ -18,7 +18,8 @@ use crate::provider::Provider;
 /// A booted application: cheap to clone (clones share everything).
 ///
 /// Built with [`Application::builder`]; [`Application::boot`](ApplicationBuilder::boot) loads
-/// the config, sets up logging, registers every provider (in priority order, infrastructure
+/// the config, sets up logging when asked to
+/// ([`ApplicationBuilder::logging_from_env`]), registers every provider (in priority order, infrastructure
 /// first), then boots them. Resolve what providers bound with [`Application::resolve`] and
 /// [`Application::resolve_named`]; check health with [`Application::health_check`]; release
 /// everything with [`Application::shutdown`] (reverse order), or use [`Application::run`],
@@ -79,6 +80,7 @@ pub struct ApplicationBuilder {
     name: String,
     pending: Vec<Pending>,
     config: Option<AppConfig>,
+    logging: bool,
 }
 
 impl std::fmt::Debug for ApplicationBuilder {
@@ -109,8 +111,29 @@ impl ApplicationBuilder {
         self
     }
 
+    /// Makes [`boot`](ApplicationBuilder::boot) install the global `tracing` subscriber from
+    /// `LEX_LOG_LEVEL` / `LEX_LOG_FORMAT` ([`crate::logging::init_from_env`]; a no-op when
+    /// the process already has one). Without it the application installs no subscriber and
+    /// its events go to whatever subscriber the process sets up (or nowhere).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), lexigram::AppError> {
+    /// let app = lexigram::Application::builder("svc")
+    ///     .config(lexigram::AppConfig::empty())
+    ///     .logging_from_env()
+    ///     .boot()
+    ///     .await?;
+    /// app.shutdown().await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn logging_from_env(mut self) -> Self {
+        self.logging = true;
+        self
+    }
+
     /// Loads the config (once, unless given), installs logging from `LEX_LOG_LEVEL` /
-    /// `LEX_LOG_FORMAT` (once per process), serves Prometheus metrics when
+    /// `LEX_LOG_FORMAT` if [`logging_from_env`](ApplicationBuilder::logging_from_env) asked
+    /// for it (once per process), serves Prometheus metrics when
     /// `metrics.prometheus.listen` is set (see [`crate::metrics`]), registers every provider in
     /// priority order, then boots them in the same order.
     ///
@@ -118,7 +141,9 @@ impl ApplicationBuilder {
     /// failing one) are shut down in reverse order before the error is returned. The error
     /// keeps the provider's message verbatim ([`AppError::Provider`]).
     pub async fn boot(self) -> Result<Application, AppError> {
-        crate::logging::init_from_env();
+        if self.logging {
+            crate::logging::init_from_env();
+        }
         let started = Instant::now();
         let config = match self.config {
             Some(config) => config,
@@ -225,6 +250,7 @@ impl Application {
             name: name.into(),
             pending: Vec::new(),
             config: None,
+            logging: false,
         }
     }
 

@@ -21,7 +21,7 @@
 //! let env = [("LEX_SQL__POOL__MAX_SIZE".to_string(), "20".to_string())];
 //! let config = AppConfig::from_yaml_and_env(yaml, "application.yaml", env)?;
 //! assert!(config.has_section("sql"));
-//! let max: u32 = config.section("sql").extract_inner("pool.max_size").unwrap();
+//! let max: u32 = config.get("sql.pool.max_size").unwrap().unwrap();
 //! assert_eq!(max, 20);
 //! assert_eq!(config.source_of("sql.pool.max_size").as_deref(), Some("env LEX_SQL__POOL__MAX_SIZE"));
 //! assert_eq!(
@@ -39,13 +39,14 @@ use figment::value::{Dict, Value};
 use figment::{Figment, Metadata, Profile, Provider, Source};
 
 mod env;
-mod redact;
+mod extract;
 mod yaml;
 
 #[cfg(test)]
 mod tests;
 
-pub use redact::{MASK, redact_secrets, redact_url};
+pub use extract::{ExtractError, ExtractErrorKind};
+pub use lexigram_redact::{MASK, redact_secrets, redact_url};
 
 use env::{EnvLayer, align_dict, env_overlay};
 use yaml::YamlFile;
@@ -141,9 +142,8 @@ impl AppConfig {
     /// std::fs::write(&path, "sql:\n  pool:\n    min_size: 2\n").unwrap();
     /// let env = [("LEX_SQL__POOL__MAX_SIZE".to_string(), "4".to_string())];
     /// let config = AppConfig::load_from(Some(&path), env)?;
-    /// let sql = config.section("sql");
-    /// assert_eq!(sql.extract_inner::<u32>("pool.min_size").unwrap(), 2);
-    /// assert_eq!(sql.extract_inner::<u32>("pool.max_size").unwrap(), 4);
+    /// assert_eq!(config.get::<u32>("sql.pool.min_size").unwrap(), Some(2));
+    /// assert_eq!(config.get::<u32>("sql.pool.max_size").unwrap(), Some(4));
     /// # Ok::<(), lexigram::AppConfigError>(())
     /// ```
     pub fn load_from(
@@ -228,8 +228,8 @@ impl AppConfig {
     /// let env = [("DB_HOST".to_string(), "db.internal".to_string())];
     /// let yaml = "sql:\n  backend:\n    url: postgresql://app@${DB_HOST}/shop\n";
     /// let config = AppConfig::from_yaml_and_env(yaml, "application.yaml", env)?;
-    /// let url: String = config.section("sql").extract_inner("backend.url").unwrap();
-    /// assert_eq!(url, "postgresql://app@db.internal/shop");
+    /// let url: Option<String> = config.get("sql.backend.url").unwrap();
+    /// assert_eq!(url.as_deref(), Some("postgresql://app@db.internal/shop"));
     /// # Ok::<(), lexigram::AppConfigError>(())
     /// ```
     pub fn from_yaml_and_env(
@@ -274,21 +274,43 @@ impl AppConfig {
         Ok(AppConfig { figment, env, file })
     }
 
-    /// The whole merged configuration, for extraction with figment.
-    pub fn figment(&self) -> &Figment {
-        &self.figment
-    }
-
-    /// The configuration focused on one top-level section, e.g. `sql`. Empty when absent.
-    /// Error paths from this figment are relative to the section.
+    /// The value at a dotted key (a section such as `sql`, or deeper) deserialized as `T`;
+    /// a missing key reads as an empty mapping, so a `T` whose fields all have defaults
+    /// gets its defaults. Unlike [`AppConfig::get`], errors keep the layer that gave the
+    /// offending value; their [`ExtractError::key`] is the full dotted key.
     ///
     /// ```
+    /// #[derive(serde::Deserialize)]
+    /// struct App { port: u16, #[serde(default)] name: String }
+    ///
     /// let config = lexigram::AppConfig::from_yaml_str("app:\n  port: 8080\n", "a.yaml")?;
-    /// assert_eq!(config.section("app").extract_inner::<u16>("port").unwrap(), 8080);
+    /// let app: App = config.extract("app").unwrap();
+    /// assert_eq!((app.port, app.name.as_str()), (8080, ""));
+    /// let err = config.extract::<App>("other").err().unwrap();
+    /// assert!(err.to_string().contains("port"));
     /// # Ok::<(), lexigram::AppConfigError>(())
     /// ```
-    pub fn section(&self, name: &str) -> Figment {
-        self.figment.focus(name)
+    pub fn extract<T: serde::de::DeserializeOwned>(
+        &self,
+        dotted_key: &str,
+    ) -> Result<T, ExtractError> {
+        self.figment
+            .focus(dotted_key)
+            .extract()
+            .map_err(|e| ExtractError::from_figment(dotted_key, e))
+    }
+
+    /// True if any layer gives a value at the dotted key (`sql.backend.url`, list items by
+    /// index).
+    ///
+    /// ```
+    /// let config = lexigram::AppConfig::from_yaml_str("app:\n  ports: [80]\n", "a.yaml")?;
+    /// assert!(config.contains("app.ports.0"));
+    /// assert!(!config.contains("app.name"));
+    /// # Ok::<(), lexigram::AppConfigError>(())
+    /// ```
+    pub fn contains(&self, dotted_key: &str) -> bool {
+        self.lookup(dotted_key).is_some()
     }
 
     /// True if the file or the environment gives the top-level section `name`.
@@ -304,20 +326,28 @@ impl AppConfig {
         self.figment.contains(name)
     }
 
-    /// The merged value at a dotted key (`sql.backends.0.backend.url`; list items by index).
+    /// The merged value at a dotted key (`sql.backends.0.backend.url`; list items by index),
+    /// as JSON: mappings are objects, `key:` with no value is `null`.
     ///
     /// ```
     /// let config = lexigram::AppConfig::from_yaml_str("a:\n  list: [x, y]\n", "a.yaml")?;
-    /// assert_eq!(config.find_value("a.list.1").and_then(|v| v.into_string()).as_deref(), Some("y"));
+    /// assert_eq!(config.find_value("a.list.1"), Some(serde_json::json!("y")));
+    /// assert_eq!(config.find_value("a.none"), None);
     /// # Ok::<(), lexigram::AppConfigError>(())
     /// ```
-    pub fn find_value(&self, dotted_key: &str) -> Option<Value> {
+    pub fn find_value(&self, dotted_key: &str) -> Option<serde_json::Value> {
+        let value = self.lookup(dotted_key)?;
+        // Every figment value has a JSON form (its numbers, strings, lists and dicts).
+        value.deserialize::<serde_json::Value>().ok()
+    }
+
+    fn lookup(&self, dotted_key: &str) -> Option<Value> {
         let root = self.figment.find_value("").ok()?;
         lookup(&root, dotted_key).cloned()
     }
 
     /// The value at a dotted key (list items by index) deserialized as `T`; `Ok(None)` if
-    /// no layer gives it. The error's `path` is the full key.
+    /// no layer gives it. The error's [`ExtractError::key`] is the full key.
     ///
     /// ```
     /// let env = [("LEX_SQL__POOL__MAX_SIZE".to_string(), "7".to_string())];
@@ -330,20 +360,14 @@ impl AppConfig {
     pub fn get<T: serde::de::DeserializeOwned>(
         &self,
         dotted_key: &str,
-    ) -> Result<Option<T>, Box<figment::Error>> {
-        let Some(value) = self.find_value(dotted_key) else {
+    ) -> Result<Option<T>, ExtractError> {
+        let Some(value) = self.lookup(dotted_key) else {
             return Ok(None);
         };
-        value.deserialize::<T>().map(Some).map_err(|mut e| {
-            let mut path: Vec<String> = dotted_key
-                .split('.')
-                .filter(|k| !k.is_empty())
-                .map(str::to_string)
-                .collect();
-            path.append(&mut e.path);
-            e.path = path;
-            Box::new(e)
-        })
+        value
+            .deserialize::<T>()
+            .map(Some)
+            .map_err(|e| ExtractError::from_figment(dotted_key, e))
     }
 
     /// Where the value at `dotted_key` came from, for people: `application.yaml key

@@ -8,6 +8,7 @@ use serde::Serialize;
 /// Up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum ComponentStatus {
     /// The component answered.
     Up,

@@ -1,7 +1,7 @@
 //! Logging set-up: one global `tracing` subscriber writing to standard error.
 //!
 //! - `LEX_LOG_LEVEL` (or its alias `LEX_LOGGING__LEVEL`, the Python edition's spelling) sets the
-//!   level (`DEBUG`, `info`, …) or a full [`EnvFilter`](tracing_subscriber::EnvFilter) directive
+//!   level (`DEBUG`, `info`, …) or a full [`EnvFilter`] directive
 //!   (`warn,lexigram_sql=debug`); the default is `WARN`. At `DEBUG`, every SQL statement is
 //!   logged too, on target [`QUERY_TARGET`].
 //! - SQL echo (`sql.operations.echo: true`, `LEX_SQL__OPERATIONS__ECHO=true`) logs each statement

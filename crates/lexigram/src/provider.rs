@@ -13,6 +13,7 @@ use crate::health::ComponentHealth;
 /// assert!(Priority::Infrastructure < Priority::Application);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
 pub enum Priority {
     /// Databases, caches, message brokers: what application providers depend on.
     Infrastructure,

@@ -76,10 +76,7 @@ impl Provider for Recorder {
 
     fn register(&mut self, container: &mut Container, config: &AppConfig) -> Result<(), BoxError> {
         container.bind_named(self.name, self.name.to_string());
-        if let Ok(greeting) = config
-            .section(self.name)
-            .extract_inner::<String>("greeting")
-        {
+        if let Ok(Some(greeting)) = config.get::<String>(&format!("{}.greeting", self.name)) {
             container.bind_named(format!("{}.greeting", self.name), greeting);
         }
         self.record("register")

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use lexigram_sql::error::ConstraintKind;
-use lexigram_sql::migrate::checksum;
+use lexigram_sql::migrate::internal::checksum;
 use lexigram_sql::{Database, Value};
 use serde::Serialize;
 

@@ -47,23 +47,38 @@ impl Run {
     }
 }
 
-/// The binary, in `dir`, with no configuration inherited from the environment.
-pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lexigram"));
-    cmd.current_dir(dir).args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("LEX_SQL__")
+/// Variables of the test's environment the binary must not inherit (they configure it).
+fn inherited_config() -> impl Iterator<Item = String> {
+    std::env::vars().map(|(key, _)| key).filter(|key| {
+        key.starts_with("LEX_SQL__")
             || key == "DATABASE_URL"
             || key == "LEX_CONFIG_FILE"
             || key == "LEX_ENV"
             || key.starts_with("LEX_LOG")
             || key == "NO_COLOR"
-        {
-            cmd.env_remove(key);
-        }
+    })
+}
+
+/// The binary, in `dir`, with no configuration inherited from the environment.
+pub fn command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_lexigram"));
+    cmd.current_dir(dir).args(args);
+    for key in inherited_config() {
+        cmd.env_remove(key);
     }
     for (k, v) in env {
         cmd.env(k, v);
+    }
+    cmd
+}
+
+/// The binary as an `assert_cmd` command, in `dir`, with no configuration inherited from the
+/// environment: `cli(dir).args(["db", "check"]).assert().success()`.
+pub fn cli(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_lexigram"));
+    cmd.current_dir(dir);
+    for key in inherited_config() {
+        cmd.env_remove(key);
     }
     cmd
 }

@@ -108,7 +108,9 @@ impl<E: Entity> AuditedRepository<E> {
             operation: operation.to_string(),
             key: match key.as_slice() {
                 [one] => json::value(one).to_string(),
-                many => serde_json::Value::Array(many.iter().map(json::value).collect()).to_string(),
+                many => {
+                    serde_json::Value::Array(many.iter().map(json::value).collect()).to_string()
+                }
             },
             before,
             after,

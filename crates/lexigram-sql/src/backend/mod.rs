@@ -1,5 +1,5 @@
 //! Backends: the dialect trait, one module per native driver, and the runtime choice between
-//! them — written once here, in [`AnyPool`] and [`AnyConn`] and the `dispatch!` macro.
+//! them — written once here, in `AnyPool` and `AnyConn` and the `dispatch!` macro.
 
 mod catalog;
 #[cfg(any(feature = "sqlite", feature = "mysql"))]
@@ -116,6 +116,7 @@ pub(crate) trait BackendConn: Send {
 
 /// Rows for [`BackendConn::copy_in`]: one table, its columns, and the values row after row.
 #[derive(Debug)]
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))] // only PostgreSQL reads the values
 pub(crate) struct CopyRows<'a> {
     /// The table, unquoted (`schema.table` allowed).
     pub table: &'a str,

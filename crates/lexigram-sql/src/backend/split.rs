@@ -32,7 +32,7 @@ impl Statement {
 /// Splits SQL text into statements. `backslash_escapes` turns on MySQL's `\'` in strings.
 ///
 /// ```
-/// use lexigram_sql::migrate::split_statements;
+/// use lexigram_sql::migrate::internal::split_statements;
 /// let sql = "CREATE TABLE t (s TEXT); -- a; comment\nINSERT INTO t VALUES ('a;b');\n";
 /// let parts = split_statements(sql, false);
 /// assert_eq!(parts.len(), 2);

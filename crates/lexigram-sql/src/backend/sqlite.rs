@@ -154,7 +154,7 @@ impl Manager {
             // The path is shown in errors: a URL like `sqlite://user:pw@host/db` must not show `pw`.
             SqliteTarget::File(p) => (
                 file_uri(p),
-                lexigram::config::redact_secrets(&p.display().to_string()),
+                lexigram_redact::redact_secrets(&p.display().to_string()),
                 None,
             ),
         };
@@ -197,7 +197,7 @@ impl Manager {
                 ConnectErrorKind::File,
                 "sqlite",
                 self.display.clone(),
-                lexigram::config::redact_secrets(&e.to_string()),
+                lexigram_redact::redact_secrets(&e.to_string()),
             ))
         })?;
         let busy_ms = self.statement_timeout.as_millis().max(1000);
@@ -312,7 +312,7 @@ impl bb8::ManageConnection for Manager {
                 self.display.clone(),
                 format!(
                     "directory {} does not exist",
-                    lexigram::config::redact_secrets(&parent.display().to_string())
+                    lexigram_redact::redact_secrets(&parent.display().to_string())
                 ),
             )));
         }

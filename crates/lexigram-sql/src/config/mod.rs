@@ -50,7 +50,10 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "lexigram")]
+mod app;
 mod audit;
+#[cfg(feature = "lexigram")]
 mod compat;
 mod duration;
 mod list;
@@ -59,12 +62,14 @@ mod model;
 mod outbox;
 mod primary;
 mod replicas;
+mod setters;
 mod statement_cache;
 mod tls;
 mod url;
 mod validate;
 
 #[cfg(test)]
+#[cfg(feature = "lexigram")]
 mod tests;
 
 pub(crate) use audit::check_audit;

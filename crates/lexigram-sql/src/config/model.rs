@@ -31,6 +31,7 @@ use super::url::DatabaseUrl;
 /// ```
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct DatabaseConfig {
     /// Whether the data layer starts at all (`sql.enabled`, default `true`).
     pub enabled: bool,
@@ -112,6 +113,7 @@ impl PartialEq for DatabaseConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct BackendConfig {
     /// The database URL (`backend.url`, default `sqlite:///data.db`). Secret: shown redacted.
     pub url: DatabaseUrl,
@@ -161,6 +163,7 @@ impl Default for BackendConfig {
 /// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Returning {
     /// Use `RETURNING` wherever the server supports it.
     #[default]
@@ -173,7 +176,8 @@ pub enum Returning {
 ///
 /// ```
 /// use std::time::Duration;
-/// let pool = lexigram_sql::config::PoolConfig { max_size: 20, ..Default::default() };
+/// let pool = lexigram_sql::config::PoolConfig::default().with_max_size(20);
+/// assert_eq!(pool.max_size, 20);
 /// assert_eq!(pool.min_size, 1);
 /// assert_eq!(pool.connect_timeout, Duration::from_secs(5));
 /// assert_eq!(pool.idle_timeout, Duration::from_secs(300));
@@ -181,6 +185,7 @@ pub enum Returning {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct PoolConfig {
     /// Connections kept open when idle (`pool.min_size`, default 1).
     pub min_size: u32,
@@ -217,6 +222,15 @@ impl Default for PoolConfig {
     }
 }
 
+super::setters::with_setters!(PoolConfig {
+    with_min_size => min_size: u32,
+    with_max_size => max_size: u32,
+    with_timeout => timeout: Duration,
+    with_connect_timeout => connect_timeout: Duration,
+    with_idle_timeout => idle_timeout: Duration,
+    with_max_lifetime => max_lifetime: Duration,
+});
+
 /// Statement settings (`sql.operations`).
 ///
 /// ```
@@ -227,6 +241,7 @@ impl Default for PoolConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct OperationsConfig {
     /// Log every statement with its duration and row count (`operations.echo`, default false).
     pub echo: bool,
@@ -257,6 +272,7 @@ impl Default for OperationsConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct MigrationsConfig {
     /// Directory of migration files (`migrations.dir`, default `migrations`).
     pub dir: PathBuf,
@@ -293,6 +309,7 @@ impl Default for MigrationsConfig {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct NamedBackendConfig {
     /// Unique name, used to resolve this backend.
     pub name: String,
@@ -329,6 +346,7 @@ pub struct NamedBackendConfig {
 /// # Ok::<(), lexigram_sql::Error>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BackendSettings {
     /// The backend's name (`default` for the single-backend form).
     pub name: String,

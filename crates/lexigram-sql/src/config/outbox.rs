@@ -20,6 +20,7 @@ use super::duration;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct OutboxConfig {
     /// Whether the application starts a relay for the primary backend when a publisher is
     /// registered (`outbox.enabled`, default false).
@@ -42,6 +43,14 @@ pub struct OutboxConfig {
     #[serde(deserialize_with = "duration::deserialize")]
     pub lease: Duration,
 }
+
+super::setters::with_setters!(OutboxConfig {
+    with_enabled => enabled: bool,
+    with_poll_interval => poll_interval: Duration,
+    with_batch_size => batch_size: u32,
+    with_batch_max_age => batch_max_age: Duration,
+    with_lease => lease: Duration,
+});
 
 impl Default for OutboxConfig {
     fn default() -> Self {

@@ -33,6 +33,7 @@ use super::url::DatabaseUrl;
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[non_exhaustive]
 pub struct ReplicaConfig {
     /// The replica's URL (same backend kind as the primary). Secret: shown redacted.
     pub url: DatabaseUrl,
@@ -71,12 +72,13 @@ impl ReplicaConfig {
 ///
 /// ```
 /// use lexigram_sql::config::{PoolConfig, PoolOverride};
-/// let primary = PoolConfig { max_size: 20, ..PoolConfig::default() };
-/// let pool = PoolOverride { max_size: Some(4), ..PoolOverride::default() }.over(&primary);
+/// let primary = PoolConfig::default().with_max_size(20);
+/// let pool = PoolOverride::default().with_max_size(Some(4)).over(&primary);
 /// assert_eq!((pool.max_size, pool.timeout), (4, primary.timeout));
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct PoolOverride {
     /// `pool.min_size` for this replica.
     pub min_size: Option<u32>,
@@ -95,6 +97,15 @@ pub struct PoolOverride {
     #[serde(deserialize_with = "some_duration")]
     pub max_lifetime: Option<Duration>,
 }
+
+super::setters::with_setters!(PoolOverride {
+    with_min_size => min_size: Option<u32>,
+    with_max_size => max_size: Option<u32>,
+    with_timeout => timeout: Option<Duration>,
+    with_connect_timeout => connect_timeout: Option<Duration>,
+    with_idle_timeout => idle_timeout: Option<Duration>,
+    with_max_lifetime => max_lifetime: Option<Duration>,
+});
 
 impl PoolOverride {
     /// `base` with the settings given here.
@@ -133,6 +144,7 @@ fn some_duration<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Du
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReplicaSettings {
     /// The replica's URL.
     pub url: DatabaseUrl,
@@ -143,6 +155,7 @@ pub struct ReplicaSettings {
 }
 
 #[cfg(test)]
+#[cfg(feature = "lexigram")]
 mod tests {
     use lexigram::AppConfig;
 

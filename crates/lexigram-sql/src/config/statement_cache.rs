@@ -93,6 +93,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "lexigram")]
     fn the_key_has_an_env_var_and_the_url_wins() {
         use crate::config::DatabaseConfig;
         use lexigram::AppConfig;

@@ -104,6 +104,7 @@ impl<'de> Deserialize<'de> for TlsMode {
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[non_exhaustive]
 pub struct TlsConfig {
     /// `backend.tls.mode`: the [`TlsMode`]; unset means the URL's `sslmode`/`ssl-mode`, else
     /// `prefer`.
@@ -116,6 +117,13 @@ pub struct TlsConfig {
     /// `backend.tls.key`: PEM private key of the client certificate (`sslkey`, `ssl-key`).
     pub key: Option<PathBuf>,
 }
+
+super::setters::with_setters!(TlsConfig {
+    with_mode => mode: Option<TlsMode>,
+    with_root_cert => root_cert: Option<PathBuf>,
+    with_cert => cert: Option<PathBuf>,
+    with_key => key: Option<PathBuf>,
+});
 
 /// The TLS settings a connection uses: URL parameters over `backend.tls`, defaults applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

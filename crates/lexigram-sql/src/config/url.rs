@@ -206,7 +206,7 @@ fn mask_word(text: &str, word: &str) -> String {
         if joined(before) || joined(after) {
             out.push_str(word);
         } else {
-            out.push_str(lexigram::config::MASK);
+            out.push_str(lexigram_redact::MASK);
         }
         rest = &rest[end..];
     }
@@ -256,7 +256,7 @@ impl DatabaseUrl {
     /// does, and the password itself wherever it still appears verbatim. For messages that
     /// may quote the URL (driver errors).
     pub(crate) fn scrub(&self, text: &str) -> String {
-        let redacted = lexigram::config::redact_secrets(text);
+        let redacted = lexigram_redact::redact_secrets(text);
         match self.password() {
             Some(password) if password.len() >= SCRUB_MIN_LEN => mask_word(&redacted, password),
             _ => redacted,
@@ -532,7 +532,7 @@ fn prefix_error(raw: &str, scheme: Option<&str>) -> ConfigError {
 /// parameters (`password=`, `pass=`, `sslpassword=`, …). Works on any text shaped like a URL,
 /// valid or not (`postgresql:/user:pw@host` with one slash, no scheme, an unencoded `@` in the
 /// password); if unsure it hides more rather than less. The same function as
-/// [`lexigram::config::redact_url`].
+/// [`lexigram_redact::redact_url`].
 ///
 /// ```
 /// # use lexigram_sql::config::redact;
@@ -542,12 +542,7 @@ fn prefix_error(raw: &str, scheme: Option<&str>) -> ConfigError {
 /// assert_eq!(redact("sqlite:///data.db"), "sqlite:///data.db");
 /// ```
 pub fn redact(url: &str) -> String {
-    lexigram::config::redact_url(url)
-}
-
-/// Redacts every URL inside free text (an error message quoting a value, for example).
-pub(crate) fn redact_text(text: &str) -> String {
-    lexigram::config::redact_secrets(text)
+    lexigram_redact::redact_url(url)
 }
 
 #[cfg(test)]
@@ -727,11 +722,13 @@ mod tests {
         assert_eq!(redact("postgresql://user@h/db"), "postgresql://user@h/db");
         assert_eq!(redact("no url here"), "no url here");
         assert_eq!(
-            redact_text("invalid value string \"postgresql://u:pw@h/db\", expected x"),
+            lexigram_redact::redact_secrets(
+                "invalid value string \"postgresql://u:pw@h/db\", expected x"
+            ),
             "invalid value string \"postgresql://u:***@h/db\", expected x"
         );
         assert_eq!(
-            redact_text("a mysql://a:b@c and sqlite:///x"),
+            lexigram_redact::redact_secrets("a mysql://a:b@c and sqlite:///x"),
             "a mysql://a:***@c and sqlite:///x"
         );
     }

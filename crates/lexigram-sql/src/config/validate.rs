@@ -308,7 +308,7 @@ impl DatabaseConfig {
     /// use lexigram_sql::config::{DatabaseConfig, PoolConfig};
     /// use lexigram_sql::{ConfigErrorKind, Error};
     /// let config = DatabaseConfig::default()
-    ///     .with_pool(PoolConfig { min_size: 10, max_size: 2, ..Default::default() });
+    ///     .with_pool(PoolConfig::default().with_min_size(10).with_max_size(2));
     /// match config.validate() {
     ///     Err(Error::Configuration(e)) => {
     ///         assert_eq!(e.kind, ConfigErrorKind::PoolBounds);

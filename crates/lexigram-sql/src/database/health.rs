@@ -12,6 +12,7 @@ use crate::observe::StatementStats;
 /// Up or down.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum HealthStatus {
     /// The backend answered.
     Up,

@@ -12,7 +12,7 @@ const BOM: char = '\u{feff}';
 /// Text of a migration with a leading BOM removed and CRLF line endings turned into LF.
 ///
 /// ```
-/// use lexigram_sql::migrate::normalize;
+/// use lexigram_sql::migrate::internal::normalize;
 /// assert_eq!(normalize("\u{feff}CREATE TABLE t (n INT);\r\n"), "CREATE TABLE t (n INT);\n");
 /// ```
 pub fn normalize(text: &str) -> String {
@@ -22,7 +22,7 @@ pub fn normalize(text: &str) -> String {
 /// SHA-256 of the normalised text, as 64 lower-case hex digits.
 ///
 /// ```
-/// use lexigram_sql::migrate::checksum;
+/// use lexigram_sql::migrate::internal::checksum;
 /// let lf = checksum("CREATE TABLE t (n INT);\n");
 /// assert_eq!(lf, checksum("\u{feff}CREATE TABLE t (n INT);\r\n"));
 /// assert_ne!(lf, checksum("CREATE TABLE t (n BIGINT);\n"));

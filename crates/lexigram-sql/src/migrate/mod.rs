@@ -45,15 +45,23 @@ mod runner;
 mod source;
 mod store;
 
-pub use crate::backend::{Statement, split_statements};
-pub use checksum::{checksum, normalize};
 pub use report::{
     Direction, MigrationEvent, MigrationReport, MigrationState, MigrationStatus, MigrationStep,
     RepairReport, StatusEntry,
 };
 pub use runner::{DowngradeTarget, Migrator};
-pub use source::{Migration, MigrationSource, NO_TRANSACTION, SINGLE_BATCH, parse_file_name};
+pub use source::{Migration, MigrationSource, NO_TRANSACTION, SINGLE_BATCH};
 pub use store::AppliedMigration;
+
+/// Pieces of the migration engine that the `lexigram` CLI reuses (seed files are checksummed
+/// and split into statements like migrations). Not part of the stable API: they may change in
+/// any release.
+#[doc(hidden)]
+pub mod internal {
+    pub use super::checksum::{checksum, normalize};
+    pub use super::source::parse_file_name;
+    pub use crate::backend::{Statement, split_statements};
+}
 
 use crate::database::Database;
 use crate::error::Result;

@@ -44,6 +44,7 @@ pub struct MigrationReport {
 /// How one version stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum MigrationState {
     /// Applied, file unchanged.
     Applied,
@@ -153,6 +154,7 @@ pub struct RepairReport {
 
 /// Progress of a run, reported to [`super::Migrator::on_progress`] callbacks.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MigrationEvent {
     /// A migration is about to run.
     Started {

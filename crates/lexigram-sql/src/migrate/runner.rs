@@ -16,6 +16,7 @@ use crate::error::Result;
 
 /// How far to revert.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DowngradeTarget {
     /// Only the most recently applied migration (the default).
     Last,

@@ -30,7 +30,8 @@ pub struct Migration {
     pub up: String,
     /// The `.down.sql` text, if there is one.
     pub down: Option<String>,
-    /// Checksum of the up script (see [`super::checksum`]).
+    /// Checksum of the up script: SHA-256 of its normalised text (no BOM, LF line endings),
+    /// as 64 lower-case hex digits.
     pub checksum: String,
     /// Where the up script came from (a path, or `embedded:<file>`), for messages.
     pub up_file: String,
@@ -116,7 +117,8 @@ impl MigrationSource {
     }
 
     /// Migrations given as `(file name, text)` pairs, e.g. embedded with `include_str!` — see
-    /// [`crate::embed_migrations!`]. Only the last path component of each name is used.
+    /// [`embed_migrations!`](crate::embed_migrations). Only the last path component of each
+    /// name is used.
     pub fn from_static(files: &[(&str, &str)]) -> Result<MigrationSource> {
         let files = files
             .iter()
@@ -199,7 +201,7 @@ impl MigrationSource {
 /// Parses `<version>_<name>.up.sql` / `.down.sql` into (version, name, is_up).
 ///
 /// ```
-/// use lexigram_sql::migrate::parse_file_name;
+/// use lexigram_sql::migrate::internal::parse_file_name;
 /// assert_eq!(parse_file_name("20261124130501_add_users.up.sql")?, (20261124130501, "add_users".into(), true));
 /// assert_eq!(parse_file_name("0002_seed.down.sql")?, (2, "seed".into(), false));
 /// assert!(parse_file_name("add_users.sql").is_err());
@@ -243,30 +245,6 @@ pub(crate) fn invalid_version(version: i64, message: String) -> Error {
         version: Some(version),
         message,
     })
-}
-
-/// Embeds migration files in the binary, for auto-migration without the files on disk.
-/// Paths are relative to the file that invokes the macro (as with `include_str!`); pass
-/// both the `.up.sql` and the `.down.sql` of each migration. Evaluates to
-/// `Result<MigrationSource>`.
-///
-/// ```
-/// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {
-/// let source = lexigram_sql::embed_migrations!(
-///     "../../tests/fixtures/migrations_lf/0001_users.up.sql",
-///     "../../tests/fixtures/migrations_lf/0001_users.down.sql",
-/// )?;
-/// let db = lexigram_sql::Database::connect_url("sqlite://").await?;
-/// db.migrate(&source).await?;
-/// let n: i64 = db.fetch_one("SELECT COUNT(*) AS n FROM users", &[]).await?.get("n")?;
-/// assert_eq!(n, 1);
-/// # Ok(()) }
-/// ```
-#[macro_export]
-macro_rules! embed_migrations {
-    ($($path:expr),+ $(,)?) => {
-        $crate::migrate::MigrationSource::from_static(&[$(($path, include_str!($path))),+])
-    };
 }
 
 #[cfg(test)]

@@ -106,21 +106,21 @@ mod sql_tests;
 mod subquery;
 mod write_where;
 
+pub(crate) use crate::ident::check as ident_check;
 pub use aggregate::Aggregate;
 pub use bulk::EntityStream;
 pub use entity::{__private, ColumnMeta, Entity, EntityMeta, Relation, SqlCache};
 pub use filter::{Col, Filter, col, not};
-pub(crate) use crate::ident::check as ident_check;
 pub use join::Join;
 pub use key::{Key, KeyValues};
 pub use page::{Cursor, CursorPage, Page};
 pub use portable::Portable;
 pub use project::FromRow;
-pub(crate) use sql::invalid;
 pub use query::{Order, Query, asc, desc};
 pub use record::{Record, Table};
 pub use repo::Repository;
 pub(crate) use repo::bump_version;
+pub(crate) use sql::invalid;
 pub use subquery::{Subquery, exists};
 
 use crate::database::{Database, Executor, Transaction};

@@ -10,8 +10,7 @@ use super::tenant::TenantScope;
 use crate::database::Executor;
 use crate::error::{Error, Result};
 use crate::repository::{
-    Key,
-    Aggregate, Cursor, CursorPage, Entity, EntityStream, FromRow, Page, Query, Repository,
+    Aggregate, Cursor, CursorPage, Entity, EntityStream, FromRow, Key, Page, Query, Repository,
 };
 
 /// A repository bound to a [`TenantScope`]. Every read (`find_one`, `find_by`, `find_many`,

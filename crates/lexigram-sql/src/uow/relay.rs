@@ -1,23 +1,5 @@
 //! The outbox relay: claims batches of stored events, hands them to a publisher, and marks them
 //! published. At least once, in order per aggregate, with any number of relays at once.
-//!
-//! **Claiming.** A relay claims a batch in a short transaction: it selects the oldest
-//! publishable events — pending, not claimed by another relay (or claimed by one whose lease
-//! ran out), and the oldest pending event of their aggregate — locking them with
-//! `FOR UPDATE SKIP LOCKED` on PostgreSQL and MariaDB/MySQL (so relays never wait for each
-//! other; SQLite serializes writers instead), and stamps them with its id and a lease
-//! (`outbox.lease`). It then publishes outside any transaction and marks the batch published.
-//!
-//! **Guarantees.**
-//! - *At least once*: an event is marked published only after the publisher returned `Ok`.
-//!   A relay that stops between the two (a crash) leaves its batch claimed until the lease
-//!   runs out; then another relay publishes it again. A publisher error gives the batch back
-//!   at once.
-//! - *In order per aggregate*: an event is claimable only when no earlier event of its
-//!   aggregate is pending, so the events of one aggregate are published one batch after the
-//!   other, in the order they were stored. Events without an aggregate have no order.
-//! - A publisher that takes longer than the lease may see its batch published again by
-//!   another relay: set `outbox.lease` above the longest publish.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -72,8 +54,25 @@ pub struct RelayStats {
     pub failed_batches: u64,
 }
 
-/// A relay of one database's outbox. See the [module docs](self) for how it claims and what
-/// it guarantees.
+/// A relay of one database's outbox: how it claims, and what it guarantees.
+///
+/// **Claiming.** A relay claims a batch in a short transaction: it selects the oldest
+/// publishable events — pending, not claimed by another relay (or claimed by one whose lease
+/// ran out), and the oldest pending event of their aggregate — locking them with
+/// `FOR UPDATE SKIP LOCKED` on PostgreSQL and MariaDB/MySQL (so relays never wait for each
+/// other; SQLite serializes writers instead), and stamps them with its id and a lease
+/// (`outbox.lease`). It then publishes outside any transaction and marks the batch published.
+///
+/// **Guarantees.**
+/// - *At least once*: an event is marked published only after the publisher returned `Ok`.
+///   A relay that stops between the two (a crash) leaves its batch claimed until the lease
+///   runs out; then another relay publishes it again. A publisher error gives the batch back
+///   at once.
+/// - *In order per aggregate*: an event is claimable only when no earlier event of its
+///   aggregate is pending, so the events of one aggregate are published one batch after the
+///   other, in the order they were stored. Events without an aggregate have no order.
+/// - A publisher that takes longer than the lease may see its batch published again by
+///   another relay: set `outbox.lease` above the longest publish.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() -> lexigram_sql::Result<()> {

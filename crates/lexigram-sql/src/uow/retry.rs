@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 /// assert!(p.delays().all(|d| d <= p.max_delay));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (at least 1).
     pub max_attempts: u32,

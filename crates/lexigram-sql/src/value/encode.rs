@@ -36,6 +36,7 @@ impl EncodeError {
     }
 
     /// Finds an `EncodeError` in an error's source chain.
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
     pub(crate) fn find<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a EncodeError> {
         let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
         while let Some(err) = cur {

@@ -23,9 +23,11 @@ pub use rust_decimal::Decimal;
 
 pub(crate) use check::ColumnType;
 pub(crate) use encode::EncodeError;
+pub(crate) use exact::decimal_from_text;
 #[cfg(feature = "postgres")]
 pub(crate) use exact::{Inexact, exact_decimal, exact_float, exact_integer};
-pub(crate) use exact::{decimal_from_text, decimal_to_f64, decimal_to_i64, f64_to_decimal};
+#[cfg(feature = "sqlite")]
+pub(crate) use exact::{decimal_to_f64, decimal_to_i64, f64_to_decimal};
 #[cfg(any(feature = "postgres", feature = "mysql"))]
 pub(crate) use numeric::f32_to_f64;
 #[cfg(feature = "postgres")]

@@ -210,3 +210,53 @@ pub fn report(group: &str, line: &str) {
         let _ = file.write_all(line.as_bytes());
     }
 }
+
+/// One test body run once per backend, as separate tests named after it:
+///
+/// ```ignore
+/// common::per_backend!(
+///     /// What it shows.
+///     async fn counts_rows(t) {
+///         let db = t.connect().await;
+///         // …
+///     }
+/// );
+/// ```
+///
+/// gives the tests `counts_rows::sqlite`, `counts_rows::postgres` and `counts_rows::mysql`
+/// (multi-thread runtime, 2 workers), so each backend passes or fails on its own. A server
+/// backend that is not configured is skipped, as with [`all`] (a failure under
+/// `LEX_TEST_REQUIRE_SERVERS=1`).
+#[allow(unused_macros)] // test crates that loop over `all()` instead
+macro_rules! per_backend {
+    ($(#[$meta:meta])* async fn $name:ident($t:ident) $body:block) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn body($t: $crate::common::TestDb) $body
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                body($crate::common::sqlite()).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(t) = $crate::common::postgres().await {
+                    body(t).await;
+                }
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn mysql() {
+                if let Some(t) = $crate::common::mysql().await {
+                    body(t).await;
+                }
+            }
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use per_backend;

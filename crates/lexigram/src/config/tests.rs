@@ -211,7 +211,7 @@ fn env_lists() {
     );
     assert!(matches!(
         config.find_value("sql.backends"),
-        Some(Value::Array(..))
+        Some(serde_json::Value::Array(..))
     ));
     assert_eq!(get::<String>(&config, "sql.backends.1.name"), "replica");
     assert_eq!(
@@ -253,15 +253,17 @@ fn sections_and_focus() {
     let config = yaml("app:\n  port: 8080\n", &[("LEX_CACHE__TTL", "5")]);
     assert!(config.has_section("app"));
     assert!(config.has_section("cache"));
-    assert_eq!(
-        config.section("app").extract_inner::<u16>("port").unwrap(),
-        8080
-    );
-    assert_eq!(
-        config.section("cache").extract_inner::<u8>("ttl").unwrap(),
-        5
-    );
-    assert!(config.section("none").find_value("x").is_err());
+    assert_eq!(get::<u16>(&config, "app.port"), 8080);
+    assert_eq!(get::<u8>(&config, "cache.ttl"), 5);
+    assert!(config.contains("cache.ttl"));
+    assert!(!config.contains("none.x"));
+    let ports: std::collections::BTreeMap<String, u16> = config.extract("app").unwrap();
+    assert_eq!(ports["port"], 8080);
+    let err = config.extract::<u16>("app").unwrap_err();
+    assert_eq!(err.key(), "app");
+    assert_eq!(err.kind(), &crate::config::ExtractErrorKind::Invalid);
+    let err = config.get::<u16>("cache.ttl.x");
+    assert_eq!(err, Ok(None));
 }
 
 #[test]

@@ -1,4 +1,5 @@
-//! Hiding passwords in URLs and in free text that may quote them (parse errors, values).
+//! Hiding passwords in URLs and in free text that may quote them (parse errors, values), for
+//! the lexigram crates: their config loaders, errors and logs never show a secret.
 //!
 //! Both functions work on text shaped like a URL whether or not it is valid — a one-slash
 //! typo (`postgresql:/user:pw@host`), a missing scheme (`user:pw@host`), a password with an
@@ -13,7 +14,7 @@ pub const MASK: &str = "***";
 /// `pwd`, `sslpassword`, `…secret…`, `…token…`, case-insensitively).
 ///
 /// ```
-/// use lexigram::config::redact_url;
+/// use lexigram_redact::redact_url;
 /// assert_eq!(redact_url("postgresql://u:p@ss@h/db"), "postgresql://u:***@h/db");
 /// assert_eq!(redact_url("postgresql:/u:pw@h/db"), "postgresql:/u:***@h/db");
 /// assert_eq!(redact_url("mysql://u@h/db?PASSWORD=pw&x=1"), "mysql://u@h/db?PASSWORD=***&x=1");
@@ -27,7 +28,7 @@ pub fn redact_url(url: &str) -> String {
 /// parser's message, a `Debug` rendering of a parsed document), as [`redact_url`] does.
 ///
 /// ```
-/// use lexigram::config::redact_secrets;
+/// use lexigram_redact::redact_secrets;
 /// assert_eq!(
 ///     redact_secrets("invalid value \"postgresql://u:pw@h/db\", expected x"),
 ///     "invalid value \"postgresql://u:***@h/db\", expected x"
