@@ -17,6 +17,7 @@ use super::url::DatabaseUrl;
 /// parameters win, as for the primary).
 ///
 /// ```
+/// # #[cfg(feature = "postgres")] { // the replicas' URLs are PostgreSQL's
 /// use lexigram::AppConfig;
 /// use lexigram_sql::config::DatabaseConfig;
 ///
@@ -29,6 +30,7 @@ use super::url::DatabaseUrl;
 /// assert_eq!((replicas[0].pool.min_size, replicas[0].pool.max_size), (2, 20));
 /// assert_eq!(replicas[1].pool.max_size, 4);
 /// assert_eq!(replicas[1].pool.timeout, std::time::Duration::from_secs(5));
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -54,10 +54,12 @@ impl crate::config::BackendSettings {
     /// `statement_cache` parameter if given, else `backend.statement_cache`.
     ///
     /// ```
+    /// # #[cfg(feature = "postgres")] { // a PostgreSQL URL needs the driver's feature
     /// use lexigram_sql::config::DatabaseConfig;
     /// let url = "postgresql://app@db/shop?statement_cache=false";
     /// let settings = &DatabaseConfig::from_url(url)?.backends()?[0];
     /// assert!(!settings.uses_statement_cache());
+    /// # }
     /// # Ok::<(), lexigram_sql::Error>(())
     /// ```
     pub fn uses_statement_cache(&self) -> bool {
