@@ -7,7 +7,7 @@
 //!
 //! ```no_run
 //! use lexigram_cli::App;
-//! use lexigram_cli::entities::Manifest;
+//! use lexigram_cli::Manifest;
 //! use lexigram_sql::{Database, Entity};
 //!
 //! #[derive(Debug, Clone, Entity)]

@@ -20,7 +20,7 @@
 //! ```
 //!
 //! ```
-//! let manifest = lexigram_cli::entities::Manifest::from_yaml(
+//! let manifest = lexigram_cli::Manifest::from_yaml(
 //!     "tables:\n  - name: notes\n    columns:\n      - { name: id, type: bigint, key: generated }\n",
 //!     "entities.yaml",
 //! )?;

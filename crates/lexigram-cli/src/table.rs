@@ -3,12 +3,8 @@
 use comfy_table::{Table, presets};
 
 /// Renders rows under headers with columns padded to their widest cell (two spaces between
-/// columns, no trailing spaces).
-///
-/// ```
-/// let text = lexigram_cli::table::render(&["A", "BB"], &[vec!["xyz".into(), "1".into()]]);
-/// assert_eq!(text, "A    BB\nxyz  1\n");
-/// ```
+/// columns, no trailing spaces): `render(&["A", "BB"], &[vec!["xyz", "1"]])` is
+/// `"A    BB\nxyz  1\n"` (see the test below).
 pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut table = Table::new();
     table
@@ -24,4 +20,15 @@ pub fn render(headers: &[&str], rows: &[Vec<String>]) -> String {
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render;
+
+    #[test]
+    fn columns_are_padded_to_the_widest_cell_without_trailing_spaces() {
+        let text = render(&["A", "BB"], &[vec!["xyz".into(), "1".into()]]);
+        assert_eq!(text, "A    BB\nxyz  1\n");
+    }
 }

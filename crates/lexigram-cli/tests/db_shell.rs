@@ -31,11 +31,7 @@ fn shell(dir: &Path, url: &str, script: &str, env: &[(&str, &str)]) -> Run {
         .write_all(script.as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    let run = Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    };
+    let run = Run::from(out);
     assert!(!run.all().contains(PASSWORD), "password printed: {run:?}");
     run
 }

@@ -1,8 +1,12 @@
-//! Running the built `lexigram` binary in a clean environment.
+//! Running the built `lexigram` binary in a clean environment, with `assert_cmd` and
+//! `predicates` doing the asserting.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
+
+use assert_cmd::assert::OutputAssertExt;
+use predicates::str::contains;
 
 /// What one run printed and how it exited.
 #[derive(Debug)]
@@ -10,35 +14,34 @@ pub struct Run {
     pub code: i32,
     pub stdout: String,
     pub stderr: String,
+    output: Output,
 }
 
 impl Run {
-    fn from(out: Output) -> Run {
+    /// What a finished process printed (for runs started by hand, e.g. with a piped stdin).
+    pub fn from(output: Output) -> Run {
         Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            output,
         }
     }
 
-    /// Asserts exit status 0 and returns stdout.
+    /// Asserts exit status 0 (assert_cmd's `success`, which prints both streams when it
+    /// fails) and returns stdout.
     pub fn ok(&self) -> &str {
-        assert_eq!(
-            self.code, 0,
-            "expected success\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
+        self.output.clone().assert().success();
         &self.stdout
     }
 
-    /// Asserts a non-zero exit with an `error: ` line and returns stderr.
+    /// Asserts a non-zero exit with an `error: ` line on stderr and returns stderr.
     pub fn failed(&self) -> &str {
-        assert_ne!(
-            self.code, 0,
-            "expected failure\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        assert!(self.stderr.contains("error: "), "stderr: {}", self.stderr);
+        self.output
+            .clone()
+            .assert()
+            .failure()
+            .stderr(contains("error: "));
         &self.stderr
     }
 
@@ -83,9 +86,11 @@ pub fn cli(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
-/// Runs the binary and waits for it.
+/// Runs the binary (through [`cli`]) and waits for it.
 pub fn lexigram(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
-    Run::from(command(dir, args, env).output().expect("run lexigram"))
+    let mut cmd = cli(dir);
+    cmd.args(args).envs(env.iter().copied());
+    Run::from(cmd.output().expect("run lexigram"))
 }
 
 /// Starts the binary without waiting.
