@@ -81,6 +81,7 @@ pub use model::{
     OperationsConfig, PoolConfig, Returning,
 };
 pub use outbox::OutboxConfig;
+#[cfg(feature = "lexigram")]
 pub(crate) use primary::no_primary;
 pub use primary::{primary, primary_index};
 pub use replicas::{DEFAULT_MAX_LAG, PoolOverride, ReplicaConfig, ReplicaSettings};
