@@ -235,11 +235,10 @@ impl Dialect for Postgres {
     }
 
     fn bulk_copy_sql(&self, table: &str, columns: &[&str]) -> Option<String> {
-        let table: Vec<String> = table.split('.').map(|p| self.quote_ident(p)).collect();
         let columns: Vec<String> = columns.iter().map(|c| self.quote_ident(c)).collect();
         Some(format!(
             "COPY {} ({}) FROM STDIN (FORMAT binary)",
-            table.join("."),
+            crate::ident::quote_table(self, table),
             columns.join(", ")
         ))
     }

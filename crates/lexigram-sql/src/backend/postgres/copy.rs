@@ -20,11 +20,10 @@ impl PgConn {
     pub(super) async fn column_types(&mut self, rows: &CopyRows<'_>) -> Result<Option<Vec<Type>>> {
         let d = Postgres;
         let cols: Vec<String> = rows.columns.iter().map(|c| d.quote_ident(c)).collect();
-        let table: Vec<String> = rows.table.split('.').map(|p| d.quote_ident(p)).collect();
         let probe = format!(
             "SELECT {} FROM {} LIMIT 0",
             cols.join(", "),
-            table.join(".")
+            crate::ident::quote_table(&d, rows.table)
         );
         let prepared = self.statement(&probe).await?;
         let types: Vec<Type> = prepared
