@@ -3,6 +3,8 @@
 //! takes the median over repetitions.
 
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use cpu_time::ProcessTime;
@@ -97,9 +99,9 @@ pub struct PoolSample {
 }
 
 /// Runs the 1 ms timer probe until `stop` is set; returns the worst lateness.
-pub async fn timer_probe(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) -> Duration {
+async fn timer_probe(stop: Arc<AtomicBool>) -> Duration {
     let mut worst = Duration::ZERO;
-    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) {
         let due = Instant::now() + Duration::from_millis(1);
         tokio::time::sleep_until(due.into()).await;
         worst = worst.max(Instant::now().saturating_duration_since(due));
@@ -107,12 +109,76 @@ pub async fn timer_probe(stop: std::sync::Arc<std::sync::atomic::AtomicBool>) ->
     worst
 }
 
-/// Builds a pool sample from per-task operation counts over `elapsed`.
-pub fn pool_sample(counts: &[u64], elapsed: Duration, late: Duration) -> PoolSample {
-    PoolSample {
-        ops_per_sec: counts.iter().sum::<u64>() as f64 / elapsed.as_secs_f64(),
-        tasks_progressing: counts.iter().filter(|&&c| c > 0).count(),
-        timer_late_max: late,
+/// One run of the pool workload: the flag its tasks poll, the 1 ms timer probe beside them,
+/// and the start time. Every peer's `pool8` starts one, spawns its tasks (each polling a
+/// [`PoolRun::flag`]) and hands them to [`PoolRun::finish`] or [`PoolRun::finish_threads`].
+pub struct PoolRun {
+    stop: Arc<AtomicBool>,
+    probe: tokio::task::JoinHandle<Duration>,
+    started: Instant,
+}
+
+/// A task's view of the run: on until the run ends. (Not a bare `AtomicBool`, whose `load`
+/// diesel-async's query traits would shadow.)
+#[derive(Clone)]
+pub struct Running(Arc<AtomicBool>);
+
+impl Running {
+    /// True while the run lasts.
+    pub fn on(&self) -> bool {
+        !self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl PoolRun {
+    /// Starts the timer probe on the current runtime, and the clock.
+    pub fn start() -> PoolRun {
+        let stop = Arc::new(AtomicBool::new(false));
+        PoolRun {
+            probe: tokio::spawn(timer_probe(stop.clone())),
+            stop,
+            started: Instant::now(),
+        }
+    }
+
+    /// The flag one task polls.
+    pub fn flag(&self) -> Running {
+        Running(self.stop.clone())
+    }
+
+    /// Lets async tasks run for [`POOL_RUN`], stops them and measures.
+    pub async fn finish(self, tasks: Vec<tokio::task::JoinHandle<u64>>) -> Result<PoolSample> {
+        self.stop_after_run().await;
+        let mut counts = Vec::with_capacity(tasks.len());
+        for t in tasks {
+            counts.push(t.await?);
+        }
+        self.sample(&counts).await
+    }
+
+    /// Lets OS threads run for [`POOL_RUN`], stops them and measures.
+    pub async fn finish_threads(
+        self,
+        threads: Vec<std::thread::JoinHandle<u64>>,
+    ) -> Result<PoolSample> {
+        self.stop_after_run().await;
+        let counts: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap_or(0)).collect();
+        self.sample(&counts).await
+    }
+
+    async fn stop_after_run(&self) {
+        tokio::time::sleep(POOL_RUN).await;
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    async fn sample(self, counts: &[u64]) -> Result<PoolSample> {
+        let elapsed = self.started.elapsed();
+        let late = self.probe.await?;
+        Ok(PoolSample {
+            ops_per_sec: counts.iter().sum::<u64>() as f64 / elapsed.as_secs_f64(),
+            tasks_progressing: counts.iter().filter(|&&c| c > 0).count(),
+            timer_late_max: late,
+        })
     }
 }
 

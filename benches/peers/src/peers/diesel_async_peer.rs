@@ -1,10 +1,6 @@
 //! diesel-async (pure-Rust tokio-postgres and mysql_async underneath), one connection; the
 //! pool workload with its deadpool integration. PostgreSQL and MariaDB only.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
-
 use diesel::prelude::*;
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
 use diesel_async::pooled_connection::deadpool::Pool;
@@ -12,9 +8,7 @@ use diesel_async::{AsyncConnection, AsyncMysqlConnection, AsyncPgConnection, Run
 
 use super::diesel_models::schema::*;
 use super::diesel_models::*;
-use crate::harness::{
-    POOL_RUN, POOL_TASKS, Peer, PoolSample, Result, Target, pool_sample, timer_probe,
-};
+use crate::harness::{POOL_TASKS, Peer, PoolRun, PoolSample, Result, Target};
 use crate::work::{BULK, ITEMS, Kind, USERS, Work};
 
 /// diesel-async's URL for the target: TLS off (tokio-postgres takes `sslmode`; mysql_async
@@ -194,16 +188,14 @@ macro_rules! diesel_async_peer {
         pub async fn $pool8(t: &Target) -> Result<PoolSample> {
             let mgr = AsyncDieselConnectionManager::<$conn>::new(url(t));
             let pool = Pool::builder(mgr).max_size(POOL_TASKS).build()?;
-            let stop = Arc::new(AtomicBool::new(false));
-            let probe = tokio::spawn(timer_probe(stop.clone()));
-            let started = Instant::now();
+            let run = PoolRun::start();
             let mut tasks = Vec::new();
             for k in 0..POOL_TASKS as i64 {
                 let pool = pool.clone();
-                let stop = stop.clone();
+                let running = run.flag();
                 tasks.push(tokio::spawn(async move {
                     let mut n = 0u64;
-                    while !AtomicBool::load(&stop, Ordering::Relaxed) {
+                    while running.on() {
                         let id = (k * 1000 + n as i64) % USERS + 1;
                         let Ok(mut c) = pool.get().await else {
                             continue;
@@ -220,14 +212,7 @@ macro_rules! diesel_async_peer {
                     n
                 }));
             }
-            tokio::time::sleep(POOL_RUN).await;
-            stop.store(true, Ordering::Relaxed);
-            let mut counts = Vec::new();
-            for t in tasks {
-                counts.push(t.await?);
-            }
-            let elapsed = started.elapsed();
-            Ok(pool_sample(&counts, elapsed, probe.await?))
+            run.finish(tasks).await
         }
     };
 }

@@ -1,18 +1,12 @@
 //! Diesel 2 (synchronous: libsqlite3, libpq, libmysqlclient), one connection, as Diesel's own
 //! benchmarks use it; the pool workload with r2d2.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
-
 use diesel::prelude::*;
 use diesel::r2d2::{ConnectionManager, Pool};
 
 use super::diesel_models::schema::*;
 use super::diesel_models::*;
-use crate::harness::{
-    POOL_RUN, POOL_TASKS, Peer, PoolSample, Result, Target, pool_sample, timer_probe,
-};
+use crate::harness::{POOL_TASKS, Peer, PoolRun, PoolSample, Result, Target};
 use crate::work::{BULK, ITEMS, Kind, USERS, Work};
 
 /// Diesel's URL for the target (TLS off).
@@ -214,16 +208,14 @@ macro_rules! diesel_pool8 {
             let pool = Pool::builder()
                 .max_size(POOL_TASKS as u32)
                 .build(ConnectionManager::<$conn>::new(url(t)))?;
-            let stop = Arc::new(AtomicBool::new(false));
-            let probe = tokio::spawn(timer_probe(stop.clone()));
-            let started = Instant::now();
+            let run = PoolRun::start();
             let mut threads = Vec::new();
             for k in 0..POOL_TASKS as i64 {
                 let pool = pool.clone();
-                let stop = stop.clone();
+                let running = run.flag();
                 threads.push(std::thread::spawn(move || {
                     let mut n = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
+                    while running.on() {
                         let id = (k * 1000 + n as i64) % USERS + 1;
                         let Ok(mut c) = pool.get() else { continue };
                         let r: QueryResult<User> = peer_users::table
@@ -237,11 +229,7 @@ macro_rules! diesel_pool8 {
                     n
                 }));
             }
-            tokio::time::sleep(POOL_RUN).await;
-            stop.store(true, Ordering::Relaxed);
-            let counts: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap_or(0)).collect();
-            let elapsed = started.elapsed();
-            Ok(pool_sample(&counts, elapsed, probe.await?))
+            run.finish_threads(threads).await
         }
     };
 }

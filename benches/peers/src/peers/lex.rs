@@ -1,16 +1,10 @@
 //! lexigram-sql: repositories of `#[derive(Entity)]` structs, as a service would use them.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
-
 use lexigram_sql::config::DatabaseConfig;
 use lexigram_sql::repository::{Filter, Query, asc, col};
 use lexigram_sql::{Database, Entity, Repository};
 
-use crate::harness::{
-    POOL_RUN, POOL_TASKS, Peer, PoolSample, Result, Target, pool_sample, timer_probe,
-};
+use crate::harness::{POOL_TASKS, Peer, PoolRun, PoolSample, Result, Target};
 use crate::work::{BULK, ITEMS, Kind, USERS, Work, new_user};
 
 /// `peer_users`.
@@ -229,16 +223,14 @@ impl Peer for Lex {
 /// 8 tasks selecting by key on a pool of 8, with the 1 ms timer probe beside them.
 pub async fn pool8(t: &Target) -> Result<PoolSample> {
     let db = database(t, POOL_TASKS as u32).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let probe = tokio::spawn(timer_probe(stop.clone()));
-    let started = Instant::now();
+    let run = PoolRun::start();
     let mut tasks = Vec::new();
     for k in 0..POOL_TASKS as i64 {
         let users = db.repository::<User>();
-        let stop = stop.clone();
+        let running = run.flag();
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while running.on() {
                 let id = (k * 1000 + n as i64) % USERS + 1;
                 if users.find_one(id).await.is_ok() {
                     n += 1;
@@ -247,14 +239,7 @@ pub async fn pool8(t: &Target) -> Result<PoolSample> {
             n
         }));
     }
-    tokio::time::sleep(POOL_RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut counts = Vec::new();
-    for t in tasks {
-        counts.push(t.await?);
-    }
-    let elapsed = started.elapsed();
-    let late = probe.await?;
+    let sample = run.finish(tasks).await?;
     db.close().await;
-    Ok(pool_sample(&counts, elapsed, late))
+    Ok(sample)
 }

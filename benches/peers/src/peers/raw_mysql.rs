@@ -229,20 +229,16 @@ impl Peer for RawMySql {
 
 /// 8 tasks with a connection each, selecting by key; the 1 ms timer probe beside them.
 pub async fn pool8(t: &Target) -> Result<crate::harness::PoolSample> {
-    use crate::harness::{POOL_RUN, POOL_TASKS, pool_sample, timer_probe};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let stop = Arc::new(AtomicBool::new(false));
-    let probe = tokio::spawn(timer_probe(stop.clone()));
-    let started = std::time::Instant::now();
+    use crate::harness::{POOL_TASKS, PoolRun};
+    let run = PoolRun::start();
     let mut tasks = Vec::new();
     for k in 0..POOL_TASKS as i64 {
         let mut conn = Conn::new(Opts::from_url(&t.url)?).await?;
         let st = conn.prep(Sql::new(Kind::MySql).select_key).await?;
-        let stop = stop.clone();
+        let running = run.flag();
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while running.on() {
                 let id = (k * 1000 + n as i64) % USERS + 1;
                 if let Ok(Some(_)) = conn.exec_first::<UserRow, _, _>(&st, (id,)).await {
                     n += 1;
@@ -251,12 +247,5 @@ pub async fn pool8(t: &Target) -> Result<crate::harness::PoolSample> {
             n
         }));
     }
-    tokio::time::sleep(POOL_RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut counts = Vec::new();
-    for t in tasks {
-        counts.push(t.await?);
-    }
-    let elapsed = started.elapsed();
-    Ok(pool_sample(&counts, elapsed, probe.await?))
+    run.finish(tasks).await
 }

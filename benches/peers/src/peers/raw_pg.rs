@@ -215,20 +215,16 @@ impl Peer for RawPg {
 
 /// 8 tasks with a connection each, selecting by key; the 1 ms timer probe beside them.
 pub async fn pool8(t: &Target) -> Result<crate::harness::PoolSample> {
-    use crate::harness::{POOL_RUN, POOL_TASKS, pool_sample, timer_probe};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let stop = Arc::new(AtomicBool::new(false));
-    let probe = tokio::spawn(timer_probe(stop.clone()));
-    let started = std::time::Instant::now();
+    use crate::harness::{POOL_TASKS, PoolRun};
+    let run = PoolRun::start();
     let mut tasks = Vec::new();
     for k in 0..POOL_TASKS as i64 {
         let client = connect(t).await?;
         let st = client.prepare(&Sql::new(Kind::Postgres).select_key).await?;
-        let stop = stop.clone();
+        let running = run.flag();
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while running.on() {
                 let id = (k * 1000 + n as i64) % USERS + 1;
                 if client
                     .query_one(&st, &[&id])
@@ -242,12 +238,5 @@ pub async fn pool8(t: &Target) -> Result<crate::harness::PoolSample> {
             n
         }));
     }
-    tokio::time::sleep(POOL_RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut counts = Vec::new();
-    for t in tasks {
-        counts.push(t.await?);
-    }
-    let elapsed = started.elapsed();
-    Ok(pool_sample(&counts, elapsed, probe.await?))
+    run.finish(tasks).await
 }

@@ -181,23 +181,19 @@ impl Peer for RawSqlite {
 
 /// 8 OS threads with a connection each, selecting by key; the 1 ms timer probe on the runtime.
 pub async fn pool8(t: &Target) -> Result<crate::harness::PoolSample> {
-    use crate::harness::{POOL_RUN, POOL_TASKS, pool_sample, timer_probe};
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
-    let stop = Arc::new(AtomicBool::new(false));
-    let probe = tokio::spawn(timer_probe(stop.clone()));
-    let started = std::time::Instant::now();
+    use crate::harness::{POOL_TASKS, PoolRun};
+    let run = PoolRun::start();
     let mut threads = Vec::new();
     for k in 0..POOL_TASKS as i64 {
         let conn = open(t)?;
-        let stop = stop.clone();
+        let running = run.flag();
         let sql = Sql::new(Kind::Sqlite).select_key;
         threads.push(std::thread::spawn(move || {
             let mut n = 0u64;
             let Ok(mut s) = conn.prepare(&sql) else {
                 return 0;
             };
-            while !stop.load(Ordering::Relaxed) {
+            while running.on() {
                 let id = (k * 1000 + n as i64) % USERS + 1;
                 if s.query_row([id], user).is_ok() {
                     n += 1;
@@ -206,9 +202,5 @@ pub async fn pool8(t: &Target) -> Result<crate::harness::PoolSample> {
             n
         }));
     }
-    tokio::time::sleep(POOL_RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let counts: Vec<u64> = threads.into_iter().map(|t| t.join().unwrap_or(0)).collect();
-    let elapsed = started.elapsed();
-    Ok(pool_sample(&counts, elapsed, probe.await?))
+    run.finish_threads(threads).await
 }

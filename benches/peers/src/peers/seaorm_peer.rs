@@ -1,9 +1,7 @@
 //! SeaORM 2 (on sqlx), through its pool (of 1 for the single-connection workloads), with the
 //! entities and relations written as SeaORM's documentation shows.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -11,9 +9,7 @@ use sea_orm::{
     LoaderTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 
-use crate::harness::{
-    POOL_RUN, POOL_TASKS, Peer, PoolSample, Result, Target, pool_sample, timer_probe,
-};
+use crate::harness::{POOL_TASKS, Peer, PoolRun, PoolSample, Result, Target};
 use crate::work::{BULK, ITEMS, Kind, USERS, Work, new_user};
 
 macro_rules! user_entity {
@@ -317,16 +313,14 @@ impl Peer for SeaOrm {
 /// 8 tasks selecting by key on a SeaORM pool of 8, with the 1 ms timer probe.
 pub async fn pool8(t: &Target) -> Result<PoolSample> {
     let db = connect_pool(t, POOL_TASKS as u32).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let probe = tokio::spawn(timer_probe(stop.clone()));
-    let started = Instant::now();
+    let run = PoolRun::start();
     let mut tasks = Vec::new();
     for k in 0..POOL_TASKS as i64 {
         let db = db.clone();
-        let stop = stop.clone();
+        let running = run.flag();
         tasks.push(tokio::spawn(async move {
             let mut n = 0u64;
-            while !stop.load(Ordering::Relaxed) {
+            while running.on() {
                 let id = (k * 1000 + n as i64) % USERS + 1;
                 if let Ok(Some(_)) = user::Entity::find_by_id(id).one(&db).await {
                     n += 1;
@@ -335,12 +329,5 @@ pub async fn pool8(t: &Target) -> Result<PoolSample> {
             n
         }));
     }
-    tokio::time::sleep(POOL_RUN).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut counts = Vec::new();
-    for t in tasks {
-        counts.push(t.await?);
-    }
-    let elapsed = started.elapsed();
-    Ok(pool_sample(&counts, elapsed, probe.await?))
+    run.finish(tasks).await
 }

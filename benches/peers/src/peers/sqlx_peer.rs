@@ -1,16 +1,12 @@
 //! sqlx 0.9, through a pool (of 1 for the single-connection workloads, as lexigram's), rows
 //! read by `#[derive(FromRow)]`; PostgreSQL's bulk insert by `UNNEST`, as sqlx recommends.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::pool::{Pool, PoolOptions};
 use sqlx::{MySql, Postgres, Sqlite};
 
-use crate::harness::{
-    POOL_RUN, POOL_TASKS, Peer, PoolSample, Result, Target, pool_sample, timer_probe,
-};
+use crate::harness::{POOL_TASKS, Peer, PoolRun, PoolSample, Result, Target};
 use crate::work::{BULK, ITEMS, JUSERS, Kind, Sql, USERS, Work, group_by_user, new_user};
 
 /// A user.
@@ -330,17 +326,15 @@ macro_rules! sqlx_peer {
         pub async fn $pool8(tg: &Target) -> Result<PoolSample> {
             let pool = $connect(tg, POOL_TASKS as u32).await?;
             let t = texts($kind);
-            let stop = Arc::new(AtomicBool::new(false));
-            let probe = tokio::spawn(timer_probe(stop.clone()));
-            let started = Instant::now();
+            let run = PoolRun::start();
             let mut tasks = Vec::new();
             for k in 0..POOL_TASKS as i64 {
                 let pool = pool.clone();
-                let stop = stop.clone();
+                let running = run.flag();
                 let sql = t.select_key;
                 tasks.push(tokio::spawn(async move {
                     let mut n = 0u64;
-                    while !stop.load(Ordering::Relaxed) {
+                    while running.on() {
                         let id = (k * 1000 + n as i64) % USERS + 1;
                         let r: std::result::Result<User, _> =
                             sqlx::query_as(sql).bind(id).fetch_one(&pool).await;
@@ -351,16 +345,9 @@ macro_rules! sqlx_peer {
                     n
                 }));
             }
-            tokio::time::sleep(POOL_RUN).await;
-            stop.store(true, Ordering::Relaxed);
-            let mut counts = Vec::new();
-            for t in tasks {
-                counts.push(t.await?);
-            }
-            let elapsed = started.elapsed();
-            let late = probe.await?;
+            let sample = run.finish(tasks).await?;
             pool.close().await;
-            Ok(pool_sample(&counts, elapsed, late))
+            Ok(sample)
         }
     };
 }
